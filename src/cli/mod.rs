@@ -1,0 +1,176 @@
+//! The command line: clap types for verbs and flags (here), the verbs (`verbs`), printing (`print`).
+//!
+//! Exit codes, for scripts:
+//! 0 success; 1 audit found violations, or an unexpected SQLite error; 2 usage error;
+//! 3 no such task; 4 refused (cycle, wrong status, not the claim holder, bad input);
+//! 5 the board file is missing, a directory, not a board, or too new; 6 the board stayed locked
+//! past `--lock-timeout`; 7 the gate rejected the claim (parents not done; the task was demoted);
+//! 8 nothing was claimable.
+
+mod print;
+mod verbs;
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+pub use verbs::run;
+
+/// gateboard: a kanban board for dependency-gated task queues on SQLite.
+#[derive(Debug, Parser)]
+#[command(name = "gateboard", version, about, long_about = None, after_help = EXIT_CODES)]
+pub struct Cli {
+    /// The board file [default: $GATEBOARD_DB, else the per-user data folder's board.db]
+    #[arg(long, global = true, value_name = "PATH")]
+    pub db: Option<PathBuf>,
+    /// Seconds to wait for another writer before giving up
+    #[arg(long, global = true, value_name = "SECS", default_value_t = 120)]
+    pub lock_timeout: u64,
+    /// Who claims and completes tasks from this command line [default: cli:$USER]
+    #[arg(long, global = true, env = "GATEBOARD_CLAIMER", value_name = "NAME")]
+    pub claimer: Option<String>,
+    /// What to do; without one, show the board
+    #[command(subcommand)]
+    pub verb: Option<Verb>,
+}
+
+const EXIT_CODES: &str = "Exit codes: 0 ok, 1 audit violations or unexpected error, 2 usage, \
+3 no such task, 4 refused, 5 unusable board file, 6 board locked, 7 claim rejected by the gate, \
+8 nothing claimable";
+
+/// The verbs.
+#[derive(Debug, Subcommand)]
+pub enum Verb {
+    /// Create the board file (idempotent)
+    Init,
+    /// Add a task; prints only its id
+    Add(AddArgs),
+    /// Make PARENT a parent of CHILD (CHILD waits for PARENT)
+    Link {
+        /// The task to wait for
+        parent: String,
+        /// The task that waits
+        child: String,
+    },
+    /// Remove a link; CHILD is promoted if nothing else holds it back
+    Unlink {
+        /// The parent of the link
+        parent: String,
+        /// The child of the link
+        child: String,
+    },
+    /// Claim a ready task (without ID: the highest-priority, oldest one); prints its id
+    Claim {
+        /// The task to claim
+        id: Option<String>,
+        /// Seconds the claim lives without a heartbeat
+        #[arg(long, value_name = "SECS", default_value_t = 900)]
+        ttl: u64,
+        /// Print the claim as JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Extend a claim you hold
+    Heartbeat {
+        /// The running task
+        id: String,
+        /// Seconds from now the claim lives
+        #[arg(long, value_name = "SECS", default_value_t = 900)]
+        ttl: u64,
+    },
+    /// Finish a task (a running one only by its claim holder); promotes its children
+    Complete {
+        /// The task
+        id: String,
+        /// What it produced
+        #[arg(long)]
+        result: Option<String>,
+    },
+    /// Stop a task until somebody unblocks it
+    Block {
+        /// The task
+        id: String,
+        /// Why, for the person who will unblock it
+        #[arg(long)]
+        reason: String,
+    },
+    /// Return a blocked task to the queue (ready only if its parents are done)
+    Unblock {
+        /// The task
+        id: String,
+    },
+    /// Put a task away; it counts as finished for its children
+    Archive {
+        /// The task
+        id: String,
+    },
+    /// Comment on a task
+    Comment {
+        /// The task
+        id: String,
+        /// The comment
+        text: String,
+        /// Who writes it [default: the claimer name]
+        #[arg(long)]
+        author: Option<String>,
+    },
+    /// List tasks
+    Ls {
+        /// Only tasks of this status (any word, e.g. todo, ready, triage)
+        #[arg(long)]
+        status: Option<String>,
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one task: parents, children, runs, events, and why it is not ready
+    Show {
+        /// The task
+        id: String,
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the event log
+    Events {
+        /// Only this task's events
+        #[arg(long)]
+        task: Option<String>,
+        /// Only events after this event id
+        #[arg(long, value_name = "ID", default_value_t = 0)]
+        since: i64,
+        /// Keep printing new events as they are committed (Ctrl-C stops)
+        #[arg(long)]
+        follow: bool,
+        /// One JSON object per line
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check every invariant; exit 1 and list violations if any
+    Audit {
+        /// Print violations as JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Install the guard triggers on a board another program created
+    Harden,
+}
+
+/// Arguments of `add`.
+#[derive(Debug, Args)]
+pub struct AddArgs {
+    /// The card's title
+    pub title: String,
+    /// A task it waits for (repeatable)
+    #[arg(long = "parent", value_name = "ID")]
+    pub parents: Vec<String>,
+    /// Higher runs first
+    #[arg(long, default_value_t = 0, allow_negative_numbers = true)]
+    pub priority: i64,
+    /// Who it is for
+    #[arg(long)]
+    pub assignee: Option<String>,
+    /// Longer description
+    #[arg(long)]
+    pub body: Option<String>,
+}

@@ -1,0 +1,155 @@
+//! How verbs print: plain text for people, JSON for scripts.
+
+use std::io::{self, Write};
+
+use serde::Serialize;
+
+use crate::core::model::Neighbour;
+use crate::core::{Event, Status, Task, TaskDetail};
+
+/// Epoch seconds as UTC wall time.
+pub fn time(epoch: i64) -> String {
+    jiff::Timestamp::from_second(epoch)
+        .map(|t| t.strftime("%Y-%m-%d %H:%M:%SZ").to_string())
+        .unwrap_or_else(|_| epoch.to_string())
+}
+
+/// Pretty JSON of anything serialisable.
+pub fn json(out: &mut dyn Write, value: &impl Serialize) -> io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, value)?;
+    writeln!(out)
+}
+
+/// One JSON object on one line, for streams.
+pub fn json_line(out: &mut dyn Write, value: &impl Serialize) -> io::Result<()> {
+    serde_json::to_writer(&mut *out, value)?;
+    writeln!(out)
+}
+
+/// One line per task: id, status, priority, title, and a blocked task's reason.
+pub fn task_list(out: &mut dyn Write, tasks: &[Task]) -> io::Result<()> {
+    for task in tasks {
+        task_line(out, task)?;
+    }
+    Ok(())
+}
+
+fn task_line(out: &mut dyn Write, task: &Task) -> io::Result<()> {
+    let priority = task
+        .priority
+        .map_or_else(|| "-".to_owned(), |p| p.to_string());
+    write!(
+        out,
+        "{:<12} {:<9} {:>4}  {}",
+        task.id, task.status, priority, task.title
+    )?;
+    if let Some(reason) = &task.block_reason {
+        write!(out, "  [blocked: {reason}]")?;
+    }
+    if let Some(lock) = &task.claim_lock {
+        write!(out, "  [claimed by {lock}]")?;
+    }
+    writeln!(out)
+}
+
+/// The board by column: the five columns, then any other status present.
+pub fn board(out: &mut dyn Write, tasks: &[Task]) -> io::Result<()> {
+    let mut statuses: Vec<Status> = Status::COLUMNS.to_vec();
+    for task in tasks {
+        if !statuses.contains(&task.status) {
+            statuses.push(task.status.clone());
+        }
+    }
+    for status in statuses {
+        let column: Vec<&Task> = tasks.iter().filter(|t| t.status == status).collect();
+        writeln!(out, "== {status} ({})", column.len())?;
+        for task in column {
+            task_line(out, task)?;
+        }
+    }
+    Ok(())
+}
+
+/// Everything about one task, for a person.
+pub fn detail(out: &mut dyn Write, d: &TaskDetail) -> io::Result<()> {
+    let t = &d.task;
+    writeln!(out, "{}  {}", t.id, t.title)?;
+    writeln!(out, "status:    {}", t.status)?;
+    if let Some(why) = &d.not_ready_because {
+        writeln!(out, "not ready: {why}")?;
+    }
+    if let Some(p) = t.priority {
+        writeln!(out, "priority:  {p}")?;
+    }
+    if let Some(a) = &t.assignee {
+        writeln!(out, "assignee:  {a}")?;
+    }
+    writeln!(out, "created:   {}", time(t.created_at))?;
+    if let Some(at) = t.completed_at {
+        writeln!(out, "completed: {}", time(at))?;
+    }
+    if let Some(r) = &t.result {
+        writeln!(out, "result:    {r}")?;
+    }
+    if let Some(body) = &t.body {
+        writeln!(out, "\n{body}\n")?;
+    }
+    neighbours(out, "parents", &d.parents)?;
+    neighbours(out, "children", &d.children)?;
+    if !d.runs.is_empty() {
+        writeln!(out, "runs:")?;
+        for run in &d.runs {
+            writeln!(
+                out,
+                "  #{} {} {} by {} from {}{}",
+                run.id,
+                run.status,
+                run.outcome.as_deref().unwrap_or("open"),
+                run.claim_lock.as_deref().unwrap_or("?"),
+                time(run.started_at),
+                run.ended_at
+                    .map(|e| format!(" to {}", time(e)))
+                    .unwrap_or_default()
+            )?;
+        }
+    }
+    if !d.comments.is_empty() {
+        writeln!(out, "comments:")?;
+        for c in &d.comments {
+            writeln!(out, "  {} {}: {}", time(c.created_at), c.author, c.body)?;
+        }
+    }
+    writeln!(out, "events:")?;
+    for e in &d.events {
+        write!(out, "  ")?;
+        event(out, e)?;
+    }
+    Ok(())
+}
+
+fn neighbours(out: &mut dyn Write, label: &str, list: &[Neighbour]) -> io::Result<()> {
+    if list.is_empty() {
+        return writeln!(out, "{label}:   none");
+    }
+    writeln!(out, "{label}:")?;
+    for n in list {
+        writeln!(out, "  {:<12} {:<9} {}", n.id, n.status, n.title)?;
+    }
+    Ok(())
+}
+
+/// One event on one line: cursor, time, task, kind, payload.
+pub fn event(out: &mut dyn Write, e: &Event) -> io::Result<()> {
+    write!(
+        out,
+        "{:>6} {} {:<12} {}",
+        e.id,
+        time(e.created_at),
+        e.task_id,
+        e.kind
+    )?;
+    if let Some(payload) = &e.payload {
+        write!(out, " {payload}")?;
+    }
+    writeln!(out)
+}

@@ -1,0 +1,343 @@
+//! Each verb: open the board, call the core once, print the outcome, choose the exit code.
+
+use std::io::{self, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use super::print;
+use super::{AddArgs, Cli, Verb};
+use crate::core::audit::audit;
+use crate::core::ops::{ClaimOutcome, Claimer};
+use crate::core::{Board, BoardError, NewTask, OpenOptions, Status};
+use crate::locate;
+use crate::watch::BoardWatch;
+
+/// Why a verb stopped early.
+enum Failure {
+    Board(BoardError),
+    Output(io::Error),
+    Usage(String),
+}
+
+impl From<BoardError> for Failure {
+    fn from(e: BoardError) -> Self {
+        Failure::Board(e)
+    }
+}
+
+impl From<io::Error> for Failure {
+    fn from(e: io::Error) -> Self {
+        Failure::Output(e)
+    }
+}
+
+/// Runs the parsed command line and returns the documented exit code.
+pub fn run(cli: Cli) -> ExitCode {
+    let stdout = io::stdout();
+    let mut out = stdout.lock();
+    let outcome = execute(&cli, &mut out).and_then(|code| {
+        out.flush()?;
+        Ok(code)
+    });
+    match outcome {
+        Ok(code) => ExitCode::from(code),
+        // A reader that went away (`gateboard events --follow | head`) is not an error.
+        Err(Failure::Output(e)) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(Failure::Output(e)) => fail(1, &format!("cannot write output: {e}")),
+        Err(Failure::Usage(msg)) => fail(2, &msg),
+        Err(Failure::Board(e)) => fail(exit_code(&e), &e.to_string()),
+    }
+}
+
+fn fail(code: u8, message: &str) -> ExitCode {
+    let _ = writeln!(io::stderr(), "gateboard: {message}");
+    ExitCode::from(code)
+}
+
+/// The documented exit code of each failure.
+pub fn exit_code(e: &BoardError) -> u8 {
+    match e {
+        BoardError::UnknownTask(_) => 3,
+        BoardError::SelfLink(_)
+        | BoardError::Cycle { .. }
+        | BoardError::ChildStarted { .. }
+        | BoardError::WrongStatus { .. }
+        | BoardError::ParentsUnfinished { .. }
+        | BoardError::NotClaimHolder { .. }
+        | BoardError::Invalid(_)
+        | BoardError::RuleViolation(_) => 4,
+        BoardError::Missing(_)
+        | BoardError::IsDirectory(_)
+        | BoardError::NotABoard { .. }
+        | BoardError::TooNew { .. }
+        | BoardError::Io { .. } => 5,
+        BoardError::Locked { .. } => 6,
+        BoardError::Sqlite(_) => 1,
+    }
+}
+
+const REJECTED: u8 = 7;
+const NOTHING_CLAIMABLE: u8 = 8;
+
+fn execute(cli: &Cli, out: &mut dyn Write) -> Result<u8, Failure> {
+    let verb = cli.verb.as_ref();
+    let creates = matches!(verb, None | Some(Verb::Init) | Some(Verb::Add(_)));
+    let mut board = open_board(cli, creates)?;
+    let claimer = |ttl: u64| Claimer {
+        lock: claimer_name(cli),
+        ttl: Duration::from_secs(ttl),
+    };
+    match verb {
+        None => print::board(out, &board.read(|r| r.tasks(None))?)?,
+        Some(Verb::Init) => writeln!(out, "{}", board.path().display())?,
+        Some(Verb::Add(args)) => {
+            let new = new_task(args, cli);
+            let id = board.write(|txn| txn.create(&new))?;
+            writeln!(out, "{id}")?;
+        }
+        Some(Verb::Link { parent, child }) => {
+            if !board.write(|txn| txn.link(parent, child))? {
+                writeln!(
+                    io::stderr(),
+                    "gateboard: {parent} was already a parent of {child}"
+                )?;
+            }
+        }
+        Some(Verb::Unlink { parent, child }) => board.write(|txn| txn.unlink(parent, child))?,
+        Some(Verb::Claim { id, ttl, json }) => {
+            return claim(&mut board, id.as_deref(), &claimer(*ttl), *json, out);
+        }
+        Some(Verb::Heartbeat { id, ttl }) => {
+            let expires = board.write(|txn| txn.heartbeat(id, &claimer(*ttl)))?;
+            writeln!(out, "{expires}")?;
+        }
+        Some(Verb::Complete { id, result }) => {
+            let lock = claimer_name(cli);
+            let done = board.write(|txn| txn.complete(id, Some(&lock), result.as_deref()))?;
+            for child in done.promoted {
+                writeln!(out, "promoted {child}")?;
+            }
+        }
+        Some(Verb::Block { id, reason }) => board.write(|txn| txn.block(id, reason))?,
+        Some(Verb::Unblock { id }) => {
+            let status = board.write(|txn| txn.unblock(id))?;
+            writeln!(out, "{status}")?;
+        }
+        Some(Verb::Archive { id }) => {
+            let done = board.write(|txn| txn.archive(id))?;
+            for child in done.promoted {
+                writeln!(out, "promoted {child}")?;
+            }
+        }
+        Some(Verb::Comment { id, text, author }) => {
+            let author = author.clone().unwrap_or_else(|| claimer_name(cli));
+            board.write(|txn| txn.comment(id, &author, text))?;
+        }
+        Some(Verb::Ls { status, json }) => {
+            let status = status.as_deref().map(Status::parse);
+            let tasks = board.read(|r| r.tasks(status.as_ref()))?;
+            if *json {
+                print::json(out, &tasks)?;
+            } else {
+                print::task_list(out, &tasks)?;
+            }
+        }
+        Some(Verb::Show { id, json }) => {
+            let detail = board.read(|r| r.detail(id))?;
+            if *json {
+                print::json(out, &detail)?;
+            } else {
+                print::detail(out, &detail)?;
+            }
+        }
+        Some(Verb::Events {
+            task,
+            since,
+            follow,
+            json,
+        }) => events(&board, task.as_deref(), *since, *follow, *json, out)?,
+        Some(Verb::Audit { json }) => {
+            let found = board.read(audit)?;
+            if *json {
+                print::json(out, &found)?;
+            } else if found.is_empty() {
+                writeln!(out, "clean: every invariant holds")?;
+            } else {
+                for violation in &found {
+                    writeln!(out, "{violation}")?;
+                }
+                writeln!(out, "{} violation(s)", found.len())?;
+            }
+            return Ok(if found.is_empty() { 0 } else { 1 });
+        }
+        Some(Verb::Harden) => {
+            if board.harden()? {
+                writeln!(out, "installed the guard triggers")?;
+            } else {
+                writeln!(out, "the guard triggers were already installed")?;
+            }
+        }
+    }
+    Ok(0)
+}
+
+/// The board path: `--db`, else `$GATEBOARD_DB`, else the per-user default (whose folder is made).
+fn open_board(cli: &Cli, create: bool) -> Result<Board, Failure> {
+    let explicit = cli
+        .db
+        .clone()
+        .or_else(|| std::env::var_os(locate::DB_ENV).map(PathBuf::from));
+    let path = match explicit {
+        Some(path) => path,
+        None => {
+            let path = locate::default_board().ok_or_else(|| {
+                Failure::Usage(format!(
+                    "no home folder to keep a default board in; pass --db PATH or set {}",
+                    locate::DB_ENV
+                ))
+            })?;
+            if let (true, Some(folder)) = (create, path.parent()) {
+                std::fs::create_dir_all(folder).map_err(|source| BoardError::Io {
+                    path: folder.to_path_buf(),
+                    source,
+                })?;
+            }
+            path
+        }
+    };
+    let options = OpenOptions {
+        create,
+        lock_timeout: Duration::from_secs(cli.lock_timeout),
+        ..OpenOptions::default()
+    };
+    Ok(Board::open(path, &options)?)
+}
+
+/// The claim holder name of this command line: `--claimer`, else `cli:$USER`.
+fn claimer_name(cli: &Cli) -> String {
+    cli.claimer.clone().unwrap_or_else(|| {
+        let user = std::env::var("USER")
+            .or_else(|_| std::env::var("USERNAME"))
+            .unwrap_or_else(|_| "unknown".into());
+        format!("cli:{user}")
+    })
+}
+
+fn new_task(args: &AddArgs, cli: &Cli) -> NewTask {
+    NewTask {
+        title: args.title.clone(),
+        body: args.body.clone(),
+        assignee: args.assignee.clone(),
+        priority: args.priority,
+        created_by: Some(claimer_name(cli)),
+        parents: args.parents.clone(),
+    }
+}
+
+fn claim(
+    board: &mut Board,
+    id: Option<&str>,
+    claimer: &Claimer,
+    json: bool,
+    out: &mut dyn Write,
+) -> Result<u8, Failure> {
+    let (claim, rejected) = match id {
+        Some(id) => match board.write(|txn| txn.claim(id, claimer))? {
+            ClaimOutcome::Claimed(claim) => (Some(claim), Vec::new()),
+            ClaimOutcome::Rejected { unfinished } => {
+                let e = BoardError::ParentsUnfinished {
+                    id: id.to_owned(),
+                    parents: unfinished,
+                };
+                writeln!(
+                    io::stderr(),
+                    "gateboard: claim rejected, task demoted to todo: {e}"
+                )?;
+                return Ok(REJECTED);
+            }
+        },
+        None => {
+            let next = board.write(|txn| txn.claim_next(claimer))?;
+            (next.claim, next.rejected)
+        }
+    };
+    for id in &rejected {
+        writeln!(
+            io::stderr(),
+            "gateboard: rejected {id}: ready but its parents are not done; demoted to todo"
+        )?;
+    }
+    let Some(claim) = claim else {
+        writeln!(io::stderr(), "gateboard: nothing is ready to claim")?;
+        return Ok(NOTHING_CLAIMABLE);
+    };
+    if json {
+        print::json(
+            out,
+            &serde_json::json!({
+                "task_id": claim.task_id,
+                "run_id": claim.run_id,
+                "lock": claimer.lock,
+                "expires": claim.expires,
+            }),
+        )?;
+    } else {
+        writeln!(out, "{}", claim.task_id)?;
+    }
+    Ok(0)
+}
+
+fn events(
+    board: &Board,
+    task: Option<&str>,
+    since: i64,
+    follow: bool,
+    json: bool,
+    out: &mut dyn Write,
+) -> Result<(), Failure> {
+    const PAGE: usize = 1000;
+    // Start watching before the first read, so no commit slips between the read and the watch.
+    let watch = if follow {
+        match BoardWatch::channel(board.path()) {
+            Ok(pair) => Some(pair),
+            Err(e) => {
+                writeln!(
+                    io::stderr(),
+                    "gateboard: cannot watch {} ({e}); polling every second",
+                    board.path().display()
+                )?;
+                None
+            }
+        }
+    } else {
+        None
+    };
+    let mut cursor = since;
+    loop {
+        let page = board.read(|r| r.events_after(cursor, PAGE, task))?;
+        for event in &page {
+            if json {
+                print::json_line(out, event)?;
+            } else {
+                print::event(out, event)?;
+            }
+            cursor = event.id;
+        }
+        if page.len() == PAGE {
+            continue;
+        }
+        if !follow {
+            return Ok(());
+        }
+        out.flush()?;
+        match &watch {
+            Some((_, changes)) => {
+                // A timeout also re-reads: a missed notification costs at most one second.
+                let _ = changes.recv_timeout(Duration::from_secs(1));
+                while changes.try_recv().is_ok() {}
+            }
+            None => std::thread::sleep(Duration::from_secs(1)),
+        }
+    }
+}

@@ -1,0 +1,53 @@
+//! "Parent finished" and the claim gate, in one place, so every path asks the same question.
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::error::Result;
+use super::model::Status;
+
+/// The SQL list of statuses that count as finished; every query and trigger splices this in.
+macro_rules! finished_statuses {
+    () => {
+        "('done', 'archived')"
+    };
+}
+pub(crate) use finished_statuses;
+
+/// Parents of `?1` that are not finished, a missing parent counting as unfinished.
+const UNFINISHED_PARENTS: &str = concat!(
+    "SELECT l.parent_id, COALESCE(p.status, 'missing') FROM task_links l ",
+    "LEFT JOIN tasks p ON p.id = l.parent_id ",
+    "WHERE l.child_id = ?1 AND (p.id IS NULL OR p.status NOT IN ",
+    finished_statuses!(),
+    ") ORDER BY l.parent_id"
+);
+
+/// Every parent of `child` that is not finished, with its status, so a refusal can say why.
+pub fn unfinished_parents(conn: &Connection, child: &str) -> Result<Vec<(String, Status)>> {
+    let mut stmt = conn.prepare_cached(UNFINISHED_PARENTS)?;
+    let rows = stmt.query_map(params![child], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Whether every parent of `child` is finished: the condition for `ready` and for a claim.
+pub fn parents_finished(conn: &Connection, child: &str) -> Result<bool> {
+    let mut stmt = conn.prepare_cached(concat!(
+        "SELECT 1 FROM task_links l LEFT JOIN tasks p ON p.id = l.parent_id ",
+        "WHERE l.child_id = ?1 AND (p.id IS NULL OR p.status NOT IN ",
+        finished_statuses!(),
+        ") LIMIT 1"
+    ))?;
+    Ok(stmt
+        .query_row(params![child], |_| Ok(()))
+        .optional()?
+        .is_none())
+}
+
+/// The status a task waiting to run should have: `ready` when its parents are finished, else `todo`.
+pub fn waiting_status(conn: &Connection, task: &str) -> Result<Status> {
+    Ok(if parents_finished(conn, task)? {
+        Status::Ready
+    } else {
+        Status::Todo
+    })
+}

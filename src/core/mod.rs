@@ -1,0 +1,290 @@
+//! The board store: the only door to SQL. Everything else in gateboard calls through here.
+
+pub mod audit;
+pub mod error;
+pub mod gate;
+pub mod model;
+pub mod ops;
+pub mod query;
+pub mod schema;
+
+use std::path::{Path, PathBuf};
+use std::thread;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use rusqlite::{Connection, OpenFlags};
+
+pub use error::{BoardError, Result};
+pub use model::{Event, EventKind, NewTask, Run, Status, Task, TaskDetail};
+pub use ops::Txn;
+pub use query::Reader;
+pub use schema::Origin;
+
+/// How hard a commit tries to survive power loss.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Durability {
+    /// `synchronous=FULL`: a committed claim survives power loss. Hermes's setting, and ours.
+    #[default]
+    Full,
+    /// `synchronous=NORMAL`: survives a crash of the process but not of the machine.
+    Normal,
+}
+
+/// How to open a board file.
+#[derive(Clone, Debug)]
+pub struct OpenOptions {
+    /// Create the file (and run the first migration) when it does not exist.
+    pub create: bool,
+    /// How long to wait for another writer before giving up with `Locked`.
+    pub lock_timeout: Duration,
+    /// The fsync policy of commits.
+    pub durability: Durability,
+}
+
+impl Default for OpenOptions {
+    fn default() -> Self {
+        OpenOptions {
+            create: false,
+            lock_timeout: Duration::from_secs(120),
+            durability: Durability::Full,
+        }
+    }
+}
+
+/// One connection to one board file.
+pub struct Board {
+    conn: Connection,
+    path: PathBuf,
+    lock_timeout: Duration,
+}
+
+impl Board {
+    /// Opens (or with `create`, makes) a board, upgrading its schema in place.
+    pub fn open(path: impl AsRef<Path>, options: &OpenOptions) -> Result<Board> {
+        let path = path.as_ref().to_path_buf();
+        // Metadata only: opening the file itself outside SQLite would drop SQLite's locks later.
+        match std::fs::metadata(&path) {
+            Ok(meta) if meta.is_dir() => return Err(BoardError::IsDirectory(path)),
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                if !options.create {
+                    return Err(BoardError::Missing(path));
+                }
+            }
+            Err(source) => return Err(BoardError::Io { path, source }),
+        }
+        let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | OpenFlags::SQLITE_OPEN_URI;
+        if options.create {
+            flags |= OpenFlags::SQLITE_OPEN_CREATE;
+        }
+        let conn = Connection::open_with_flags(&path, flags).map_err(|e| open_error(&path, e))?;
+        let mut board = Board {
+            conn,
+            path,
+            lock_timeout: options.lock_timeout,
+        };
+        board.configure(options).map_err(|e| board.explain(e))?;
+        board.upgrade().map_err(|e| board.explain(e))?;
+        Ok(board)
+    }
+
+    fn configure(&self, options: &OpenOptions) -> Result<()> {
+        self.conn.busy_timeout(self.lock_timeout)?;
+        self.conn.set_prepared_statement_cache_capacity(64);
+        let mode: String = self
+            .conn
+            .query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(BoardError::NotABoard {
+                path: self.path.clone(),
+                reason: format!("SQLite could not switch it to WAL (journal mode is {mode})"),
+            });
+        }
+        let sync = match options.durability {
+            Durability::Full => "FULL",
+            Durability::Normal => "NORMAL",
+        };
+        self.conn.pragma_update(None, "synchronous", sync)?;
+        self.conn.pragma_update(None, "foreign_keys", "ON")?;
+        Ok(())
+    }
+
+    /// Brings the schema to `LATEST_VERSION`, taking the write lock only when there is work.
+    fn upgrade(&mut self) -> Result<()> {
+        let shape = schema::inspect(&self.conn)?;
+        if shape.version == schema::LATEST_VERSION {
+            return Ok(());
+        }
+        if shape.version > schema::LATEST_VERSION {
+            return Err(BoardError::TooNew {
+                path: self.path.clone(),
+                found: shape.version,
+                known: schema::LATEST_VERSION,
+            });
+        }
+        let path = self.path.clone();
+        self.write(|txn| {
+            // Re-read under the lock: another process may have migrated meanwhile.
+            let shape = schema::inspect(txn.conn())?;
+            if shape.version >= schema::LATEST_VERSION {
+                return Ok(());
+            }
+            if !shape.has_tasks && shape.other_objects {
+                return Err(BoardError::NotABoard {
+                    path: path.clone(),
+                    reason: "it is an SQLite database without a tasks table".into(),
+                });
+            }
+            if shape.has_tasks {
+                let missing = schema::missing_required_columns(txn.conn())?;
+                if !missing.is_empty() {
+                    return Err(BoardError::NotABoard {
+                        path: path.clone(),
+                        reason: format!("its tasks table lacks {}", missing.join(", ")),
+                    });
+                }
+            }
+            schema::migrate(txn.conn(), shape.version, !shape.has_tasks)
+        })
+    }
+
+    /// Turns SQLite's words for a foreign file into ours.
+    fn explain(&self, e: BoardError) -> BoardError {
+        match e {
+            BoardError::Sqlite(ref inner) => {
+                if inner.sqlite_error_code() == Some(rusqlite::ErrorCode::NotADatabase) {
+                    BoardError::NotABoard {
+                        path: self.path.clone(),
+                        reason: "it is not an SQLite database".into(),
+                    }
+                } else if error::sqlite_busy(inner) {
+                    BoardError::Locked {
+                        path: self.path.clone(),
+                        waited: self.lock_timeout,
+                    }
+                } else {
+                    e
+                }
+            }
+            other => other,
+        }
+    }
+
+    /// The file this board lives in.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Who created the file.
+    pub fn origin(&self) -> Result<Origin> {
+        schema::origin(&self.conn)
+    }
+
+    /// Whether SQLite itself enforces the invariant on this file (the guard triggers).
+    pub fn is_hardened(&self) -> Result<bool> {
+        schema::has_guards(&self.conn)
+    }
+
+    /// Installs the guard triggers on a file another program created; returns whether any were missing.
+    pub fn harden(&mut self) -> Result<bool> {
+        self.write(|txn| {
+            let had = schema::has_guards(txn.conn())?;
+            schema::install_guards(txn.conn())?;
+            Ok(!had)
+        })
+    }
+
+    /// Runs `f` as one `BEGIN IMMEDIATE` transaction: all of it commits, or none of it.
+    pub fn write<T>(&mut self, f: impl FnOnce(&Txn<'_>) -> Result<T>) -> Result<T> {
+        self.write_at(now_epoch(), f)
+    }
+
+    /// `write`, with the transaction's clock set to `now` (epoch seconds): for expiry and replay.
+    pub fn write_at<T>(&mut self, now: i64, f: impl FnOnce(&Txn<'_>) -> Result<T>) -> Result<T> {
+        let deadline = Instant::now() + self.lock_timeout;
+        self.retry_busy("BEGIN IMMEDIATE", deadline)?;
+        let txn = Txn::new(&self.conn, now);
+        let value = match f(&txn) {
+            Ok(value) => value,
+            Err(e) => {
+                self.rollback();
+                return Err(classify(e));
+            }
+        };
+        if let Err(e) = self.retry_busy("COMMIT", deadline) {
+            self.rollback();
+            return Err(e);
+        }
+        Ok(value)
+    }
+
+    /// Runs `f` on one consistent snapshot of the board.
+    pub fn read<T>(&self, f: impl FnOnce(&Reader<'_>) -> Result<T>) -> Result<T> {
+        self.conn.execute_batch("BEGIN DEFERRED")?;
+        let out = f(&Reader::new(&self.conn));
+        if out.is_ok() {
+            self.conn.execute_batch("COMMIT")?;
+        } else {
+            self.rollback();
+        }
+        out
+    }
+
+    /// Retries a BEGIN or COMMIT while SQLite says busy, until the deadline.
+    fn retry_busy(&self, sql: &str, deadline: Instant) -> Result<()> {
+        let mut pause = Duration::from_millis(1);
+        loop {
+            match self.conn.execute_batch(sql) {
+                Ok(()) => return Ok(()),
+                Err(e) if error::sqlite_busy(&e) => {
+                    if Instant::now() >= deadline {
+                        return Err(BoardError::Locked {
+                            path: self.path.clone(),
+                            waited: self.lock_timeout,
+                        });
+                    }
+                    thread::sleep(pause);
+                    pause = (pause * 2).min(Duration::from_millis(50));
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+
+    fn rollback(&self) {
+        if !self.conn.is_autocommit() {
+            // A failed ROLLBACK leaves nothing to undo: SQLite has already rolled back.
+            let _ = self.conn.execute_batch("ROLLBACK");
+        }
+    }
+}
+
+/// Names a guard trigger's refusal as such, so a person sees the rule, not an SQLite code.
+fn classify(e: BoardError) -> BoardError {
+    if let BoardError::Sqlite(rusqlite::Error::SqliteFailure(code, Some(msg))) = &e
+        && code.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_TRIGGER
+    {
+        return BoardError::RuleViolation(msg.clone());
+    }
+    e
+}
+
+fn open_error(path: &Path, e: rusqlite::Error) -> BoardError {
+    match e.sqlite_error_code() {
+        Some(rusqlite::ErrorCode::CannotOpen) => BoardError::Io {
+            path: path.to_path_buf(),
+            source: std::io::Error::other("SQLite cannot open the file (does its folder exist?)"),
+        },
+        _ => BoardError::Sqlite(e),
+    }
+}
+
+/// Epoch seconds, the board format's unit of time.
+pub fn now_epoch() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}

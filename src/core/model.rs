@@ -1,0 +1,462 @@
+//! Plain data of a board: tasks, statuses, events, runs. No SQL beyond column conversions.
+
+use std::fmt;
+
+use rusqlite::types::{FromSql, FromSqlResult, ToSql, ToSqlOutput, ValueRef};
+use serde::Serialize;
+
+/// Where a task stands. Statuses other programs write are kept verbatim in `Other`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Status {
+    /// Waiting for a person to sort it.
+    Triage,
+    /// Waiting on parents.
+    Todo,
+    /// Waiting for a time.
+    Scheduled,
+    /// Claimable: every parent is finished.
+    Ready,
+    /// Claimed by a worker.
+    Running,
+    /// Stopped until a person unblocks it.
+    Blocked,
+    /// Waiting for review after a run.
+    Review,
+    /// Finished with a result.
+    Done,
+    /// Put away; counts as finished for its children.
+    Archived,
+    /// A status another program wrote that gateboard does not model.
+    Other(String),
+}
+
+impl Status {
+    /// Every status the board format names, in board order.
+    pub const KNOWN: [Status; 9] = [
+        Status::Triage,
+        Status::Todo,
+        Status::Scheduled,
+        Status::Ready,
+        Status::Running,
+        Status::Blocked,
+        Status::Review,
+        Status::Done,
+        Status::Archived,
+    ];
+
+    /// The five columns a board shows by default.
+    pub const COLUMNS: [Status; 5] = [
+        Status::Todo,
+        Status::Ready,
+        Status::Running,
+        Status::Blocked,
+        Status::Done,
+    ];
+
+    /// The word stored in the file.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Status::Triage => "triage",
+            Status::Todo => "todo",
+            Status::Scheduled => "scheduled",
+            Status::Ready => "ready",
+            Status::Running => "running",
+            Status::Blocked => "blocked",
+            Status::Review => "review",
+            Status::Done => "done",
+            Status::Archived => "archived",
+            Status::Other(s) => s,
+        }
+    }
+
+    /// Reads a stored word; unknown words survive as `Other` so nothing is mangled.
+    pub fn parse(word: &str) -> Status {
+        Status::KNOWN
+            .iter()
+            .find(|s| s.as_str() == word)
+            .cloned()
+            .unwrap_or_else(|| Status::Other(word.to_owned()))
+    }
+
+    /// The one "parent finished" predicate: done or archived.
+    pub fn is_finished(&self) -> bool {
+        matches!(self, Status::Done | Status::Archived)
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(self.as_str())
+    }
+}
+
+impl Serialize for Status {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl ToSql for Status {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(ToSqlOutput::Borrowed(ValueRef::Text(
+            self.as_str().as_bytes(),
+        )))
+    }
+}
+
+impl FromSql for Status {
+    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
+        value.as_str().map(Status::parse)
+    }
+}
+
+/// One task row, as much of it as gateboard reads.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Task {
+    /// `t_` and 8 hex characters for tasks gateboard makes; any text for others.
+    pub id: String,
+    /// One line a person reads on the card.
+    pub title: String,
+    /// Free text.
+    pub body: Option<String>,
+    /// Who the task is for.
+    pub assignee: Option<String>,
+    /// Where it stands.
+    pub status: Status,
+    /// Higher runs first; NULL sorts below every number.
+    pub priority: Option<i64>,
+    /// Who made it.
+    pub created_by: Option<String>,
+    /// Epoch seconds.
+    pub created_at: i64,
+    /// Epoch seconds of the first claim.
+    pub started_at: Option<i64>,
+    /// Epoch seconds of completion (or archiving).
+    pub completed_at: Option<i64>,
+    /// Who holds the claim while running.
+    pub claim_lock: Option<String>,
+    /// Epoch seconds when an unrenewed claim lapses.
+    pub claim_expires: Option<i64>,
+    /// What the run produced.
+    pub result: Option<String>,
+    /// The open run, if any.
+    pub current_run_id: Option<i64>,
+    /// Why it is blocked: the reason of its latest `blocked` event.
+    pub block_reason: Option<String>,
+}
+
+/// The columns `Task` is read from, in order; `block_reason` is computed.
+pub(crate) const TASK_COLUMNS: &str = "t.id, t.title, t.body, t.assignee, t.status, t.priority, \
+     t.created_by, t.created_at, t.started_at, t.completed_at, t.claim_lock, t.claim_expires, \
+     t.result, t.current_run_id, \
+     CASE WHEN t.status = 'blocked' THEN (SELECT json_extract(e.payload, '$.reason') \
+        FROM task_events e WHERE e.task_id = t.id AND e.kind = 'blocked' \
+        AND json_valid(e.payload) ORDER BY e.id DESC LIMIT 1) END";
+
+impl Task {
+    pub(crate) fn from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Task> {
+        Ok(Task {
+            id: row.get(0)?,
+            title: row.get(1)?,
+            body: row.get(2)?,
+            assignee: row.get(3)?,
+            status: row.get(4)?,
+            priority: row.get(5)?,
+            created_by: row.get(6)?,
+            created_at: row.get(7)?,
+            started_at: row.get(8)?,
+            completed_at: row.get(9)?,
+            claim_lock: row.get(10)?,
+            claim_expires: row.get(11)?,
+            result: row.get(12)?,
+            current_run_id: row.get(13)?,
+            block_reason: row.get(14)?,
+        })
+    }
+}
+
+/// What happened to a task; kinds other programs write survive as `Other`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum EventKind {
+    /// The task was made.
+    Created,
+    /// A parent was added.
+    Linked,
+    /// A parent was removed.
+    Unlinked,
+    /// Its parents all finished, so it became ready.
+    Promoted,
+    /// A worker took it.
+    Claimed,
+    /// The gate refused a claim because a parent was not finished.
+    ClaimRejected,
+    /// It finished.
+    Completed,
+    /// A person or worker stopped it.
+    Blocked,
+    /// A person let it go on.
+    Unblocked,
+    /// Its claim lapsed and it went back to ready.
+    Reclaimed,
+    /// Its worker renewed the claim.
+    Heartbeat,
+    /// It was put away.
+    Archived,
+    /// Someone commented on it.
+    Commented,
+    /// A kind gateboard does not write.
+    Other(String),
+}
+
+impl EventKind {
+    const NAMED: [EventKind; 13] = [
+        EventKind::Created,
+        EventKind::Linked,
+        EventKind::Unlinked,
+        EventKind::Promoted,
+        EventKind::Claimed,
+        EventKind::ClaimRejected,
+        EventKind::Completed,
+        EventKind::Blocked,
+        EventKind::Unblocked,
+        EventKind::Reclaimed,
+        EventKind::Heartbeat,
+        EventKind::Archived,
+        EventKind::Commented,
+    ];
+
+    /// The word stored in the file.
+    pub fn as_str(&self) -> &str {
+        match self {
+            EventKind::Created => "created",
+            EventKind::Linked => "linked",
+            EventKind::Unlinked => "unlinked",
+            EventKind::Promoted => "promoted",
+            EventKind::Claimed => "claimed",
+            EventKind::ClaimRejected => "claim_rejected",
+            EventKind::Completed => "completed",
+            EventKind::Blocked => "blocked",
+            EventKind::Unblocked => "unblocked",
+            EventKind::Reclaimed => "reclaimed",
+            EventKind::Heartbeat => "heartbeat",
+            EventKind::Archived => "archived",
+            EventKind::Commented => "commented",
+            EventKind::Other(s) => s,
+        }
+    }
+
+    /// Reads a stored word, keeping unknown ones.
+    pub fn parse(word: &str) -> EventKind {
+        EventKind::NAMED
+            .iter()
+            .find(|k| k.as_str() == word)
+            .cloned()
+            .unwrap_or_else(|| EventKind::Other(word.to_owned()))
+    }
+}
+
+impl fmt::Display for EventKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(self.as_str())
+    }
+}
+
+impl Serialize for EventKind {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl FromSql for EventKind {
+    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
+        value.as_str().map(EventKind::parse)
+    }
+}
+
+/// One row of the append-only event log; its id is the cursor live views follow.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Event {
+    /// Monotonic cursor.
+    pub id: i64,
+    /// The task it is about.
+    pub task_id: String,
+    /// The run it belongs to, if any.
+    pub run_id: Option<i64>,
+    /// What happened.
+    pub kind: EventKind,
+    /// Details as JSON; text that is not JSON is kept as a string.
+    pub payload: Option<serde_json::Value>,
+    /// Epoch seconds.
+    pub created_at: i64,
+}
+
+pub(crate) const EVENT_COLUMNS: &str = "id, task_id, run_id, kind, payload, created_at";
+
+impl Event {
+    pub(crate) fn from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Event> {
+        let payload: Option<String> = row.get(4)?;
+        Ok(Event {
+            id: row.get(0)?,
+            task_id: row.get(1)?,
+            run_id: row.get(2)?,
+            kind: row.get(3)?,
+            payload: payload
+                .map(|text| serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text))),
+            created_at: row.get(5)?,
+        })
+    }
+
+    /// A string field of the payload, e.g. a block's `reason`.
+    pub fn payload_str(&self, key: &str) -> Option<&str> {
+        self.payload.as_ref()?.get(key)?.as_str()
+    }
+}
+
+/// One attempt at a task.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Run {
+    /// Row id; `tasks.current_run_id` points here while open.
+    pub id: i64,
+    /// The task.
+    pub task_id: String,
+    /// running, done, blocked, reclaimed, ...
+    pub status: String,
+    /// Who claimed it.
+    pub claim_lock: Option<String>,
+    /// Epoch seconds.
+    pub started_at: i64,
+    /// Epoch seconds; NULL while open.
+    pub ended_at: Option<i64>,
+    /// completed, blocked, reclaimed, ...
+    pub outcome: Option<String>,
+    /// A line about how it went.
+    pub summary: Option<String>,
+}
+
+pub(crate) const RUN_COLUMNS: &str =
+    "id, task_id, status, claim_lock, started_at, ended_at, outcome, summary";
+
+impl Run {
+    pub(crate) fn from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Run> {
+        Ok(Run {
+            id: row.get(0)?,
+            task_id: row.get(1)?,
+            status: row.get(2)?,
+            claim_lock: row.get(3)?,
+            started_at: row.get(4)?,
+            ended_at: row.get(5)?,
+            outcome: row.get(6)?,
+            summary: row.get(7)?,
+        })
+    }
+}
+
+/// A comment on a task.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Comment {
+    /// Row id.
+    pub id: i64,
+    /// Who wrote it.
+    pub author: String,
+    /// What they wrote.
+    pub body: String,
+    /// Epoch seconds.
+    pub created_at: i64,
+}
+
+/// A related task as a detail view lists it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Neighbour {
+    /// Its id.
+    pub id: String,
+    /// Its title.
+    pub title: String,
+    /// Its status.
+    pub status: Status,
+}
+
+/// Everything a person asks about one task.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct TaskDetail {
+    /// The task itself.
+    pub task: Task,
+    /// Its parents, each with status.
+    pub parents: Vec<Neighbour>,
+    /// Its children, each with status.
+    pub children: Vec<Neighbour>,
+    /// Every attempt, oldest first.
+    pub runs: Vec<Run>,
+    /// Its events, oldest first.
+    pub events: Vec<Event>,
+    /// Its comments, oldest first.
+    pub comments: Vec<Comment>,
+    /// Why it is not claimable now, or None when it is.
+    pub not_ready_because: Option<String>,
+}
+
+/// What a new task is made of.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct NewTask {
+    /// Required, non-blank.
+    pub title: String,
+    /// Free text.
+    pub body: Option<String>,
+    /// Who it is for.
+    pub assignee: Option<String>,
+    /// Higher runs first.
+    pub priority: i64,
+    /// Who made it.
+    pub created_by: Option<String>,
+    /// Ids of existing tasks it waits on.
+    pub parents: Vec<String>,
+}
+
+/// Makes a fresh task id: `t_` and 8 lowercase hex characters, as Hermes does.
+pub fn new_task_id() -> String {
+    let mut bytes = [0u8; 4];
+    if getrandom::fill(&mut bytes).is_err() {
+        // The OS source is unavailable only on exotic platforms; fall back to the clock
+        // and a counter, which is unique enough for the collision retry in `create`.
+        use std::sync::atomic::{AtomicU32, Ordering};
+        static COUNTER: AtomicU32 = AtomicU32::new(0);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or(0);
+        bytes = (nanos ^ COUNTER.fetch_add(0x9e37_79b9, Ordering::Relaxed)).to_le_bytes();
+    }
+    format!(
+        "t_{:02x}{:02x}{:02x}{:02x}",
+        bytes[0], bytes[1], bytes[2], bytes[3]
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_status_words_survive_a_round_trip() {
+        let s = Status::parse("in_qa");
+        assert_eq!(s, Status::Other("in_qa".into()));
+        assert_eq!(s.as_str(), "in_qa");
+    }
+
+    #[test]
+    fn only_done_and_archived_count_as_finished() {
+        let finished: Vec<_> = Status::KNOWN.iter().filter(|s| s.is_finished()).collect();
+        assert_eq!(finished, [&Status::Done, &Status::Archived]);
+    }
+
+    #[test]
+    fn task_ids_have_the_hermes_shape() {
+        let id = new_task_id();
+        assert_eq!(id.len(), 10);
+        assert!(id.starts_with("t_"));
+        assert!(
+            id[2..]
+                .chars()
+                .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
+        );
+    }
+}

@@ -1,0 +1,754 @@
+//! Every state change of a board, each run inside the caller's write transaction and each
+//! writing its event rows, so an operation and its record commit together or not at all.
+
+use std::collections::{HashMap, VecDeque};
+use std::ops::Deref;
+use std::time::Duration;
+
+use rusqlite::{Connection, OptionalExtension, params};
+use serde_json::json;
+
+use super::error::{BoardError, Result};
+use super::gate;
+use super::model::{EventKind, NewTask, Status, Task, new_task_id};
+use super::query::Reader;
+
+/// A write transaction in progress; reads see its own writes.
+pub struct Txn<'c> {
+    reader: Reader<'c>,
+    now: i64,
+}
+
+impl<'c> Deref for Txn<'c> {
+    type Target = Reader<'c>;
+    fn deref(&self) -> &Reader<'c> {
+        &self.reader
+    }
+}
+
+/// Who claims a task, and how long the claim lasts without a heartbeat.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Claimer {
+    /// Stored in `claim_lock`; only its holder may complete or renew the claim.
+    pub lock: String,
+    /// How long a claim lives without a heartbeat.
+    pub ttl: Duration,
+}
+
+/// A claim that was granted.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Claim {
+    /// The claimed task.
+    pub task_id: String,
+    /// The run opened for this attempt.
+    pub run_id: i64,
+    /// Epoch seconds when the claim lapses unless renewed.
+    pub expires: i64,
+}
+
+/// What the gate decided about one claim.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ClaimOutcome {
+    /// The task is now running under the claim.
+    Claimed(Claim),
+    /// A parent was unfinished: the task went back to `todo` and `claim_rejected` was written.
+    Rejected {
+        /// The parents that closed the gate.
+        unfinished: Vec<(String, Status)>,
+    },
+}
+
+/// What one claim-next did: at most one claim, after any number of rejections.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ClaimNext {
+    /// The granted claim, or None when nothing claimable was left.
+    pub claim: Option<Claim>,
+    /// Ready tasks the gate refused and demoted on the way.
+    pub rejected: Vec<String>,
+}
+
+/// What a completion (or an archive) set in motion.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Completion {
+    /// The run it closed, if one was open.
+    pub run_id: Option<i64>,
+    /// Children that became ready because this was their last unfinished parent.
+    pub promoted: Vec<String>,
+}
+
+/// One task of a graph created at once; parents name other keys of the graph or existing ids.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GraphNode {
+    /// A name unique within the graph.
+    pub key: String,
+    /// The task; its `parents` are keys of this graph or ids already on the board.
+    pub task: NewTask,
+}
+
+const CLAIM_BATCH: i64 = 32;
+
+impl<'c> Txn<'c> {
+    pub(crate) fn new(conn: &'c Connection, now: i64) -> Self {
+        Txn {
+            reader: Reader::new(conn),
+            now,
+        }
+    }
+
+    /// The transaction's clock, epoch seconds.
+    pub fn now(&self) -> i64 {
+        self.now
+    }
+
+    /// Appends one event row and returns its id, the cursor live views follow.
+    fn event(
+        &self,
+        task: &str,
+        run_id: Option<i64>,
+        kind: EventKind,
+        payload: Option<serde_json::Value>,
+    ) -> Result<i64> {
+        let mut stmt = self.conn().prepare_cached(
+            "INSERT INTO task_events (task_id, run_id, kind, payload, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+        )?;
+        stmt.execute(params![
+            task,
+            run_id,
+            kind.as_str(),
+            payload.map(|p| p.to_string()),
+            self.now
+        ])?;
+        Ok(self.conn().last_insert_rowid())
+    }
+
+    /// Creates a task and its parent links; it starts `ready` only if every parent is finished.
+    pub fn create(&self, new: &NewTask) -> Result<String> {
+        let title = new.title.trim();
+        if title.is_empty() {
+            return Err(BoardError::Invalid("a task needs a non-blank title".into()));
+        }
+        let mut parents: Vec<&str> = Vec::with_capacity(new.parents.len());
+        for parent in &new.parents {
+            if !parents.contains(&parent.as_str()) {
+                parents.push(parent);
+            }
+        }
+        let mut all_finished = true;
+        for parent in &parents {
+            all_finished &= self.task(parent)?.status.is_finished();
+        }
+        let status = if all_finished {
+            Status::Ready
+        } else {
+            Status::Todo
+        };
+        let id = self.unused_id()?;
+        self.conn()
+            .prepare_cached(
+                "INSERT INTO tasks (id, title, body, assignee, status, priority, created_by, created_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )?
+            .execute(params![
+                id,
+                title,
+                new.body,
+                new.assignee,
+                status,
+                new.priority,
+                new.created_by,
+                self.now
+            ])?;
+        let mut link = self
+            .conn()
+            .prepare_cached("INSERT INTO task_links (parent_id, child_id) VALUES (?1, ?2)")?;
+        for parent in &parents {
+            link.execute(params![parent, id])?;
+        }
+        self.event(
+            &id,
+            None,
+            EventKind::Created,
+            Some(json!({ "status": status, "parents": parents, "assignee": new.assignee })),
+        )?;
+        Ok(id)
+    }
+
+    /// A fresh id no task has; 32 random bits collide rarely, so retrying is enough.
+    fn unused_id(&self) -> Result<String> {
+        for _ in 0..64 {
+            let id = new_task_id();
+            if self.find_task(&id)?.is_none() {
+                return Ok(id);
+            }
+        }
+        Err(BoardError::Invalid(
+            "could not find an unused task id; is the random source broken?".into(),
+        ))
+    }
+
+    /// Creates a whole graph of tasks and edges at once; returns the new ids in the order given.
+    pub fn create_graph(&self, nodes: &[GraphNode]) -> Result<Vec<String>> {
+        let mut index: HashMap<&str, usize> = HashMap::with_capacity(nodes.len());
+        for (i, node) in nodes.iter().enumerate() {
+            if index.insert(node.key.as_str(), i).is_some() {
+                return Err(BoardError::Invalid(format!(
+                    "the graph names {} twice",
+                    node.key
+                )));
+            }
+        }
+        // Kahn's algorithm over the edges inside the graph: creation order, and cycle detection.
+        let mut waiting: Vec<usize> = vec![0; nodes.len()];
+        let mut children: Vec<Vec<usize>> = vec![Vec::new(); nodes.len()];
+        for (i, node) in nodes.iter().enumerate() {
+            for parent in &node.task.parents {
+                if let Some(&p) = index.get(parent.as_str()) {
+                    waiting[i] += 1;
+                    children[p].push(i);
+                }
+            }
+        }
+        let mut queue: VecDeque<usize> = (0..nodes.len()).filter(|&i| waiting[i] == 0).collect();
+        let mut order = Vec::with_capacity(nodes.len());
+        while let Some(i) = queue.pop_front() {
+            order.push(i);
+            for &c in &children[i] {
+                waiting[c] -= 1;
+                if waiting[c] == 0 {
+                    queue.push_back(c);
+                }
+            }
+        }
+        if order.len() < nodes.len() {
+            let stuck: Vec<&str> = (0..nodes.len())
+                .filter(|&i| waiting[i] > 0)
+                .map(|i| nodes[i].key.as_str())
+                .collect();
+            return Err(BoardError::Invalid(format!(
+                "the graph has a cycle through {}",
+                stuck.join(", ")
+            )));
+        }
+        let mut ids: Vec<Option<String>> = vec![None; nodes.len()];
+        for i in order {
+            let mut task = nodes[i].task.clone();
+            for parent in &mut task.parents {
+                if let Some(id) = index.get(parent.as_str()).and_then(|&p| ids[p].as_ref()) {
+                    *parent = id.clone();
+                }
+            }
+            ids[i] = Some(self.create(&task)?);
+        }
+        Ok(ids.into_iter().flatten().collect())
+    }
+
+    /// Adds `parent` as a parent of `child`; returns false when the link already existed.
+    ///
+    /// Refusing a running or finished child closes the create-then-link race: either the link
+    /// lands first and the child waits, or the claim lands first and the link is refused.
+    pub fn link(&self, parent: &str, child: &str) -> Result<bool> {
+        if parent == child {
+            return Err(BoardError::SelfLink(parent.to_owned()));
+        }
+        let parent_task = self.task(parent)?;
+        let child_task = self.task(child)?;
+        if self.is_linked(parent, child)? {
+            return Ok(false);
+        }
+        if matches!(
+            child_task.status,
+            Status::Running | Status::Done | Status::Archived
+        ) {
+            return Err(BoardError::ChildStarted {
+                child: child.to_owned(),
+                status: child_task.status,
+            });
+        }
+        if self.descends_from(parent, child)? {
+            return Err(BoardError::Cycle {
+                parent: parent.to_owned(),
+                child: child.to_owned(),
+            });
+        }
+        self.conn()
+            .prepare_cached("INSERT INTO task_links (parent_id, child_id) VALUES (?1, ?2)")?
+            .execute(params![parent, child])?;
+        let demoted = !parent_task.status.is_finished() && child_task.status == Status::Ready;
+        if demoted {
+            self.set_status(child, &Status::Ready, &Status::Todo)?;
+        }
+        self.event(
+            child,
+            None,
+            EventKind::Linked,
+            Some(json!({ "parent": parent, "child": child, "demoted": demoted })),
+        )?;
+        Ok(true)
+    }
+
+    fn is_linked(&self, parent: &str, child: &str) -> Result<bool> {
+        Ok(self
+            .conn()
+            .prepare_cached("SELECT 1 FROM task_links WHERE parent_id = ?1 AND child_id = ?2")?
+            .query_row(params![parent, child], |_| Ok(()))
+            .optional()?
+            .is_some())
+    }
+
+    /// Whether `node` is reachable downwards from `ancestor`.
+    fn descends_from(&self, node: &str, ancestor: &str) -> Result<bool> {
+        Ok(self
+            .conn()
+            .prepare_cached(
+                "WITH RECURSIVE below(id) AS ( \
+                   SELECT child_id FROM task_links WHERE parent_id = ?1 \
+                   UNION SELECT l.child_id FROM task_links l JOIN below b ON l.parent_id = b.id) \
+                 SELECT 1 FROM below WHERE id = ?2 LIMIT 1",
+            )?
+            .query_row(params![ancestor, node], |_| Ok(()))
+            .optional()?
+            .is_some())
+    }
+
+    /// Removes a link and re-gates the child, which may now be ready.
+    pub fn unlink(&self, parent: &str, child: &str) -> Result<()> {
+        self.task(parent)?;
+        self.task(child)?;
+        let removed = self
+            .conn()
+            .prepare_cached("DELETE FROM task_links WHERE parent_id = ?1 AND child_id = ?2")?
+            .execute(params![parent, child])?;
+        if removed == 0 {
+            return Err(BoardError::Invalid(format!(
+                "{parent} is not a parent of {child}"
+            )));
+        }
+        self.event(
+            child,
+            None,
+            EventKind::Unlinked,
+            Some(json!({ "parent": parent, "child": child })),
+        )?;
+        self.promote_if_ready(child)?;
+        Ok(())
+    }
+
+    /// Moves a `todo` task to `ready` when its parents are all finished; returns whether it moved.
+    fn promote_if_ready(&self, id: &str) -> Result<bool> {
+        if !gate::parents_finished(self.conn(), id)? {
+            return Ok(false);
+        }
+        let moved = self.set_status(id, &Status::Todo, &Status::Ready)?;
+        if moved {
+            self.event(id, None, EventKind::Promoted, None)?;
+        }
+        Ok(moved)
+    }
+
+    /// Promotes every waiting child of `parent` whose last unfinished parent it was.
+    fn promote_children(&self, parent: &str) -> Result<Vec<String>> {
+        let waiting: Vec<String> = self
+            .conn()
+            .prepare_cached(
+                "SELECT l.child_id FROM task_links l JOIN tasks c ON c.id = l.child_id \
+                 WHERE l.parent_id = ?1 AND c.status = 'todo' ORDER BY l.child_id",
+            )?
+            .query_map(params![parent], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        let mut promoted = Vec::new();
+        for child in waiting {
+            if self.promote_if_ready(&child)? {
+                promoted.push(child);
+            }
+        }
+        Ok(promoted)
+    }
+
+    /// Compare-and-set of a status; returns whether the task was in `from`.
+    fn set_status(&self, id: &str, from: &Status, to: &Status) -> Result<bool> {
+        Ok(self
+            .conn()
+            .prepare_cached("UPDATE tasks SET status = ?3 WHERE id = ?1 AND status = ?2")?
+            .execute(params![id, from, to])?
+            == 1)
+    }
+
+    /// The gate: claims a ready task only if every parent is finished, re-checked right here
+    /// inside the claim's own transaction; otherwise demotes it and records `claim_rejected`.
+    pub fn claim(&self, id: &str, claimer: &Claimer) -> Result<ClaimOutcome> {
+        let task = self.task(id)?;
+        if task.status != Status::Ready || task.claim_lock.is_some() {
+            return Err(BoardError::WrongStatus {
+                id: id.to_owned(),
+                status: task.status,
+                operation: "claim",
+                expected: "ready and unclaimed",
+            });
+        }
+        let unfinished = gate::unfinished_parents(self.conn(), id)?;
+        if !unfinished.is_empty() {
+            self.reject_claim(id)?;
+            return Ok(ClaimOutcome::Rejected { unfinished });
+        }
+        self.grant_claim(&task, claimer).map(ClaimOutcome::Claimed)
+    }
+
+    fn reject_claim(&self, id: &str) -> Result<()> {
+        self.set_status(id, &Status::Ready, &Status::Todo)?;
+        self.event(
+            id,
+            None,
+            EventKind::ClaimRejected,
+            Some(json!({ "reason": "parents_not_done" })),
+        )?;
+        Ok(())
+    }
+
+    fn grant_claim(&self, task: &Task, claimer: &Claimer) -> Result<Claim> {
+        let ttl = i64::try_from(claimer.ttl.as_secs()).unwrap_or(i64::MAX / 2);
+        let expires = self.now.saturating_add(ttl);
+        if let Some(stale) = task.current_run_id {
+            self.end_run(
+                stale,
+                "reclaimed",
+                "reclaimed",
+                Some("left open before a new claim"),
+            )?;
+        }
+        let swapped = self
+            .conn()
+            .prepare_cached(
+                "UPDATE tasks SET status = 'running', claim_lock = ?2, claim_expires = ?3, \
+                 started_at = COALESCE(started_at, ?4), last_heartbeat_at = ?4 \
+                 WHERE id = ?1 AND status = 'ready' AND claim_lock IS NULL",
+            )?
+            .execute(params![task.id, claimer.lock, expires, self.now])?;
+        if swapped != 1 {
+            return Err(BoardError::WrongStatus {
+                id: task.id.clone(),
+                status: self.task(&task.id)?.status,
+                operation: "claim",
+                expected: "ready and unclaimed",
+            });
+        }
+        self.conn()
+            .prepare_cached(
+                "INSERT INTO task_runs (task_id, profile, status, claim_lock, claim_expires, \
+                 last_heartbeat_at, started_at) VALUES (?1, ?2, 'running', ?3, ?4, ?5, ?5)",
+            )?
+            .execute(params![
+                task.id,
+                task.assignee,
+                claimer.lock,
+                expires,
+                self.now
+            ])?;
+        let run_id = self.conn().last_insert_rowid();
+        self.conn()
+            .prepare_cached("UPDATE tasks SET current_run_id = ?2 WHERE id = ?1")?
+            .execute(params![task.id, run_id])?;
+        self.event(
+            &task.id,
+            Some(run_id),
+            EventKind::Claimed,
+            Some(json!({ "lock": claimer.lock, "expires": expires, "run_id": run_id })),
+        )?;
+        Ok(Claim {
+            task_id: task.id.clone(),
+            run_id,
+            expires,
+        })
+    }
+
+    /// Claims the highest-priority, oldest claimable task, gating each candidate in turn.
+    pub fn claim_next(&self, claimer: &Claimer) -> Result<ClaimNext> {
+        let mut outcome = ClaimNext::default();
+        loop {
+            let candidates: Vec<String> = self
+                .conn()
+                .prepare_cached(
+                    "SELECT id FROM tasks WHERE status = 'ready' AND claim_lock IS NULL \
+                     ORDER BY priority DESC, created_at, rowid LIMIT ?1",
+                )?
+                .query_map(params![CLAIM_BATCH], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()?;
+            if candidates.is_empty() {
+                return Ok(outcome);
+            }
+            for id in candidates {
+                match self.claim(&id, claimer)? {
+                    ClaimOutcome::Claimed(claim) => {
+                        outcome.claim = Some(claim);
+                        return Ok(outcome);
+                    }
+                    ClaimOutcome::Rejected { .. } => outcome.rejected.push(id),
+                }
+            }
+        }
+    }
+
+    /// The running task `id`, if `lock` holds its claim.
+    fn held(&self, id: &str, lock: &str, operation: &'static str) -> Result<Task> {
+        let task = self.task(id)?;
+        if task.status != Status::Running {
+            return Err(BoardError::WrongStatus {
+                id: id.to_owned(),
+                status: task.status,
+                operation,
+                expected: "running",
+            });
+        }
+        match task.claim_lock.as_deref() {
+            Some(holder) if holder == lock => Ok(task),
+            holder => Err(BoardError::NotClaimHolder {
+                id: id.to_owned(),
+                holder: holder.unwrap_or("nobody").to_owned(),
+                claimer: lock.to_owned(),
+            }),
+        }
+    }
+
+    /// Extends a claim its holder still holds; returns the new expiry.
+    pub fn heartbeat(&self, id: &str, claimer: &Claimer) -> Result<i64> {
+        let task = self.held(id, &claimer.lock, "heartbeat")?;
+        let ttl = i64::try_from(claimer.ttl.as_secs()).unwrap_or(i64::MAX / 2);
+        let expires = self.now.saturating_add(ttl);
+        self.conn()
+            .prepare_cached(
+                "UPDATE tasks SET claim_expires = ?2, last_heartbeat_at = ?3 WHERE id = ?1",
+            )?
+            .execute(params![id, expires, self.now])?;
+        if let Some(run) = task.current_run_id {
+            self.conn()
+                .prepare_cached(
+                    "UPDATE task_runs SET claim_expires = ?2, last_heartbeat_at = ?3 WHERE id = ?1",
+                )?
+                .execute(params![run, expires, self.now])?;
+        }
+        self.event(
+            id,
+            task.current_run_id,
+            EventKind::Heartbeat,
+            Some(json!({ "expires": expires })),
+        )?;
+        Ok(expires)
+    }
+
+    /// Finishes a task and promotes, in the same transaction, every child it was the last gate of.
+    ///
+    /// A running task may be completed only by its claim holder (`claimer`); a ready or blocked
+    /// one by anybody, provided its parents are finished.
+    pub fn complete(
+        &self,
+        id: &str,
+        claimer: Option<&str>,
+        result: Option<&str>,
+    ) -> Result<Completion> {
+        let task = self.task(id)?;
+        match task.status {
+            Status::Running => {
+                self.held(id, claimer.unwrap_or("nobody"), "complete")?;
+            }
+            Status::Ready | Status::Blocked => {
+                let parents = gate::unfinished_parents(self.conn(), id)?;
+                if !parents.is_empty() {
+                    return Err(BoardError::ParentsUnfinished {
+                        id: id.to_owned(),
+                        parents,
+                    });
+                }
+            }
+            status => {
+                return Err(BoardError::WrongStatus {
+                    id: id.to_owned(),
+                    status,
+                    operation: "complete",
+                    expected: "running, ready or blocked",
+                });
+            }
+        }
+        self.conn()
+            .prepare_cached(
+                "UPDATE tasks SET status = 'done', result = ?2, completed_at = ?3, \
+                 claim_lock = NULL, claim_expires = NULL, worker_pid = NULL, current_run_id = NULL, \
+                 block_kind = NULL, block_recurrences = 0, consecutive_failures = 0 WHERE id = ?1",
+            )?
+            .execute(params![id, result, self.now])?;
+        let run_id = task.current_run_id;
+        if let Some(run) = run_id {
+            self.end_run(run, "done", "completed", result)?;
+        }
+        self.event(
+            id,
+            run_id,
+            EventKind::Completed,
+            Some(json!({
+                "result_len": result.map_or(0, str::len),
+                "summary": result.and_then(|r| r.lines().next()),
+            })),
+        )?;
+        Ok(Completion {
+            run_id,
+            promoted: self.promote_children(id)?,
+        })
+    }
+
+    fn end_run(&self, run: i64, status: &str, outcome: &str, summary: Option<&str>) -> Result<()> {
+        self.conn()
+            .prepare_cached(
+                "UPDATE task_runs SET status = ?2, outcome = ?3, summary = COALESCE(?4, summary), \
+                 ended_at = ?5, claim_expires = NULL WHERE id = ?1 AND ended_at IS NULL",
+            )?
+            .execute(params![run, status, outcome, summary, self.now])?;
+        Ok(())
+    }
+
+    /// Takes a task out of the queue until a person unblocks it; a running claim is closed.
+    pub fn block(&self, id: &str, reason: &str) -> Result<()> {
+        let reason = reason.trim();
+        if reason.is_empty() {
+            return Err(BoardError::Invalid(
+                "a block needs a reason a person can act on".into(),
+            ));
+        }
+        let task = self.task(id)?;
+        if !matches!(
+            task.status,
+            Status::Todo | Status::Ready | Status::Running | Status::Triage | Status::Scheduled
+        ) {
+            return Err(BoardError::WrongStatus {
+                id: id.to_owned(),
+                status: task.status,
+                operation: "block",
+                expected: "todo, ready, running, triage or scheduled",
+            });
+        }
+        self.conn()
+            .prepare_cached(
+                "UPDATE tasks SET status = 'blocked', claim_lock = NULL, claim_expires = NULL, \
+                 worker_pid = NULL, current_run_id = NULL WHERE id = ?1",
+            )?
+            .execute(params![id])?;
+        if let Some(run) = task.current_run_id {
+            self.end_run(run, "blocked", "blocked", Some(reason))?;
+        }
+        self.event(
+            id,
+            task.current_run_id,
+            EventKind::Blocked,
+            Some(json!({ "reason": reason })),
+        )?;
+        Ok(())
+    }
+
+    /// Returns a blocked task to the queue, re-gated: `ready` only if every parent is finished.
+    pub fn unblock(&self, id: &str) -> Result<Status> {
+        let task = self.task(id)?;
+        if task.status != Status::Blocked {
+            return Err(BoardError::WrongStatus {
+                id: id.to_owned(),
+                status: task.status,
+                operation: "unblock",
+                expected: "blocked",
+            });
+        }
+        let next = gate::waiting_status(self.conn(), id)?;
+        self.set_status(id, &Status::Blocked, &next)?;
+        self.event(
+            id,
+            None,
+            EventKind::Unblocked,
+            Some(json!({ "status": next })),
+        )?;
+        Ok(next)
+    }
+
+    /// Returns every running task whose claim lapsed to the queue; their runs close as `reclaimed`.
+    pub fn reclaim_expired(&self) -> Result<Vec<String>> {
+        let expired: Vec<String> = self
+            .conn()
+            .prepare_cached(
+                "SELECT id FROM tasks WHERE status = 'running' \
+                 AND claim_expires IS NOT NULL AND claim_expires < ?1 ORDER BY id",
+            )?
+            .query_map(params![self.now], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        for id in &expired {
+            self.requeue(id, "claim expired")?;
+        }
+        Ok(expired)
+    }
+
+    /// Gives back a claim its holder will not finish (a worker shutting down).
+    pub fn release(&self, id: &str, claimer: &Claimer) -> Result<()> {
+        self.held(id, &claimer.lock, "release")?;
+        self.requeue(id, "released by its worker")
+    }
+
+    /// Running -> ready (or todo, should a parent be unfinished), closing the run as reclaimed.
+    fn requeue(&self, id: &str, why: &str) -> Result<()> {
+        let task = self.task(id)?;
+        let next = gate::waiting_status(self.conn(), id)?;
+        self.conn()
+            .prepare_cached(
+                "UPDATE tasks SET status = ?2, claim_lock = NULL, claim_expires = NULL, \
+                 worker_pid = NULL, current_run_id = NULL WHERE id = ?1",
+            )?
+            .execute(params![id, next])?;
+        if let Some(run) = task.current_run_id {
+            self.end_run(run, "reclaimed", "reclaimed", Some(why))?;
+        }
+        self.event(
+            id,
+            task.current_run_id,
+            EventKind::Reclaimed,
+            Some(json!({ "lock": task.claim_lock, "reason": why, "status": next })),
+        )?;
+        Ok(())
+    }
+
+    /// Puts a task away; it counts as finished, so children it gated are promoted.
+    pub fn archive(&self, id: &str) -> Result<Completion> {
+        let task = self.task(id)?;
+        if matches!(task.status, Status::Running | Status::Archived) {
+            return Err(BoardError::WrongStatus {
+                id: id.to_owned(),
+                status: task.status,
+                operation: "archive",
+                expected: "not running and not archived",
+            });
+        }
+        self.conn()
+            .prepare_cached(
+                "UPDATE tasks SET status = 'archived', completed_at = COALESCE(completed_at, ?2), \
+                 claim_lock = NULL, claim_expires = NULL, worker_pid = NULL WHERE id = ?1",
+            )?
+            .execute(params![id, self.now])?;
+        self.event(id, None, EventKind::Archived, None)?;
+        Ok(Completion {
+            run_id: None,
+            promoted: self.promote_children(id)?,
+        })
+    }
+
+    /// Adds a comment; returns its id.
+    pub fn comment(&self, id: &str, author: &str, body: &str) -> Result<i64> {
+        if body.trim().is_empty() {
+            return Err(BoardError::Invalid("a comment needs some text".into()));
+        }
+        self.task(id)?;
+        self.conn()
+            .prepare_cached(
+                "INSERT INTO task_comments (task_id, author, body, created_at) VALUES (?1, ?2, ?3, ?4)",
+            )?
+            .execute(params![id, author, body, self.now])?;
+        let comment = self.conn().last_insert_rowid();
+        self.event(
+            id,
+            None,
+            EventKind::Commented,
+            Some(json!({ "author": author, "len": body.len() })),
+        )?;
+        Ok(comment)
+    }
+}

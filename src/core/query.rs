@@ -1,0 +1,222 @@
+//! Reads: what a list, a detail view or a live event cursor asks of a board.
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::error::{BoardError, Result};
+use super::gate;
+use super::model::{
+    Comment, EVENT_COLUMNS, Event, Neighbour, RUN_COLUMNS, Run, Status, TASK_COLUMNS, Task,
+    TaskDetail,
+};
+
+/// Read access to a board inside one snapshot.
+pub struct Reader<'c> {
+    conn: &'c Connection,
+}
+
+impl<'c> Reader<'c> {
+    pub(crate) fn new(conn: &'c Connection) -> Self {
+        Reader { conn }
+    }
+
+    pub(crate) fn conn(&self) -> &'c Connection {
+        self.conn
+    }
+
+    /// The task, or `UnknownTask`.
+    pub fn task(&self, id: &str) -> Result<Task> {
+        self.find_task(id)?
+            .ok_or_else(|| BoardError::UnknownTask(id.to_owned()))
+    }
+
+    /// The task, if it exists.
+    pub fn find_task(&self, id: &str) -> Result<Option<Task>> {
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {TASK_COLUMNS} FROM tasks t WHERE t.id = ?1"
+        ))?;
+        Ok(stmt.query_row(params![id], Task::from_row).optional()?)
+    }
+
+    /// Tasks, optionally of one status, in claim order: priority first, then age.
+    pub fn tasks(&self, status: Option<&Status>) -> Result<Vec<Task>> {
+        let order = "ORDER BY t.priority DESC, t.created_at, t.rowid";
+        let tasks = match status {
+            Some(status) => {
+                let mut stmt = self.conn.prepare_cached(&format!(
+                    "SELECT {TASK_COLUMNS} FROM tasks t WHERE t.status = ?1 {order}"
+                ))?;
+                stmt.query_map(params![status], Task::from_row)?
+                    .collect::<rusqlite::Result<Vec<_>>>()?
+            }
+            None => {
+                let mut stmt = self
+                    .conn
+                    .prepare_cached(&format!("SELECT {TASK_COLUMNS} FROM tasks t {order}"))?;
+                stmt.query_map([], Task::from_row)?
+                    .collect::<rusqlite::Result<Vec<_>>>()?
+            }
+        };
+        Ok(tasks)
+    }
+
+    /// How many tasks each status holds, every status present in the file included.
+    pub fn counts(&self) -> Result<Vec<(Status, i64)>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT status, count(*) FROM tasks GROUP BY status ORDER BY status")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// The parents of a task, each with its status.
+    pub fn parents(&self, id: &str) -> Result<Vec<Neighbour>> {
+        self.neighbours(
+            "SELECT l.parent_id, COALESCE(p.title, '(missing task)'), COALESCE(p.status, 'missing') \
+             FROM task_links l LEFT JOIN tasks p ON p.id = l.parent_id \
+             WHERE l.child_id = ?1 ORDER BY l.parent_id",
+            id,
+        )
+    }
+
+    /// The children of a task, each with its status.
+    pub fn children(&self, id: &str) -> Result<Vec<Neighbour>> {
+        self.neighbours(
+            "SELECT l.child_id, COALESCE(c.title, '(missing task)'), COALESCE(c.status, 'missing') \
+             FROM task_links l LEFT JOIN tasks c ON c.id = l.child_id \
+             WHERE l.parent_id = ?1 ORDER BY l.child_id",
+            id,
+        )
+    }
+
+    fn neighbours(&self, sql: &str, id: &str) -> Result<Vec<Neighbour>> {
+        let mut stmt = self.conn.prepare_cached(sql)?;
+        let rows = stmt.query_map(params![id], |r| {
+            Ok(Neighbour {
+                id: r.get(0)?,
+                title: r.get(1)?,
+                status: r.get(2)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Every link as (parent, child).
+    pub fn links(&self) -> Result<Vec<(String, String)>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT parent_id, child_id FROM task_links ORDER BY parent_id, child_id",
+        )?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Everything a detail view shows about one task, including why it cannot run yet.
+    pub fn detail(&self, id: &str) -> Result<TaskDetail> {
+        let task = self.task(id)?;
+        let mut runs_stmt = self.conn.prepare_cached(&format!(
+            "SELECT {RUN_COLUMNS} FROM task_runs WHERE task_id = ?1 ORDER BY id"
+        ))?;
+        let runs = runs_stmt
+            .query_map(params![id], Run::from_row)?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let mut comments_stmt = self.conn.prepare_cached(
+            "SELECT id, author, body, created_at FROM task_comments WHERE task_id = ?1 ORDER BY id",
+        )?;
+        let comments = comments_stmt
+            .query_map(params![id], |r| {
+                Ok(Comment {
+                    id: r.get(0)?,
+                    author: r.get(1)?,
+                    body: r.get(2)?,
+                    created_at: r.get(3)?,
+                })
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let not_ready_because = self.not_ready_because(&task)?;
+        Ok(TaskDetail {
+            parents: self.parents(id)?,
+            children: self.children(id)?,
+            events: self.events_after(0, usize::MAX, Some(id))?,
+            runs,
+            comments,
+            not_ready_because,
+            task,
+        })
+    }
+
+    /// A sentence on why a task is not claimable, or None when it is.
+    fn not_ready_because(&self, task: &Task) -> Result<Option<String>> {
+        let unfinished = gate::unfinished_parents(self.conn, &task.id)?;
+        let waiting = || {
+            unfinished
+                .iter()
+                .map(|(id, status)| format!("{id} ({status})"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        Ok(match &task.status {
+            Status::Ready if unfinished.is_empty() => None,
+            Status::Ready => Some(format!(
+                "marked ready, but the gate will refuse it: waiting on {}",
+                waiting()
+            )),
+            Status::Todo if unfinished.is_empty() => {
+                Some("every parent is finished; it is promoted on the next change".into())
+            }
+            Status::Todo => Some(format!("waiting on {}", waiting())),
+            Status::Running => Some(format!(
+                "running, claimed by {}",
+                task.claim_lock.as_deref().unwrap_or("nobody")
+            )),
+            Status::Blocked => Some(format!(
+                "blocked: {}",
+                task.block_reason.as_deref().unwrap_or("no reason given")
+            )),
+            Status::Done | Status::Archived => Some(format!("already {}", task.status)),
+            other => Some(format!("{other} tasks are not claimed by workers")),
+        })
+    }
+
+    /// Events after the cursor `after`, oldest first, at most `limit`, optionally for one task.
+    pub fn events_after(&self, after: i64, limit: usize, task: Option<&str>) -> Result<Vec<Event>> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let events = match task {
+            Some(task) => {
+                let mut stmt = self.conn.prepare_cached(&format!(
+                    "SELECT {EVENT_COLUMNS} FROM task_events WHERE id > ?1 AND task_id = ?2 ORDER BY id LIMIT ?3"
+                ))?;
+                stmt.query_map(params![after, task, limit], Event::from_row)?
+                    .collect::<rusqlite::Result<Vec<_>>>()?
+            }
+            None => {
+                let mut stmt = self.conn.prepare_cached(&format!(
+                    "SELECT {EVENT_COLUMNS} FROM task_events WHERE id > ?1 ORDER BY id LIMIT ?2"
+                ))?;
+                stmt.query_map(params![after, limit], Event::from_row)?
+                    .collect::<rusqlite::Result<Vec<_>>>()?
+            }
+        };
+        Ok(events)
+    }
+
+    /// The newest event id, the cursor a live view starts from.
+    pub fn last_event_id(&self) -> Result<i64> {
+        Ok(self
+            .conn
+            .query_row("SELECT COALESCE(max(id), 0) FROM task_events", [], |r| {
+                r.get(0)
+            })?)
+    }
+
+    /// Whether nothing is ready or running: the point where a drain-and-exit worker stops.
+    pub fn is_idle(&self) -> Result<bool> {
+        let busy: Option<i64> = self
+            .conn
+            .query_row(
+                "SELECT 1 FROM tasks WHERE status IN ('ready', 'running') LIMIT 1",
+                [],
+                |r| r.get(0),
+            )
+            .optional()?;
+        Ok(busy.is_none())
+    }
+}
