@@ -133,8 +133,8 @@ const LINK_AFTER_CLAIM: &str = "EXISTS (SELECT 1 FROM task_events le WHERE le.ta
 pub fn audit(reader: &Reader<'_>) -> Result<Vec<Violation>> {
     let conn = reader.conn();
     let mut found = running_before_parents(conn)?;
-    found.extend(claims_before_parent_events(conn)?);
-    found.extend(claims_before_parent_timestamps(conn)?);
+    found.extend(claims_before_parent_events(reader)?);
+    found.extend(claims_before_parent_timestamps(reader)?);
     found.extend(cycles(reader)?);
     found.extend(dangling_links(conn)?);
     found.extend(claim_lock_mismatches(conn)?);
@@ -163,9 +163,9 @@ fn running_before_parents(conn: &Connection) -> Result<Vec<Violation>> {
 }
 
 /// The strict audit: by event id, every parent's `completed` precedes the child's `claimed`.
-pub fn claims_before_parent_events(conn: &Connection) -> Result<Vec<Violation>> {
+pub fn claims_before_parent_events(reader: &Reader<'_>) -> Result<Vec<Violation>> {
     collect(
-        conn,
+        reader.conn(),
         &format!(
             "WITH finishes AS (SELECT task_id, min(id) AS id FROM task_events \
                WHERE kind IN ('completed', 'archived') GROUP BY task_id) \
@@ -186,9 +186,9 @@ pub fn claims_before_parent_events(conn: &Connection) -> Result<Vec<Violation>> 
 }
 
 /// The seed's own audit: claims joined with links and the parents' `completed_at`.
-pub fn claims_before_parent_timestamps(conn: &Connection) -> Result<Vec<Violation>> {
+pub fn claims_before_parent_timestamps(reader: &Reader<'_>) -> Result<Vec<Violation>> {
     collect(
-        conn,
+        reader.conn(),
         &format!(
             "SELECT c.task_id, c.created_at, l.parent_id, p.completed_at FROM task_events c \
              JOIN task_links l ON l.child_id = c.task_id \

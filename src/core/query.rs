@@ -100,6 +100,11 @@ impl<'c> Reader<'c> {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
+    /// Every parent of `id` that is not finished, with its status: what closes the gate.
+    pub fn unfinished_parents(&self, id: &str) -> Result<Vec<(String, Status)>> {
+        gate::unfinished_parents(self.conn, id)
+    }
+
     /// Every link as (parent, child).
     pub fn links(&self) -> Result<Vec<(String, String)>> {
         let mut stmt = self.conn.prepare_cached(

@@ -1,0 +1,128 @@
+//! Separate processes of the built binary share one board file: several claim and complete
+//! while another races create-then-link, and the invariant holds across them.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use gateboard::core::audit::audit;
+use gateboard::core::{NewTask, Status};
+
+const CLAIMERS: usize = 3;
+const LAYERS: usize = 4;
+const WIDTH: usize = 6;
+const RACED_CHILDREN: usize = 15;
+
+fn gateboard(board: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_gateboard"));
+    cmd.arg("--db").arg(board).arg("--lock-timeout").arg("30");
+    cmd
+}
+
+/// Claims and completes until nothing has been claimable for a while.
+fn claim_loop(board: &Path, name: &str) -> usize {
+    let mut done = 0;
+    let mut idle_since = Instant::now();
+    while idle_since.elapsed() < Duration::from_millis(1500) {
+        let out = gateboard(board)
+            .args(["--claimer", name, "claim"])
+            .output()
+            .expect("run claim");
+        match out.status.code() {
+            Some(0) => {
+                let id = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+                let status = gateboard(board)
+                    .args(["--claimer", name, "complete", &id])
+                    .status()
+                    .expect("run complete");
+                assert!(status.success(), "{name} could not complete its own claim {id}");
+                done += 1;
+                idle_since = Instant::now();
+            }
+            Some(8) => thread::sleep(Duration::from_millis(20)),
+            other => panic!(
+                "claim exited {other:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            ),
+        }
+    }
+    done
+}
+
+#[test]
+fn processes_sharing_a_file_never_claim_past_the_gate() {
+    let board = common::TempBoard::new();
+    let mut setup = board.open();
+    // A layered DAG: each task waits on two tasks of the layer before.
+    let mut previous: Vec<String> = Vec::new();
+    for layer in 0..LAYERS {
+        let current: Vec<String> = (0..WIDTH)
+            .map(|i| {
+                let parents = if previous.is_empty() {
+                    Vec::new()
+                } else {
+                    vec![previous[i].clone(), previous[(i + 1) % WIDTH].clone()]
+                };
+                setup
+                    .write(|t| {
+                        t.create(&NewTask {
+                            title: format!("layer {layer} task {i}"),
+                            parents,
+                            ..NewTask::default()
+                        })
+                    })
+                    .expect("create")
+            })
+            .collect();
+        previous = current;
+    }
+    let last_layer = previous;
+
+    let claimers: Vec<_> = (0..CLAIMERS)
+        .map(|i| {
+            let path = board.path.clone();
+            thread::spawn(move || claim_loop(&path, &format!("proc-{i}")))
+        })
+        .collect();
+    // The writer process: create a child with no parents, link it a moment later.
+    for i in 0..RACED_CHILDREN {
+        let out = gateboard(&board.path)
+            .args(["add", &format!("raced child {i}")])
+            .output()
+            .expect("run add");
+        assert!(out.status.success());
+        let child = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+        thread::sleep(Duration::from_millis(fastrand::u64(0..30)));
+        let link = gateboard(&board.path)
+            .args(["link", &last_layer[i % WIDTH], &child])
+            .output()
+            .expect("run link");
+        // Refused (exit 4) exactly when a claimer got the child first.
+        assert!(
+            matches!(link.status.code(), Some(0) | Some(4)),
+            "link: {}",
+            String::from_utf8_lossy(&link.stderr)
+        );
+    }
+    let completed: usize = claimers
+        .into_iter()
+        .map(|c| c.join().expect("claimer"))
+        .sum();
+
+    let check = board.open();
+    assert_eq!(check.read(audit).expect("audit"), Vec::new());
+    let tasks = check.read(|r| r.tasks(None)).expect("tasks");
+    assert_eq!(tasks.len(), LAYERS * WIDTH + RACED_CHILDREN);
+    assert!(
+        tasks.iter().all(|t| t.status == Status::Done),
+        "every task ends done: {:?}",
+        tasks
+            .iter()
+            .filter(|t| t.status != Status::Done)
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(completed, tasks.len(), "each task completed exactly once");
+}
