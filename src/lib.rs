@@ -6,4 +6,5 @@
 pub mod cli;
 pub mod core;
 pub mod locate;
+pub mod pool;
 pub mod watch;

@@ -38,7 +38,10 @@ fn claim_loop(board: &Path, name: &str) -> usize {
                     .args(["--claimer", name, "complete", &id])
                     .status()
                     .expect("run complete");
-                assert!(status.success(), "{name} could not complete its own claim {id}");
+                assert!(
+                    status.success(),
+                    "{name} could not complete its own claim {id}"
+                );
                 done += 1;
                 idle_since = Instant::now();
             }

@@ -15,20 +15,45 @@ const CONNECTIONS: usize = 3;
 /// One step; task numbers index the tasks created so far (modulo their count).
 #[derive(Clone, Debug)]
 enum Step {
-    Create { parents: Vec<usize> },
-    Link { parent: usize, child: usize },
-    Unlink { parent: usize, child: usize },
-    Claim { task: usize },
+    Create {
+        parents: Vec<usize>,
+    },
+    Link {
+        parent: usize,
+        child: usize,
+    },
+    Unlink {
+        parent: usize,
+        child: usize,
+    },
+    Claim {
+        task: usize,
+    },
     ClaimNext,
-    Complete { task: usize, as_holder: bool },
-    Heartbeat { task: usize },
-    Block { task: usize },
-    Unblock { task: usize },
-    Archive { task: usize },
+    Complete {
+        task: usize,
+        as_holder: bool,
+    },
+    Heartbeat {
+        task: usize,
+    },
+    Block {
+        task: usize,
+    },
+    Unblock {
+        task: usize,
+    },
+    Archive {
+        task: usize,
+    },
     ReclaimLater,
-    Release { task: usize },
+    Release {
+        task: usize,
+    },
     /// A writer without the gate marks a task ready whatever its parents.
-    ForeignMarkReady { task: usize },
+    ForeignMarkReady {
+        task: usize,
+    },
 }
 
 fn step() -> impl Strategy<Value = (usize, Step)> {
@@ -86,7 +111,9 @@ fn apply(
                 .map(|id| ids.push(id))
         }
         _ if ids.is_empty() => Ok(()),
-        Step::Link { parent, child } => board.write(|t| t.link(&pick(*parent), &pick(*child))).map(drop),
+        Step::Link { parent, child } => board
+            .write(|t| t.link(&pick(*parent), &pick(*child)))
+            .map(drop),
         Step::Unlink { parent, child } => board.write(|t| t.unlink(&pick(*parent), &pick(*child))),
         Step::Claim { task } => board.write(|t| t.claim(&pick(*task), &me)).map(drop),
         Step::ClaimNext => board.write(|t| t.claim_next(&me)).map(drop),
@@ -96,8 +123,14 @@ fn apply(
                 .read(|r| r.task(&id))
                 .map(|t| t.claim_lock)
                 .unwrap_or_default();
-            let who = if *as_holder { holder } else { Some(me.lock.clone()) };
-            board.write(|t| t.complete(&id, who.as_deref(), Some("ok"))).map(drop)
+            let who = if *as_holder {
+                holder
+            } else {
+                Some(me.lock.clone())
+            };
+            board
+                .write(|t| t.complete(&id, who.as_deref(), Some("ok")))
+                .map(drop)
         }
         Step::Heartbeat { task } => board.write(|t| t.heartbeat(&pick(*task), &me)).map(drop),
         Step::Block { task } => board.write(|t| t.block(&pick(*task), "needs a person")),
@@ -118,9 +151,11 @@ fn apply(
     };
     match outcome {
         Ok(()) => Ok(()),
-        Err(e @ (BoardError::Sqlite(_) | BoardError::RuleViolation(_) | BoardError::Locked { .. })) => {
-            Err(TestCaseError::fail(format!("{step:?} failed inside SQLite: {e}")))
-        }
+        Err(
+            e @ (BoardError::Sqlite(_) | BoardError::RuleViolation(_) | BoardError::Locked { .. }),
+        ) => Err(TestCaseError::fail(format!(
+            "{step:?} failed inside SQLite: {e}"
+        ))),
         Err(_refused) => Ok(()),
     }
 }

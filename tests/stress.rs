@@ -48,7 +48,9 @@ fn race(buggy: bool) -> (common::TempBoard, Outcome) {
         ttl: Duration::from_secs(3600),
     };
     for parent in &parents {
-        let claimed = setup.write(|t| t.claim(parent, &holder)).expect("hold parent");
+        let claimed = setup
+            .write(|t| t.claim(parent, &holder))
+            .expect("hold parent");
         assert!(matches!(claimed, ClaimOutcome::Claimed(_)));
     }
     // A raw connection stands in for the buggy writer; gateboard itself never writes this.
@@ -189,7 +191,11 @@ fn parent_gate_holds_under_the_create_then_link_race() {
     let done = conn.read(|r| r.tasks(Some(&Status::Done))).expect("done");
     assert_eq!(done.len(), outcome.claims);
     for task in done {
-        assert!(conn.read(|r| r.parents(&task.id)).expect("parents").is_empty());
+        assert!(
+            conn.read(|r| r.parents(&task.id))
+                .expect("parents")
+                .is_empty()
+        );
     }
 }
 

@@ -7,6 +7,7 @@
 //! past `--lock-timeout`; 7 the gate rejected the claim (parents not done; the task was demoted);
 //! 8 nothing was claimable.
 
+mod headless;
 mod print;
 mod verbs;
 
@@ -154,6 +155,88 @@ pub enum Verb {
     },
     /// Install the guard triggers on a board another program created
     Harden,
+    /// Run the worker pool on the board and print a summary (Ctrl-C stops, releasing claims)
+    Work(WorkArgs),
+    /// Race a create-then-link writer against workers on a scratch board (or --db); exit 1 on any violation
+    Race(RaceArgs),
+    /// Measure pool throughput on two workloads beside the bare durable-commit loop
+    Bench(BenchArgs),
+}
+
+/// Arguments of `work`.
+#[derive(Debug, Args)]
+pub struct WorkArgs {
+    /// Workers in the pool
+    #[arg(long, default_value_t = 4)]
+    pub workers: usize,
+    /// Stop after this many seconds
+    #[arg(long, value_name = "SECS", conflicts_with = "exit_when_idle")]
+    pub duration: Option<f64>,
+    /// Stop once nothing on the board is ready or running
+    #[arg(long)]
+    pub exit_when_idle: bool,
+    /// Simulated work time per task, in milliseconds: A or A..B
+    #[arg(long, value_name = "A..B", default_value = "0", value_parser = parse_work_ms)]
+    pub work_ms: WorkMs,
+    /// Seconds a claim lives without a heartbeat before others may reclaim it
+    #[arg(long, value_name = "SECS", default_value_t = 60)]
+    pub ttl: u64,
+}
+
+/// Arguments of `race`.
+#[derive(Debug, Args)]
+pub struct RaceArgs {
+    /// Children the racing writer creates
+    #[arg(long, default_value_t = 200)]
+    pub rounds: usize,
+    /// Workers claiming meanwhile
+    #[arg(long, default_value_t = 4)]
+    pub workers: usize,
+    /// Seconds the workers run at most
+    #[arg(long, value_name = "SECS", default_value_t = 8.0)]
+    pub duration: f64,
+    /// Write like a buggy writer: mark linked children ready whatever their parents
+    #[arg(long)]
+    pub buggy: bool,
+}
+
+/// Arguments of `bench`.
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// Tasks per workload
+    #[arg(long, default_value_t = 5000)]
+    pub tasks: usize,
+    /// Pool sizes to measure, comma-separated
+    #[arg(long, value_delimiter = ',', default_value = "1,4,8")]
+    pub workers: Vec<usize>,
+    /// Folder for the scratch boards [default: a temporary folder]
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+}
+
+/// A range of simulated work times in milliseconds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WorkMs {
+    /// Shortest.
+    pub min: u64,
+    /// Longest.
+    pub max: u64,
+}
+
+fn parse_work_ms(text: &str) -> Result<WorkMs, String> {
+    let number = |s: &str| {
+        s.trim()
+            .parse::<u64>()
+            .map_err(|_| format!("{s:?} is not a whole number of milliseconds"))
+    };
+    let (min, max) = match text.split_once("..") {
+        Some((a, b)) => (number(a)?, number(b)?),
+        None => (number(text)?, number(text)?),
+    };
+    if min > max {
+        return Err(format!("{min}..{max} runs backwards"));
+    }
+    Ok(WorkMs { min, max })
 }
 
 /// Arguments of `add`.

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use super::print;
-use super::{AddArgs, Cli, Verb};
+use super::{AddArgs, BenchArgs, Cli, RaceArgs, Verb, headless};
 use crate::core::audit::audit;
 use crate::core::ops::{ClaimOutcome, Claimer};
 use crate::core::{Board, BoardError, NewTask, OpenOptions, Status};
@@ -14,10 +14,12 @@ use crate::locate;
 use crate::watch::BoardWatch;
 
 /// Why a verb stopped early.
-enum Failure {
+pub(super) enum Failure {
     Board(BoardError),
     Output(io::Error),
     Usage(String),
+    /// The machine refused something the verb needs (threads, a temporary folder).
+    System(String),
 }
 
 impl From<BoardError> for Failure {
@@ -46,6 +48,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Err(Failure::Output(e)) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
         Err(Failure::Output(e)) => fail(1, &format!("cannot write output: {e}")),
         Err(Failure::Usage(msg)) => fail(2, &msg),
+        Err(Failure::System(msg)) => fail(1, &msg),
         Err(Failure::Board(e)) => fail(exit_code(&e), &e.to_string()),
     }
 }
@@ -82,6 +85,11 @@ const NOTHING_CLAIMABLE: u8 = 8;
 
 fn execute(cli: &Cli, out: &mut dyn Write) -> Result<u8, Failure> {
     let verb = cli.verb.as_ref();
+    match verb {
+        Some(Verb::Race(args)) => return race(cli, args, out),
+        Some(Verb::Bench(args)) => return bench(args, out).map(|()| 0),
+        _ => {}
+    }
     let creates = matches!(verb, None | Some(Verb::Init) | Some(Verb::Add(_)));
     let mut board = open_board(cli, creates)?;
     let claimer = |ttl: u64| Claimer {
@@ -171,6 +179,8 @@ fn execute(cli: &Cli, out: &mut dyn Write) -> Result<u8, Failure> {
             }
             return Ok(if found.is_empty() { 0 } else { 1 });
         }
+        Some(Verb::Work(args)) => headless::work(&board, args, &open_options(cli, false), out)?,
+        Some(Verb::Race(_)) | Some(Verb::Bench(_)) => {}
         Some(Verb::Harden) => {
             if board.harden()? {
                 writeln!(out, "installed the guard triggers")?;
@@ -206,12 +216,48 @@ fn open_board(cli: &Cli, create: bool) -> Result<Board, Failure> {
             path
         }
     };
-    let options = OpenOptions {
+    Ok(Board::open(path, &open_options(cli, create))?)
+}
+
+fn open_options(cli: &Cli, create: bool) -> OpenOptions {
+    OpenOptions {
         create,
         lock_timeout: Duration::from_secs(cli.lock_timeout),
         ..OpenOptions::default()
+    }
+}
+
+/// `race` runs on `--db` when given, else on a scratch board removed afterwards.
+fn race(cli: &Cli, args: &RaceArgs, out: &mut dyn Write) -> Result<u8, Failure> {
+    let (path, _scratch) = match &cli.db {
+        Some(path) => (path.clone(), None),
+        None => {
+            let dir = tempfile::tempdir().map_err(|e| {
+                Failure::System(format!("cannot make a scratch folder for the race: {e}"))
+            })?;
+            (dir.path().join("race.db"), Some(dir))
+        }
     };
-    Ok(Board::open(path, &options)?)
+    let options = open_options(cli, true);
+    Board::open(&path, &options)?;
+    let held = headless::race(&path, args, &options, out)?;
+    Ok(if held { 0 } else { 1 })
+}
+
+fn bench(args: &BenchArgs, out: &mut dyn Write) -> Result<(), Failure> {
+    let scratch;
+    let dir = match &args.dir {
+        Some(dir) => dir.as_path(),
+        None => {
+            scratch = tempfile::tempdir().map_err(|e| {
+                Failure::System(format!(
+                    "cannot make a scratch folder for the benchmark: {e}"
+                ))
+            })?;
+            scratch.path()
+        }
+    };
+    headless::bench(dir, args, out)
 }
 
 /// The claim holder name of this command line: `--claimer`, else `cli:$USER`.

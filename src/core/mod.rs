@@ -1,6 +1,7 @@
 //! The board store: the only door to SQL. Everything else in gateboard calls through here.
 
 pub mod audit;
+pub mod baseline;
 pub mod error;
 pub mod gate;
 pub mod model;
@@ -108,6 +109,8 @@ impl Board {
         };
         self.conn.pragma_update(None, "synchronous", sync)?;
         self.conn.pragma_update(None, "foreign_keys", "ON")?;
+        self.conn.pragma_update(None, "wal_autocheckpoint", 8000)?;
+        self.conn.pragma_update(None, "temp_store", "MEMORY")?;
         Ok(())
     }
 

@@ -1,0 +1,206 @@
+//! The verbs that run the worker pool without a screen: work, race, bench.
+
+use std::io::{self, Write};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use super::verbs::Failure;
+use super::{BenchArgs, RaceArgs, WorkArgs};
+use crate::core::audit::{audit, claims_before_parent_events, claims_before_parent_timestamps};
+use crate::core::{Board, BoardError, OpenOptions};
+use crate::pool::bench::{self, Workload};
+use crate::pool::racer::{RaceConfig, RaceMode, Racer};
+use crate::pool::{Pool, PoolConfig};
+
+/// How often a headless run looks at the board for `--exit-when-idle`.
+const IDLE_POLL: Duration = Duration::from_millis(100);
+
+fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Failure::System(format!("cannot start the async runtime: {e}")))
+}
+
+/// `gateboard work`: runs the pool until Ctrl-C, the duration, or idleness.
+pub fn work(
+    board: &Board,
+    args: &WorkArgs,
+    open: &OpenOptions,
+    out: &mut dyn Write,
+) -> Result<(), Failure> {
+    let config = PoolConfig {
+        workers: args.workers,
+        work_time: (
+            Duration::from_millis(args.work_ms.min),
+            Duration::from_millis(args.work_ms.max),
+        ),
+        claim_ttl: Duration::from_secs(args.ttl.max(1)),
+        open: open.clone(),
+    };
+    let rt = runtime()?;
+    let stats = rt.block_on(async {
+        let pool = Pool::start(board.path(), config)?;
+        let deadline = args
+            .duration
+            .map(|s| Instant::now() + Duration::from_secs_f64(s.max(0.0)));
+        let ctrl_c = tokio::signal::ctrl_c();
+        tokio::pin!(ctrl_c);
+        loop {
+            tokio::select! {
+                _ = &mut ctrl_c => break,
+                _ = tokio::time::sleep(IDLE_POLL) => {}
+            }
+            if deadline.is_some_and(|d| Instant::now() >= d) {
+                break;
+            }
+            if args.exit_when_idle && board.read(|r| r.is_idle())? {
+                break;
+            }
+        }
+        Ok::<_, BoardError>(pool.stop().await)
+    })?;
+    let secs = stats.elapsed.as_secs_f64();
+    writeln!(
+        out,
+        "tasks done: {}\nclaim_rejected: {}\nreclaimed: {}\ncommits: {}\nelapsed: {:.2}s\ntasks/s: {:.0}",
+        stats.completed,
+        stats.rejected,
+        stats.reclaimed,
+        stats.commits,
+        secs,
+        stats.completed as f64 / secs.max(1e-9)
+    )?;
+    Ok(())
+}
+
+/// `gateboard race`: the seed's race against the pool; returns whether the invariant held.
+pub fn race(
+    path: &Path,
+    args: &RaceArgs,
+    open: &OpenOptions,
+    out: &mut dyn Write,
+) -> Result<bool, Failure> {
+    let config = RaceConfig {
+        rounds: args.rounds,
+        mode: if args.buggy {
+            RaceMode::BuggyWriter
+        } else {
+            RaceMode::CreateThenLink
+        },
+        ..RaceConfig::default()
+    };
+    let rt = runtime()?;
+    let check = Board::open(path, open)?;
+    let (report, stats) = rt.block_on(async {
+        let pool = Pool::start(
+            path,
+            PoolConfig {
+                workers: args.workers,
+                open: open.clone(),
+                ..PoolConfig::default()
+            },
+        )?;
+        let racer = Racer::start(path, config, open)?;
+        let deadline = Instant::now() + Duration::from_secs_f64(args.duration.max(0.0));
+        while !racer.is_finished() && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        let report = tokio::task::spawn_blocking(move || racer.stop())
+            .await
+            .map_err(|e| BoardError::Invalid(format!("the race thread failed: {e}")))??;
+        // Let the workers drain what the released parents unlocked.
+        while Instant::now() < deadline && !check.read(|r| r.is_idle())? {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        Ok::<_, BoardError>((report, pool.stop().await))
+    })?;
+    let violations = check.read(audit)?;
+    let seed_audit = check.read(claims_before_parent_timestamps)?;
+    let order_audit = check.read(claims_before_parent_events)?;
+    let write = |out: &mut dyn Write| -> io::Result<()> {
+        writeln!(
+            out,
+            "mode: {}",
+            if args.buggy {
+                "buggy writer"
+            } else {
+                "create-then-link"
+            }
+        )?;
+        writeln!(out, "children created: {}", report.children)?;
+        writeln!(
+            out,
+            "links refused (child already claimed): {}",
+            report.links_refused
+        )?;
+        writeln!(out, "successful claims: {}", stats.claimed)?;
+        writeln!(out, "claim_rejected: {}", stats.rejected)?;
+        writeln!(out, "violations: {}", violations.len())?;
+        writeln!(
+            out,
+            "event-log audit (seed, timestamps): {} bad",
+            seed_audit.len()
+        )?;
+        writeln!(
+            out,
+            "event-order audit (event ids): {} bad",
+            order_audit.len()
+        )?;
+        for v in violations.iter().take(10) {
+            writeln!(out, "  VIOLATION: {v}")?;
+        }
+        Ok(())
+    };
+    write(out)?;
+    let held = violations.is_empty() && seed_audit.is_empty() && order_audit.is_empty();
+    writeln!(
+        out,
+        "{}",
+        if held {
+            "PARENT-GATE INVARIANT HELD UNDER RACE"
+        } else {
+            "PARENT-GATE INVARIANT BROKEN"
+        }
+    )?;
+    Ok(held)
+}
+
+/// `gateboard bench`: both workloads at each pool size, beside the bare loop, as a table.
+pub fn bench(dir: &Path, args: &BenchArgs, out: &mut dyn Write) -> Result<(), Failure> {
+    let rt = runtime()?;
+    let bare = bench::bare_tasks_per_second(dir, 2 * args.tasks.min(2000))?;
+    let mut rows = Vec::new();
+    for workload in [Workload::Flat, Workload::Dag] {
+        for &workers in &args.workers {
+            rows.push(rt.block_on(bench::drain(dir, workload, args.tasks, workers.max(1)))?);
+        }
+    }
+    let table = |out: &mut dyn Write| -> io::Result<()> {
+        writeln!(
+            out,
+            "bare loop (2 durable commits per task): {bare:.0} tasks/s"
+        )?;
+        writeln!(
+            out,
+            "| workload | workers | tasks/s | x bare | p50 claim | p99 claim | tasks/commit |"
+        )?;
+        writeln!(out, "|---|---|---|---|---|---|---|")?;
+        for row in &rows {
+            writeln!(
+                out,
+                "| {} | {} | {:.0} | {:.2} | {:.2} ms | {:.2} ms | {:.1} |",
+                row.workload.name(),
+                row.workers,
+                row.rate(),
+                row.rate() / bare,
+                row.p50.as_secs_f64() * 1e3,
+                row.p99.as_secs_f64() * 1e3,
+                row.tasks as f64 / row.commits.max(1) as f64
+            )?;
+        }
+        Ok(())
+    };
+    table(out)?;
+    Ok(())
+}

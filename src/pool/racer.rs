@@ -1,0 +1,179 @@
+//! The seed's create-then-link race as a component: a separate writer that keeps making
+//! children while workers claim, so a person can watch the gate hold.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::thread;
+use std::time::Duration;
+
+use crate::core::{Board, BoardError, NewTask, OpenOptions};
+
+/// What the racing writer writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RaceMode {
+    /// Create a child with no parents, link it a moment later: the race the link refusal closes.
+    CreateThenLink,
+    /// Also mark each linked child ready whatever its parents, as a writer without the gate
+    /// would, so the claim gate visibly fires (`claim_rejected`).
+    BuggyWriter,
+}
+
+/// How long a race runs and how it writes.
+#[derive(Clone, Debug)]
+pub struct RaceConfig {
+    /// Children to create.
+    pub rounds: usize,
+    /// Parents to link them to; they stay blocked (unfinished) until the race ends.
+    pub parents: usize,
+    /// Honest or buggy writer.
+    pub mode: RaceMode,
+}
+
+impl Default for RaceConfig {
+    fn default() -> Self {
+        RaceConfig {
+            rounds: 200,
+            parents: 10,
+            mode: RaceMode::CreateThenLink,
+        }
+    }
+}
+
+/// What a finished race wrote.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RaceReport {
+    /// Children created.
+    pub children: usize,
+    /// Links refused because a worker claimed the child first.
+    pub links_refused: usize,
+    /// The parents, released (unblocked) when the race ended.
+    pub parents: Vec<String>,
+}
+
+/// A race in progress on its own thread and its own connection.
+pub struct Racer {
+    stop: Arc<AtomicBool>,
+    children: Arc<AtomicUsize>,
+    thread: thread::JoinHandle<Result<RaceReport, BoardError>>,
+}
+
+const HOLD_REASON: &str = "held unfinished by the race demo until it ends";
+
+impl Racer {
+    /// Opens its own connection (a separate writer, like another program) and starts racing.
+    pub fn start(path: &Path, config: RaceConfig, open: &OpenOptions) -> Result<Racer, BoardError> {
+        let board = Board::open(path, open)?;
+        let stop = Arc::new(AtomicBool::new(false));
+        let children = Arc::new(AtomicUsize::new(0));
+        let (stop_flag, counter) = (stop.clone(), children.clone());
+        let thread = thread::Builder::new()
+            .name("gateboard-racer".into())
+            .spawn(move || race(board, &config, &stop_flag, &counter))
+            .map_err(|source| BoardError::Io {
+                path: path.to_path_buf(),
+                source,
+            })?;
+        Ok(Racer {
+            stop,
+            children,
+            thread,
+        })
+    }
+
+    /// Children created so far.
+    pub fn children(&self) -> usize {
+        self.children.load(Ordering::Relaxed)
+    }
+
+    /// Whether every round has been written.
+    pub fn is_finished(&self) -> bool {
+        self.thread.is_finished()
+    }
+
+    /// Stops early (or waits, if already done), releases the parents, and reports.
+    pub fn stop(self) -> Result<RaceReport, BoardError> {
+        self.stop.store(true, Ordering::Relaxed);
+        self.wait()
+    }
+
+    /// Waits for every round, releases the parents, and reports.
+    pub fn wait(self) -> Result<RaceReport, BoardError> {
+        self.thread
+            .join()
+            .unwrap_or_else(|_| Err(BoardError::Invalid("the race thread panicked".into())))
+    }
+}
+
+fn race(
+    mut board: Board,
+    config: &RaceConfig,
+    stop: &AtomicBool,
+    children: &AtomicUsize,
+) -> Result<RaceReport, BoardError> {
+    let parents: Vec<String> = board.write(|t| {
+        (0..config.parents.max(2))
+            .map(|i| {
+                let id = t.create(&NewTask {
+                    title: format!("race parent {i}"),
+                    created_by: Some("race demo".into()),
+                    ..NewTask::default()
+                })?;
+                t.block(&id, HOLD_REASON)?;
+                Ok(id)
+            })
+            .collect()
+    })?;
+    let mut report = RaceReport {
+        parents: parents.clone(),
+        ..RaceReport::default()
+    };
+    let raced = run_rounds(&mut board, config, stop, children, &parents, &mut report);
+    // Release the parents even when a round failed, so nothing stays held by a dead demo.
+    let released = board.write(|t| {
+        for parent in &parents {
+            t.unblock(parent)?;
+        }
+        Ok(())
+    });
+    raced.and(released).map(|()| report)
+}
+
+fn run_rounds(
+    board: &mut Board,
+    config: &RaceConfig,
+    stop: &AtomicBool,
+    children: &AtomicUsize,
+    parents: &[String],
+    report: &mut RaceReport,
+) -> Result<(), BoardError> {
+    for round in 0..config.rounds {
+        if stop.load(Ordering::Relaxed) {
+            break;
+        }
+        let child = board.write(|t| {
+            t.create(&NewTask {
+                title: format!("race child {round}"),
+                created_by: Some("race demo".into()),
+                ..NewTask::default()
+            })
+        })?;
+        report.children += 1;
+        children.fetch_add(1, Ordering::Relaxed);
+        // The gap in which a worker may claim the child before its links land.
+        thread::sleep(Duration::from_micros(fastrand::u64(100..2000)));
+        let first = fastrand::usize(0..parents.len());
+        let second = (first + 1 + fastrand::usize(0..parents.len() - 1)) % parents.len();
+        for parent in [&parents[first], &parents[second]] {
+            match board.write(|t| t.link(parent, &child)) {
+                Ok(_) => {}
+                Err(BoardError::ChildStarted { .. }) => report.links_refused += 1,
+                Err(e) => return Err(e),
+            }
+        }
+        if config.mode == RaceMode::BuggyWriter {
+            board.write(|t| t.mark_ready_ignoring_parents(&child))?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,284 @@
+//! The pool's one writer: a thread that owns the board connection and commits the requests of
+//! every waiting worker in one transaction (group commit), each request under its own savepoint.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::sync::mpsc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use tokio::sync::oneshot;
+
+use super::{PoolEvent, Shared};
+use crate::core::ops::{Claim, Claimer, Completion};
+use crate::core::{Board, BoardError};
+
+/// The most requests one transaction carries.
+const MAX_BATCH: usize = 256;
+/// How long the writer holds a batch open for workers it expects back at once.
+const LINGER: Duration = Duration::from_micros(700);
+
+/// A failure a worker hears about: its own request's error, or the whole batch's.
+pub(crate) type Failure = Arc<BoardError>;
+
+/// What the writer answers to a step.
+#[derive(Debug)]
+pub(crate) struct StepReply {
+    /// The outcome of completing the finished task, if one was handed in.
+    pub completed: Option<Result<Completion, Failure>>,
+    /// The next claim, if one was asked for and something was claimable.
+    pub claim: Option<Claim>,
+}
+
+/// A worker's request.
+pub(crate) enum Request {
+    /// Complete the task just finished (if any), then claim the next (if asked): the worker's
+    /// whole turn in one request, so one commit serves both.
+    Step {
+        worker: usize,
+        claimer: Claimer,
+        finished: Option<String>,
+        claim_next: bool,
+        reply: oneshot::Sender<Result<StepReply, Failure>>,
+    },
+    /// Extend a claim.
+    Heartbeat {
+        task: String,
+        claimer: Claimer,
+        reply: oneshot::Sender<Result<i64, Failure>>,
+    },
+    /// Give a claim back.
+    Release {
+        worker: usize,
+        task: String,
+        claimer: Claimer,
+        reply: oneshot::Sender<Result<(), Failure>>,
+    },
+}
+
+/// The writer thread and the door to it.
+pub(crate) struct Writer {
+    requests: mpsc::Sender<Request>,
+    thread: thread::JoinHandle<()>,
+}
+
+impl Writer {
+    pub(crate) fn start(board: Board, shared: Arc<Shared>, ttl: Duration) -> Writer {
+        let (requests, inbox) = mpsc::channel();
+        // Sweep often enough that an expired claim waits at most half a TTL (and at least 1 s,
+        // the board's clock resolution).
+        let sweep_every = (ttl / 2).max(Duration::from_secs(1));
+        let thread = thread::Builder::new()
+            .name("gateboard-writer".into())
+            .spawn(move || serve(board, inbox, shared, sweep_every))
+            .unwrap_or_else(|e| panic!("cannot start the pool's writer thread: {e}"));
+        Writer { requests, thread }
+    }
+
+    pub(crate) fn requests(&self) -> mpsc::Sender<Request> {
+        self.requests.clone()
+    }
+
+    /// Waits for queued requests to be served and the connection to close.
+    pub(crate) fn close(self) {
+        drop(self.requests);
+        // The writer thread holds only the board; a panic there has already been reported.
+        let _ = self.thread.join();
+    }
+}
+
+/// One request's outcome, held until the batch commits.
+enum Outcome {
+    Step(Result<StepReply, BoardError>, Vec<String>),
+    Heartbeat(Result<i64, BoardError>),
+    Release(Result<(), BoardError>),
+}
+
+fn serve(
+    mut board: Board,
+    inbox: mpsc::Receiver<Request>,
+    shared: Arc<Shared>,
+    sweep_every: Duration,
+) {
+    let mut last_sweep = Instant::now();
+    // Workers granted a claim last time come straight back when their work is short; holding
+    // the batch open a moment for them is what lets one commit serve many tasks.
+    let mut expected = 0;
+    loop {
+        let mut batch = Vec::new();
+        match inbox.recv_timeout(sweep_every) {
+            Ok(first) => batch.push(first),
+            Err(mpsc::RecvTimeoutError::Timeout) => {}
+            Err(mpsc::RecvTimeoutError::Disconnected) => return,
+        }
+        let linger_until = Instant::now() + LINGER;
+        while batch.len() < MAX_BATCH {
+            match inbox.try_recv() {
+                Ok(more) => batch.push(more),
+                Err(mpsc::TryRecvError::Empty) if batch.len() < expected => {
+                    match inbox.recv_timeout(linger_until.saturating_duration_since(Instant::now()))
+                    {
+                        Ok(more) => batch.push(more),
+                        Err(_) => break,
+                    }
+                }
+                Err(_) => break,
+            }
+        }
+        let sweep = last_sweep.elapsed() >= sweep_every;
+        if sweep {
+            last_sweep = Instant::now();
+        }
+        let committed = board.write(|txn| {
+            let outcomes: Vec<Outcome> = batch
+                .iter()
+                .map(|request| match request {
+                    Request::Step {
+                        claimer,
+                        finished,
+                        claim_next,
+                        ..
+                    } => {
+                        let mut rejected = Vec::new();
+                        let reply = txn.isolated(|t| {
+                            let completed = finished.as_ref().map(|task| {
+                                t.isolated(|t| t.complete(task, Some(&claimer.lock), None))
+                            });
+                            let claim = if *claim_next {
+                                let next = t.claim_next(claimer)?;
+                                rejected = next.rejected;
+                                next.claim
+                            } else {
+                                None
+                            };
+                            Ok(StepReply {
+                                completed: completed.map(|r| r.map_err(Arc::new)),
+                                claim,
+                            })
+                        });
+                        Outcome::Step(reply, rejected)
+                    }
+                    Request::Heartbeat { task, claimer, .. } => {
+                        Outcome::Heartbeat(txn.isolated(|t| t.heartbeat(task, claimer)))
+                    }
+                    Request::Release { task, claimer, .. } => {
+                        Outcome::Release(txn.isolated(|t| t.release(task, claimer)))
+                    }
+                })
+                .collect();
+            let reclaimed = if sweep {
+                txn.reclaim_expired()?
+            } else {
+                Vec::new()
+            };
+            Ok((outcomes, reclaimed))
+        });
+        match committed {
+            Ok((outcomes, reclaimed)) => {
+                shared.commits.fetch_add(1, Ordering::Relaxed);
+                expected = outcomes
+                    .iter()
+                    .filter(|o| matches!(o, Outcome::Step(Ok(StepReply { claim: Some(_), .. }), _)))
+                    .count();
+                for task in reclaimed {
+                    shared.reclaimed.fetch_add(1, Ordering::Relaxed);
+                    shared.publish(PoolEvent::Reclaimed { task });
+                    shared.work_available.notify_waiters();
+                }
+                for (request, outcome) in batch.into_iter().zip(outcomes) {
+                    answer(&shared, request, outcome);
+                }
+            }
+            Err(e) => {
+                let e = Arc::new(e);
+                shared.publish(PoolEvent::Trouble {
+                    message: e.to_string(),
+                });
+                for request in batch {
+                    fail(request, e.clone());
+                }
+            }
+        }
+    }
+}
+
+/// Publishes what a committed request did and hands the worker its answer.
+fn answer(shared: &Shared, request: Request, outcome: Outcome) {
+    match (request, outcome) {
+        (
+            Request::Step {
+                worker,
+                finished,
+                reply,
+                ..
+            },
+            Outcome::Step(result, rejected),
+        ) => {
+            for task in rejected {
+                shared.rejected.fetch_add(1, Ordering::Relaxed);
+                shared.publish(PoolEvent::ClaimRejected { task });
+            }
+            if let Ok(step) = &result {
+                if let (Some(task), Some(Ok(done))) = (&finished, &step.completed) {
+                    shared.completed.fetch_add(1, Ordering::Relaxed);
+                    if let Some(w) = shared.workers().get_mut(worker) {
+                        w.done += 1;
+                    }
+                    shared.publish(PoolEvent::Completed {
+                        worker,
+                        task: task.clone(),
+                    });
+                    for child in &done.promoted {
+                        shared.publish(PoolEvent::Promoted {
+                            task: child.clone(),
+                        });
+                    }
+                    if !done.promoted.is_empty() {
+                        shared.work_available.notify_waiters();
+                    }
+                }
+                if let Some(claim) = &step.claim {
+                    shared.claimed.fetch_add(1, Ordering::Relaxed);
+                    shared.publish(PoolEvent::Claimed {
+                        worker,
+                        task: claim.task_id.clone(),
+                    });
+                }
+            }
+            let _ = reply.send(result.map_err(Arc::new));
+        }
+        (Request::Heartbeat { reply, .. }, Outcome::Heartbeat(result)) => {
+            let _ = reply.send(result.map_err(Arc::new));
+        }
+        (
+            Request::Release {
+                worker,
+                task,
+                reply,
+                ..
+            },
+            Outcome::Release(result),
+        ) => {
+            if result.is_ok() {
+                shared.publish(PoolEvent::Released { worker, task });
+                shared.work_available.notify_waiters();
+            }
+            let _ = reply.send(result.map_err(Arc::new));
+        }
+        (request, _) => fail(
+            request,
+            Arc::new(BoardError::Invalid(
+                "the pool's writer mixed up its answers".into(),
+            )),
+        ),
+    }
+}
+
+fn fail(request: Request, e: Failure) {
+    // A worker that stopped listening has nothing left to learn.
+    match request {
+        Request::Step { reply, .. } => drop(reply.send(Err(e))),
+        Request::Heartbeat { reply, .. } => drop(reply.send(Err(e))),
+        Request::Release { reply, .. } => drop(reply.send(Err(e))),
+    }
+}
