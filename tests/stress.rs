@@ -153,10 +153,10 @@ fn claim_one(
     let undone = conn
         .read(|r| r.unfinished_parents(&id))
         .expect("read parents");
-    if !undone.is_empty() {
-        if let Ok(mut v) = violations.lock() {
-            v.push(format!("claimed {id} while parents not done: {undone:?}"));
-        }
+    if !undone.is_empty()
+        && let Ok(mut v) = violations.lock()
+    {
+        v.push(format!("claimed {id} while parents not done: {undone:?}"));
     }
     conn.write(|t| t.complete(&id, Some(&claimer.lock), Some("stress-ok")))
         .expect("complete own claim");
