@@ -239,8 +239,12 @@ impl Board {
     fn retry_busy(&self, sql: &str, deadline: Instant) -> Result<()> {
         let mut pause = Duration::from_millis(1);
         loop {
-            match self.conn.execute_batch(sql) {
-                Ok(()) => return Ok(()),
+            match self
+                .conn
+                .prepare_cached(sql)
+                .and_then(|mut s| s.execute([]))
+            {
+                Ok(_) => return Ok(()),
                 Err(e) if error::sqlite_busy(&e) => {
                     if Instant::now() >= deadline {
                         return Err(BoardError::Locked {

@@ -10,7 +10,7 @@ use serde_json::json;
 
 use super::error::{BoardError, Result};
 use super::gate;
-use super::model::{EventKind, NewTask, Status, Task, new_task_id};
+use super::model::{EventKind, NewTask, Status, TASK_COLUMNS, Task, new_task_id};
 use super::query::Reader;
 
 /// A write transaction in progress; reads see its own writes.
@@ -85,7 +85,8 @@ pub struct GraphNode {
     pub task: NewTask,
 }
 
-const CLAIM_BATCH: i64 = 32;
+/// Candidates read per look in claim-next; more are read only if the gate refuses all of them.
+const CLAIM_BATCH: i64 = 4;
 
 impl<'c> Txn<'c> {
     pub(crate) fn new(conn: &'c Connection, now: i64) -> Self {
@@ -98,15 +99,19 @@ impl<'c> Txn<'c> {
     /// Runs `f` under a savepoint: if it fails, its writes are undone and the rest of the
     /// transaction goes on. Lets one commit carry many independent operations (group commit).
     pub fn isolated<T>(&self, f: impl FnOnce(&Txn<'c>) -> Result<T>) -> Result<T> {
-        self.conn().execute_batch("SAVEPOINT gateboard_op")?;
+        let run = |sql: &str| -> Result<()> {
+            self.conn().prepare_cached(sql)?.execute([])?;
+            Ok(())
+        };
+        run("SAVEPOINT gateboard_op")?;
         match f(self) {
             Ok(value) => {
-                self.conn().execute_batch("RELEASE gateboard_op")?;
+                run("RELEASE gateboard_op")?;
                 Ok(value)
             }
             Err(e) => {
-                self.conn()
-                    .execute_batch("ROLLBACK TO gateboard_op; RELEASE gateboard_op")?;
+                run("ROLLBACK TO gateboard_op")?;
+                run("RELEASE gateboard_op")?;
                 Err(e)
             }
         }
@@ -408,12 +413,17 @@ impl<'c> Txn<'c> {
                 expected: "ready and unclaimed",
             });
         }
-        let unfinished = gate::unfinished_parents(self.conn(), id)?;
+        self.gate_and_claim(&task, claimer)
+    }
+
+    /// The gate itself, for a task just read as ready and unclaimed in this transaction.
+    fn gate_and_claim(&self, task: &Task, claimer: &Claimer) -> Result<ClaimOutcome> {
+        let unfinished = gate::unfinished_parents(self.conn(), &task.id)?;
         if !unfinished.is_empty() {
-            self.reject_claim(id)?;
+            self.reject_claim(&task.id)?;
             return Ok(ClaimOutcome::Rejected { unfinished });
         }
-        self.grant_claim(&task, claimer).map(ClaimOutcome::Claimed)
+        self.grant_claim(task, claimer).map(ClaimOutcome::Claimed)
     }
 
     fn reject_claim(&self, id: &str) -> Result<()> {
@@ -487,24 +497,24 @@ impl<'c> Txn<'c> {
     pub fn claim_next(&self, claimer: &Claimer) -> Result<ClaimNext> {
         let mut outcome = ClaimNext::default();
         loop {
-            let candidates: Vec<String> = self
+            let candidates: Vec<Task> = self
                 .conn()
-                .prepare_cached(
-                    "SELECT id FROM tasks WHERE status = 'ready' AND claim_lock IS NULL \
-                     ORDER BY priority DESC, created_at, rowid LIMIT ?1",
-                )?
-                .query_map(params![CLAIM_BATCH], |r| r.get(0))?
+                .prepare_cached(&format!(
+                    "SELECT {TASK_COLUMNS} FROM tasks t WHERE t.status = 'ready' AND t.claim_lock IS NULL \
+                     ORDER BY t.priority DESC, t.created_at, t.rowid LIMIT ?1"
+                ))?
+                .query_map(params![CLAIM_BATCH], Task::from_row)?
                 .collect::<rusqlite::Result<_>>()?;
             if candidates.is_empty() {
                 return Ok(outcome);
             }
-            for id in candidates {
-                match self.claim(&id, claimer)? {
+            for task in candidates {
+                match self.gate_and_claim(&task, claimer)? {
                     ClaimOutcome::Claimed(claim) => {
                         outcome.claim = Some(claim);
                         return Ok(outcome);
                     }
-                    ClaimOutcome::Rejected { .. } => outcome.rejected.push(id),
+                    ClaimOutcome::Rejected { .. } => outcome.rejected.push(task.id),
                 }
             }
         }
@@ -512,7 +522,12 @@ impl<'c> Txn<'c> {
 
     /// The running task `id`, if `lock` holds its claim.
     fn held(&self, id: &str, lock: &str, operation: &'static str) -> Result<Task> {
-        let task = self.task(id)?;
+        self.check_holder(self.task(id)?, lock, operation)
+    }
+
+    /// `task` itself, if it is running under `lock`.
+    fn check_holder(&self, task: Task, lock: &str, operation: &'static str) -> Result<Task> {
+        let id = task.id.as_str();
         if task.status != Status::Running {
             return Err(BoardError::WrongStatus {
                 id: id.to_owned(),
@@ -568,10 +583,8 @@ impl<'c> Txn<'c> {
         result: Option<&str>,
     ) -> Result<Completion> {
         let task = self.task(id)?;
-        match task.status {
-            Status::Running => {
-                self.held(id, claimer.unwrap_or("nobody"), "complete")?;
-            }
+        let task = match task.status {
+            Status::Running => self.check_holder(task, claimer.unwrap_or("nobody"), "complete")?,
             Status::Ready | Status::Blocked => {
                 let parents = gate::unfinished_parents(self.conn(), id)?;
                 if !parents.is_empty() {
@@ -580,6 +593,7 @@ impl<'c> Txn<'c> {
                         parents,
                     });
                 }
+                task
             }
             status => {
                 return Err(BoardError::WrongStatus {
@@ -589,7 +603,7 @@ impl<'c> Txn<'c> {
                     expected: "running, ready or blocked",
                 });
             }
-        }
+        };
         self.conn()
             .prepare_cached(
                 "UPDATE tasks SET status = 'done', result = ?2, completed_at = ?3, \

@@ -1,0 +1,316 @@
+//! The worker pool: draining, resizing, pausing, shutdown, crash recovery, and the race demo.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use gateboard::core::audit::audit;
+use gateboard::core::ops::GraphNode;
+use gateboard::core::{Board, EventKind, NewTask, Status};
+use gateboard::pool::bench::Workload;
+use gateboard::pool::{Pool, PoolConfig, WorkerState};
+
+fn seed(board: &mut Board, graph: &[GraphNode]) {
+    board.write(|t| t.create_graph(graph)).expect("seed graph");
+}
+
+fn flat(n: usize) -> Vec<GraphNode> {
+    Workload::Flat.graph(n)
+}
+
+fn count(board: &Board, status: Status) -> usize {
+    board.read(|r| r.tasks(Some(&status))).expect("tasks").len()
+}
+
+async fn until(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !done() {
+        assert!(start.elapsed() < limit, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+fn config(workers: usize, work_ms: (u64, u64)) -> PoolConfig {
+    PoolConfig {
+        workers,
+        work_time: (
+            Duration::from_millis(work_ms.0),
+            Duration::from_millis(work_ms.1),
+        ),
+        ..PoolConfig::default()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pool_drains_a_two_thousand_task_dag_with_a_clean_audit() {
+    let board = common::TempBoard::new();
+    let mut conn = board.open();
+    seed(&mut conn, &Workload::Dag.graph(2000));
+    let pool = Pool::start(&board.path, config(4, (0, 0))).expect("start");
+    until("the DAG to drain", Duration::from_secs(120), || {
+        pool.stats().completed == 2000
+    })
+    .await;
+    let stats = pool.stop().await;
+    assert_eq!(stats.claimed, 2000);
+    assert_eq!(stats.rejected, 0);
+    assert!(
+        stats.commits < 2000,
+        "group commit folds tasks: {} commits",
+        stats.commits
+    );
+    assert_eq!(count(&conn, Status::Done), 2000);
+    assert_eq!(conn.read(audit).expect("audit"), Vec::new());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pool_grows_shrinks_and_pauses_while_running() {
+    let board = common::TempBoard::new();
+    let mut conn = board.open();
+    seed(&mut conn, &flat(400));
+    let mut pool = Pool::start(&board.path, config(2, (5, 15))).expect("start");
+    let active = |pool: &Pool| {
+        pool.workers()
+            .iter()
+            .filter(|w| w.state != WorkerState::Retired)
+            .count()
+    };
+    until("some progress", Duration::from_secs(20), || {
+        pool.stats().completed > 5
+    })
+    .await;
+
+    pool.resize(6);
+    assert_eq!(active(&pool), 6);
+    until("six workers at work", Duration::from_secs(20), || {
+        pool.workers()
+            .iter()
+            .filter(|w| matches!(w.state, WorkerState::Working { .. }))
+            .count()
+            > 2
+    })
+    .await;
+
+    pool.pause();
+    until("every worker to park", Duration::from_secs(20), || {
+        pool.workers()
+            .iter()
+            .all(|w| matches!(w.state, WorkerState::Paused | WorkerState::Retired))
+    })
+    .await;
+    let paused_at = pool.stats().claimed;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(
+        pool.stats().claimed,
+        paused_at,
+        "a paused pool claims nothing"
+    );
+    assert_eq!(
+        count(&conn, Status::Running),
+        0,
+        "paused workers hold no claim"
+    );
+
+    pool.resume();
+    pool.resize(1);
+    until("the pool to shrink", Duration::from_secs(20), || {
+        active(&pool) == 1
+    })
+    .await;
+    until("the queue to drain", Duration::from_secs(60), || {
+        pool.stats().completed == 400
+    })
+    .await;
+    pool.stop().await;
+    assert_eq!(count(&conn, Status::Done), 400);
+    assert_eq!(conn.read(audit).expect("audit"), Vec::new());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_releases_every_claim_it_holds() {
+    let board = common::TempBoard::new();
+    let mut conn = board.open();
+    seed(&mut conn, &flat(20));
+    let pool = Pool::start(&board.path, config(4, (60_000, 60_000))).expect("start");
+    until("four running tasks", Duration::from_secs(20), || {
+        count(&conn, Status::Running) == 4
+    })
+    .await;
+    let stats = pool.stop().await;
+    assert_eq!(stats.completed, 0);
+    assert_eq!(count(&conn, Status::Running), 0);
+    assert_eq!(count(&conn, Status::Ready), 20);
+    let events = conn
+        .read(|r| r.events_after(0, usize::MAX, None))
+        .expect("events");
+    let released = events
+        .iter()
+        .filter(|e| e.kind == EventKind::Reclaimed)
+        .count();
+    assert_eq!(released, 4);
+    assert_eq!(conn.read(audit).expect("audit"), Vec::new());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_person_blocking_a_running_task_takes_it_from_its_worker() {
+    let board = common::TempBoard::new();
+    let mut conn = board.open();
+    let id = conn
+        .write(|t| {
+            t.create(&NewTask {
+                title: "long".into(),
+                ..NewTask::default()
+            })
+        })
+        .expect("create");
+    let pool = Pool::start(
+        &board.path,
+        PoolConfig {
+            claim_ttl: Duration::from_secs(1),
+            ..config(1, (1500, 1500))
+        },
+    )
+    .expect("start");
+    until("the claim", Duration::from_secs(10), || {
+        count(&conn, Status::Running) == 1
+    })
+    .await;
+    conn.write(|t| t.block(&id, "needs a person"))
+        .expect("block");
+    tokio::time::sleep(Duration::from_millis(2000)).await;
+    let stats = pool.stop().await;
+    assert_eq!(
+        stats.completed, 0,
+        "the worker must not complete a task it lost"
+    );
+    assert_eq!(
+        conn.read(|r| r.task(&id)).expect("task").status,
+        Status::Blocked
+    );
+    assert_eq!(conn.read(audit).expect("audit"), Vec::new());
+}
+
+fn gateboard(board: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_gateboard"));
+    cmd.arg("--db").arg(board);
+    cmd
+}
+
+#[test]
+fn killed_worker_process_loses_no_task_once_its_claims_expire() {
+    let board = common::TempBoard::new();
+    let mut conn = board.open();
+    seed(&mut conn, &Workload::Dag.graph(300));
+    let mut victim = gateboard(&board.path)
+        .args([
+            "work",
+            "--workers",
+            "4",
+            "--work-ms",
+            "20..40",
+            "--ttl",
+            "2",
+            "--exit-when-idle",
+        ])
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("start work");
+    let start = Instant::now();
+    while count(&conn, Status::Done) < 20 {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "the victim made no progress"
+        );
+        thread::sleep(Duration::from_millis(20));
+    }
+    victim.kill().expect("kill -9");
+    victim.wait().expect("reap");
+    assert!(
+        count(&conn, Status::Running) > 0,
+        "the kill should leave claims behind"
+    );
+
+    let rescue = gateboard(&board.path)
+        .args(["work", "--workers", "4", "--ttl", "2", "--exit-when-idle"])
+        .output()
+        .expect("run rescue");
+    assert!(rescue.status.success());
+    assert_eq!(count(&conn, Status::Done), 300, "every task ends done");
+    assert_eq!(conn.read(audit).expect("audit"), Vec::new());
+    let events = conn
+        .read(|r| r.events_after(0, usize::MAX, None))
+        .expect("events");
+    assert!(events.iter().any(|e| e.kind == EventKind::Reclaimed));
+}
+
+#[test]
+fn pools_in_separate_processes_share_a_board_without_double_claims() {
+    let board = common::TempBoard::new();
+    let mut conn = board.open();
+    seed(&mut conn, &Workload::Dag.graph(600));
+    let pools: Vec<_> = (0..2)
+        .map(|_| {
+            gateboard(&board.path)
+                .args([
+                    "work",
+                    "--workers",
+                    "3",
+                    "--work-ms",
+                    "0..2",
+                    "--exit-when-idle",
+                ])
+                .stdout(Stdio::null())
+                .spawn()
+                .expect("start work")
+        })
+        .collect();
+    for mut pool in pools {
+        assert!(pool.wait().expect("wait").success());
+    }
+    assert_eq!(count(&conn, Status::Done), 600);
+    let events = conn
+        .read(|r| r.events_after(0, usize::MAX, None))
+        .expect("events");
+    let claims = events
+        .iter()
+        .filter(|e| e.kind == EventKind::Claimed)
+        .count();
+    assert_eq!(claims, 600, "each task claimed exactly once");
+    assert_eq!(conn.read(audit).expect("audit"), Vec::new());
+}
+
+fn race(args: &[&str]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_gateboard"))
+        .arg("race")
+        .args(args)
+        .output()
+        .expect("run race");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "race {args:?} failed:\n{text}");
+    text
+}
+
+fn field(report: &str, name: &str) -> usize {
+    report
+        .lines()
+        .find_map(|l| l.strip_prefix(name))
+        .and_then(|rest| rest.trim_start_matches(':').split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no {name} in:\n{report}"))
+}
+
+#[test]
+fn race_demo_holds_the_invariant_in_both_modes() {
+    let honest = race(&["--rounds", "100"]);
+    assert_eq!(field(&honest, "violations"), 0);
+    assert_eq!(field(&honest, "children created"), 100);
+    let buggy = race(&["--rounds", "100", "--buggy"]);
+    assert_eq!(field(&buggy, "violations"), 0);
+    assert!(
+        field(&buggy, "claim_rejected") > 0,
+        "the gate should fire:\n{buggy}"
+    );
+}
