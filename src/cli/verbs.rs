@@ -245,19 +245,17 @@ fn race(cli: &Cli, args: &RaceArgs, out: &mut dyn Write) -> Result<u8, Failure> 
 }
 
 fn bench(args: &BenchArgs, out: &mut dyn Write) -> Result<(), Failure> {
-    let scratch;
-    let dir = match &args.dir {
-        Some(dir) => dir.as_path(),
-        None => {
-            scratch = tempfile::tempdir().map_err(|e| {
-                Failure::System(format!(
-                    "cannot make a scratch folder for the benchmark: {e}"
-                ))
-            })?;
-            scratch.path()
-        }
-    };
-    headless::bench(dir, args, out)
+    // Fresh boards every run, inside --dir when given, so a second run never drains a done board.
+    let scratch = match &args.dir {
+        Some(dir) => tempfile::tempdir_in(dir),
+        None => tempfile::tempdir(),
+    }
+    .map_err(|e| {
+        Failure::System(format!(
+            "cannot make a scratch folder for the benchmark: {e}"
+        ))
+    })?;
+    headless::bench(scratch.path(), args, out)
 }
 
 /// The claim holder name of this command line: `--claimer`, else `cli:$USER`.

@@ -9,6 +9,9 @@ use crate::core::baseline::bare_commits;
 use crate::core::ops::GraphNode;
 use crate::core::{Board, BoardError, NewTask, OpenOptions};
 
+/// How long a drain may go without completing a task before the benchmark gives up.
+const STALL: Duration = Duration::from_secs(30);
+
 /// The shape of the tasks a run drains.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Workload {
@@ -83,7 +86,8 @@ impl BenchRow {
 
 /// The bare loop's rate in tasks per second: two durable commits per task (claim, complete).
 pub fn bare_tasks_per_second(dir: &Path, commits: usize) -> Result<f64, BoardError> {
-    let took = bare_commits(&dir.join("bare.db"), commits, &OpenOptions::default())?;
+    let path = dir.join("bare.db");
+    let took = bare_commits(&path, commits, &OpenOptions::default())?;
     Ok(commits as f64 / took.as_secs_f64() / 2.0)
 }
 
@@ -113,8 +117,19 @@ pub async fn drain(
             ..PoolConfig::default()
         },
     )?;
+    let mut progress = (0, Instant::now());
     while pool.stats().completed < tasks as u64 {
         tokio::time::sleep(Duration::from_millis(2)).await;
+        let completed = pool.stats().completed;
+        if completed != progress.0 {
+            progress = (completed, Instant::now());
+        } else if progress.1.elapsed() > STALL {
+            pool.stop().await;
+            return Err(BoardError::Invalid(format!(
+                "the {} benchmark stalled at {completed} of {tasks} tasks",
+                workload.name()
+            )));
+        }
     }
     let elapsed = start.elapsed();
     let mut latencies = pool.claim_latencies();
