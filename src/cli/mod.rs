@@ -30,7 +30,7 @@ pub struct Cli {
     /// Who claims and completes tasks from this command line [default: cli:$USER]
     #[arg(long, global = true, env = "GATEBOARD_CLAIMER", value_name = "NAME")]
     pub claimer: Option<String>,
-    /// What to do; without one, show the board
+    /// What to do; without one, open the board in the TUI
     #[command(subcommand)]
     pub verb: Option<Verb>,
 }
@@ -42,6 +42,12 @@ const EXIT_CODES: &str = "Exit codes: 0 ok, 1 audit violations or unexpected err
 /// The verbs.
 #[derive(Debug, Subcommand)]
 pub enum Verb {
+    /// Open the board in the terminal UI (the default verb)
+    Tui {
+        /// Workers to start [default: 4 on gateboard's own boards, none on another program's]
+        #[arg(long)]
+        workers: Option<usize>,
+    },
     /// Create the board file (idempotent)
     Init,
     /// Add a task; prints only its id

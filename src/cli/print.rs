@@ -5,7 +5,7 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use crate::core::model::Neighbour;
-use crate::core::{Event, Status, Task, TaskDetail};
+use crate::core::{Event, Task, TaskDetail};
 
 /// Epoch seconds as UTC wall time.
 pub fn time(epoch: i64) -> String {
@@ -50,24 +50,6 @@ fn task_line(out: &mut dyn Write, task: &Task) -> io::Result<()> {
         write!(out, "  [claimed by {lock}]")?;
     }
     writeln!(out)
-}
-
-/// The board by column: the five columns, then any other status present.
-pub fn board(out: &mut dyn Write, tasks: &[Task]) -> io::Result<()> {
-    let mut statuses: Vec<Status> = Status::COLUMNS.to_vec();
-    for task in tasks {
-        if !statuses.contains(&task.status) {
-            statuses.push(task.status.clone());
-        }
-    }
-    for status in statuses {
-        let column: Vec<&Task> = tasks.iter().filter(|t| t.status == status).collect();
-        writeln!(out, "== {status} ({})", column.len())?;
-        for task in column {
-            task_line(out, task)?;
-        }
-    }
-    Ok(())
 }
 
 /// Everything about one task, for a person.

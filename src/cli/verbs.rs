@@ -11,6 +11,7 @@ use crate::core::audit::audit;
 use crate::core::ops::{ClaimOutcome, Claimer};
 use crate::core::{Board, BoardError, NewTask, OpenOptions, Status};
 use crate::locate;
+use crate::tui::TuiOptions;
 use crate::watch::BoardWatch;
 
 /// Why a verb stopped early.
@@ -86,18 +87,19 @@ const NOTHING_CLAIMABLE: u8 = 8;
 fn execute(cli: &Cli, out: &mut dyn Write) -> Result<u8, Failure> {
     let verb = cli.verb.as_ref();
     match verb {
+        None => return tui(cli, None),
+        Some(Verb::Tui { workers }) => return tui(cli, *workers),
         Some(Verb::Race(args)) => return race(cli, args, out),
         Some(Verb::Bench(args)) => return bench(args, out).map(|()| 0),
         _ => {}
     }
-    let creates = matches!(verb, None | Some(Verb::Init) | Some(Verb::Add(_)));
+    let creates = matches!(verb, Some(Verb::Init) | Some(Verb::Add(_)));
     let mut board = open_board(cli, creates)?;
     let claimer = |ttl: u64| Claimer {
         lock: claimer_name(cli),
         ttl: Duration::from_secs(ttl),
     };
     match verb {
-        None => print::board(out, &board.read(|r| r.tasks(None))?)?,
         Some(Verb::Init) => writeln!(out, "{}", board.path().display())?,
         Some(Verb::Add(args)) => {
             let new = new_task(args, cli);
@@ -180,7 +182,7 @@ fn execute(cli: &Cli, out: &mut dyn Write) -> Result<u8, Failure> {
             return Ok(if found.is_empty() { 0 } else { 1 });
         }
         Some(Verb::Work(args)) => headless::work(&board, args, &open_options(cli, false), out)?,
-        Some(Verb::Race(_)) | Some(Verb::Bench(_)) => {}
+        None | Some(Verb::Tui { .. }) | Some(Verb::Race(_)) | Some(Verb::Bench(_)) => {}
         Some(Verb::Harden) => {
             if board.harden()? {
                 writeln!(out, "installed the guard triggers")?;
@@ -192,31 +194,55 @@ fn execute(cli: &Cli, out: &mut dyn Write) -> Result<u8, Failure> {
     Ok(0)
 }
 
-/// The board path: `--db`, else `$GATEBOARD_DB`, else the per-user default (whose folder is made).
-fn open_board(cli: &Cli, create: bool) -> Result<Board, Failure> {
-    let explicit = cli
+/// The board path: `--db`, else `$GATEBOARD_DB`, else the per-user default (whose folder is made
+/// when `create`). The flag says whether it is the default board.
+fn board_path(cli: &Cli, create: bool) -> Result<(PathBuf, bool), Failure> {
+    if let Some(path) = cli
         .db
         .clone()
-        .or_else(|| std::env::var_os(locate::DB_ENV).map(PathBuf::from));
-    let path = match explicit {
-        Some(path) => path,
-        None => {
-            let path = locate::default_board().ok_or_else(|| {
-                Failure::Usage(format!(
-                    "no home folder to keep a default board in; pass --db PATH or set {}",
-                    locate::DB_ENV
-                ))
-            })?;
-            if let (true, Some(folder)) = (create, path.parent()) {
-                std::fs::create_dir_all(folder).map_err(|source| BoardError::Io {
-                    path: folder.to_path_buf(),
-                    source,
-                })?;
-            }
-            path
-        }
-    };
+        .or_else(|| std::env::var_os(locate::DB_ENV).filter(|v| !v.is_empty()).map(PathBuf::from))
+    {
+        return Ok((path, false));
+    }
+    let path = locate::default_board().ok_or_else(|| {
+        Failure::Usage(format!(
+            "no home folder to keep a default board in; pass --db PATH or set {}",
+            locate::DB_ENV
+        ))
+    })?;
+    if let (true, Some(folder)) = (create, path.parent()) {
+        std::fs::create_dir_all(folder).map_err(|source| BoardError::Io {
+            path: folder.to_path_buf(),
+            source,
+        })?;
+    }
+    Ok((path, true))
+}
+
+fn open_board(cli: &Cli, create: bool) -> Result<Board, Failure> {
+    let (path, _) = board_path(cli, create)?;
     Ok(Board::open(path, &open_options(cli, create))?)
+}
+
+/// The TUI reports through color-eyre; a board error still gets its documented exit code.
+fn tui(cli: &Cli, workers: Option<usize>) -> Result<u8, Failure> {
+    let (path, default_board) = board_path(cli, true)?;
+    let options = TuiOptions {
+        path,
+        default_board,
+        workers,
+        open: open_options(cli, true),
+    };
+    match crate::tui::run(options) {
+        Ok(()) => Ok(0),
+        Err(report) => match report.downcast::<BoardError>() {
+            Ok(e) => Err(Failure::Board(e)),
+            Err(report) => {
+                let _ = writeln!(io::stderr(), "{report:?}");
+                Ok(1)
+            }
+        },
+    }
 }
 
 fn open_options(cli: &Cli, create: bool) -> OpenOptions {

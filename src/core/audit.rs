@@ -164,7 +164,13 @@ fn running_before_parents(conn: &Connection) -> Result<Vec<Violation>> {
 
 /// The strict audit: by event id, every parent's `completed` precedes the child's `claimed`.
 pub fn claims_before_parent_events(reader: &Reader<'_>) -> Result<Vec<Violation>> {
-    collect(
+    claims_before_parent_events_after(reader, 0)
+}
+
+/// The strict audit over `claimed` events after the cursor `after` only: what a live view
+/// runs on each batch of new events instead of re-auditing the whole file.
+pub fn claims_before_parent_events_after(reader: &Reader<'_>, after: i64) -> Result<Vec<Violation>> {
+    collect_with(
         reader.conn(),
         &format!(
             "WITH finishes AS (SELECT task_id, min(id) AS id FROM task_events \
@@ -172,9 +178,10 @@ pub fn claims_before_parent_events(reader: &Reader<'_>) -> Result<Vec<Violation>
              SELECT c.task_id, c.id, l.parent_id FROM task_events c \
              JOIN task_links l ON l.child_id = c.task_id \
              LEFT JOIN finishes f ON f.task_id = l.parent_id \
-             WHERE c.kind = 'claimed' AND (f.id IS NULL OR f.id > c.id) AND NOT {LINK_AFTER_CLAIM} \
-             ORDER BY c.id, l.parent_id"
+             WHERE c.kind = 'claimed' AND c.id > ?1 AND (f.id IS NULL OR f.id > c.id) \
+             AND NOT {LINK_AFTER_CLAIM} ORDER BY c.id, l.parent_id"
         ),
+        rusqlite::params![after],
         |r| {
             Ok(Violation::ClaimBeforeParentFinished {
                 task: r.get(0)?,
@@ -314,7 +321,16 @@ fn collect(
     sql: &str,
     row: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<Violation>,
 ) -> Result<Vec<Violation>> {
+    collect_with(conn, sql, [], row)
+}
+
+fn collect_with(
+    conn: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+    row: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<Violation>,
+) -> Result<Vec<Violation>> {
     let mut stmt = conn.prepare_cached(sql)?;
-    let found = stmt.query_map([], row)?;
+    let found = stmt.query_map(params, row)?;
     Ok(found.collect::<rusqlite::Result<_>>()?)
 }

@@ -37,6 +37,21 @@ impl<'c> Reader<'c> {
         Ok(stmt.query_row(params![id], Task::from_row).optional()?)
     }
 
+    /// The tasks with these ids that exist, in no particular order: what a live view re-reads
+    /// after events name them.
+    pub fn tasks_by_ids(&self, ids: &[String]) -> Result<Vec<Task>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(&format!("SELECT {TASK_COLUMNS} FROM tasks t WHERE t.id = ?1"))?;
+        let mut tasks = Vec::with_capacity(ids.len());
+        for id in ids {
+            if let Some(task) = stmt.query_row(params![id], Task::from_row).optional()? {
+                tasks.push(task);
+            }
+        }
+        Ok(tasks)
+    }
+
     /// Tasks, optionally of one status, in claim order: priority first, then age.
     pub fn tasks(&self, status: Option<&Status>) -> Result<Vec<Task>> {
         let order = "ORDER BY t.priority DESC, t.created_at, t.rowid";

@@ -1,0 +1,148 @@
+//! Everything that can happen to the TUI, as one enum: keys, the mouse, the pool, the file.
+
+use crossterm::event::{
+    Event as TermEvent, KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEventKind,
+};
+
+use super::state::Mode;
+use crate::pool::PoolEvent;
+
+/// One thing `App::update` reacts to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Action {
+    /// Cursor left a column.
+    Left,
+    /// Cursor right a column.
+    Right,
+    /// Cursor up a row.
+    Up,
+    /// Cursor down a row.
+    Down,
+    /// Cursor up a page.
+    PageUp,
+    /// Cursor down a page.
+    PageDown,
+    /// Focus the next pane.
+    NextPane,
+    /// Open the selected task's detail view.
+    Open,
+    /// Close an overlay or cancel a prompt.
+    Back,
+    /// Unblock the selected task.
+    Unblock,
+    /// Ask for a reason, then block the selected task.
+    Block,
+    /// Complete the selected task.
+    Complete,
+    /// Archive the selected task.
+    Archive,
+    /// Ask for a title, then create a task.
+    New,
+    /// Ask for a parent id, then link it to the selected task.
+    Link,
+    /// Start or stop the race demo.
+    ToggleRace,
+    /// Pause or resume the pool.
+    TogglePause,
+    /// One more worker.
+    MoreWorkers,
+    /// One worker fewer.
+    FewerWorkers,
+    /// Ask for filter text.
+    Filter,
+    /// Show or hide the key list.
+    Help,
+    /// Show or hide the statuses beyond the five columns.
+    ToggleOtherStatuses,
+    /// Leave.
+    Quit,
+    /// A character typed into a prompt.
+    Type(char),
+    /// Delete the last character of a prompt.
+    Erase,
+    /// Submit a prompt.
+    Submit,
+    /// A click at a cell of the terminal.
+    Click {
+        /// Column.
+        x: u16,
+        /// Row.
+        y: u16,
+    },
+    /// The terminal changed size.
+    Resize {
+        /// Columns.
+        width: u16,
+        /// Rows.
+        height: u16,
+    },
+    /// Another process (or our own pool) committed to the board.
+    BoardChanged,
+    /// The pool reported something.
+    Pool(PoolEvent),
+    /// Time passed: refresh clocks and rates.
+    Tick,
+    /// A raw terminal event, translated by `from_terminal` against what is on screen.
+    Terminal(TermEvent),
+}
+
+/// Translates a terminal event, given what is on screen (a prompt takes typing).
+pub fn from_terminal(event: TermEvent, mode: &Mode) -> Option<Action> {
+    match event {
+        TermEvent::Key(key) if key.kind != KeyEventKind::Release => from_key(key, mode),
+        TermEvent::Mouse(mouse) => match mouse.kind {
+            MouseEventKind::Down(MouseButton::Left) => Some(Action::Click {
+                x: mouse.column,
+                y: mouse.row,
+            }),
+            MouseEventKind::ScrollDown => Some(Action::Down),
+            MouseEventKind::ScrollUp => Some(Action::Up),
+            _ => None,
+        },
+        TermEvent::Resize(width, height) => Some(Action::Resize { width, height }),
+        _ => None,
+    }
+}
+
+/// The keymap: vim keys and arrows both.
+pub fn from_key(key: KeyEvent, mode: &Mode) -> Option<Action> {
+    if key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('c') {
+        return Some(Action::Quit);
+    }
+    if let Mode::Prompt(_) = mode {
+        return match key.code {
+            KeyCode::Enter => Some(Action::Submit),
+            KeyCode::Esc => Some(Action::Back),
+            KeyCode::Backspace => Some(Action::Erase),
+            KeyCode::Char(c) => Some(Action::Type(c)),
+            _ => None,
+        };
+    }
+    let action = match key.code {
+        KeyCode::Char('h') | KeyCode::Left => Action::Left,
+        KeyCode::Char('l') | KeyCode::Right => Action::Right,
+        KeyCode::Char('k') | KeyCode::Up => Action::Up,
+        KeyCode::Char('j') | KeyCode::Down => Action::Down,
+        KeyCode::PageUp => Action::PageUp,
+        KeyCode::PageDown => Action::PageDown,
+        KeyCode::Tab => Action::NextPane,
+        KeyCode::Enter => Action::Open,
+        KeyCode::Esc => Action::Back,
+        KeyCode::Char('u') => Action::Unblock,
+        KeyCode::Char('b') => Action::Block,
+        KeyCode::Char('c') => Action::Complete,
+        KeyCode::Char('a') => Action::Archive,
+        KeyCode::Char('n') => Action::New,
+        KeyCode::Char('L') => Action::Link,
+        KeyCode::Char('r') => Action::ToggleRace,
+        KeyCode::Char('p') => Action::TogglePause,
+        KeyCode::Char('+') | KeyCode::Char('=') => Action::MoreWorkers,
+        KeyCode::Char('-') => Action::FewerWorkers,
+        KeyCode::Char('/') => Action::Filter,
+        KeyCode::Char('?') => Action::Help,
+        KeyCode::Char('o') => Action::ToggleOtherStatuses,
+        KeyCode::Char('q') => Action::Quit,
+        _ => return None,
+    };
+    Some(action)
+}

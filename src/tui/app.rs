@@ -1,0 +1,453 @@
+//! The TUI's state machine: every `Action` goes through `update`, which changes the state and
+//! performs the board writes and pool commands a key asks for.
+
+use std::collections::BTreeSet;
+use std::time::{Duration, Instant};
+
+use ratatui::layout::Rect;
+use tokio::sync::mpsc;
+
+use super::action::{self, Action};
+use super::layout;
+use super::state::{BoardView, ClaimRate, Mode, Pane, PoolView, Prompt, PromptKind, State};
+use crate::core::audit::{claims_before_parent_events, claims_before_parent_events_after};
+use crate::core::{Board, BoardError, EventKind, NewTask, OpenOptions, now_epoch};
+use crate::pool::racer::{RaceConfig, Racer};
+use crate::pool::{Pool, PoolConfig};
+
+/// Events read per look at the log; a larger backlog is read in several looks.
+const EVENT_PAGE: usize = 5000;
+/// Events shown in the log when the board opens.
+const HISTORY: usize = 200;
+/// A change with no new events (hand-written SQL) triggers a full reload at most this often.
+const RELOAD_AT_MOST_EVERY: Duration = Duration::from_secs(2);
+/// Rows a page key moves.
+const PAGE: isize = 10;
+
+/// The running TUI: its state, its connection, its pool.
+pub struct App {
+    /// What the next frame draws.
+    pub state: State,
+    board: Board,
+    pool: Option<Pool>,
+    racer: Option<Racer>,
+    pool_config: PoolConfig,
+    open: OpenOptions,
+    cursor: i64,
+    rate: ClaimRate,
+    inputs: Option<mpsc::UnboundedSender<Action>>,
+    dirty: bool,
+    last_reload: Instant,
+    size: (u16, u16),
+    quit: bool,
+}
+
+impl App {
+    /// Loads the board into a fresh state.
+    pub fn new(
+        board: Board,
+        state: State,
+        pool_config: PoolConfig,
+        open: OpenOptions,
+    ) -> Result<App, BoardError> {
+        let mut app = App {
+            state,
+            board,
+            pool: None,
+            racer: None,
+            pool_config,
+            open,
+            cursor: 0,
+            rate: ClaimRate::default(),
+            inputs: None,
+            dirty: false,
+            last_reload: Instant::now(),
+            size: (0, 0),
+            quit: false,
+        };
+        app.reload()?;
+        let (history, violations) = app.board.read(|r| {
+            let last = r.last_event_id()?;
+            let history = r.events_after((last - HISTORY as i64).max(0), HISTORY, None)?;
+            Ok((history, claims_before_parent_events(r)?.len()))
+        })?;
+        app.state.violations = violations;
+        app.cursor = history.last().map_or(app.cursor, |e| e.id.max(app.cursor));
+        app.state.push_events(history);
+        Ok(app)
+    }
+
+    /// Where the app sends the pool's events so they wake the main loop.
+    pub fn set_inputs(&mut self, inputs: mpsc::UnboundedSender<Action>) {
+        self.inputs = Some(inputs);
+    }
+
+    /// Whether the user asked to leave.
+    pub fn should_quit(&self) -> bool {
+        self.quit
+    }
+
+    /// Reads every task afresh: at start, and after changes that wrote no events.
+    fn reload(&mut self) -> Result<(), BoardError> {
+        let (tasks, cursor) = self.board.read(|r| Ok((r.tasks(None)?, r.last_event_id()?)))?;
+        self.state.view = BoardView::load(tasks);
+        self.cursor = self.cursor.max(cursor);
+        self.last_reload = Instant::now();
+        Ok(())
+    }
+
+    /// Starts a pool of `workers` on the board and forwards its events to the main loop.
+    pub fn start_pool(&mut self, workers: usize) -> Result<(), BoardError> {
+        let pool = Pool::start(
+            self.board.path(),
+            PoolConfig {
+                workers,
+                ..self.pool_config.clone()
+            },
+        )?;
+        if let Some(inputs) = &self.inputs {
+            let mut events = pool.subscribe();
+            let inputs = inputs.clone();
+            tokio::spawn(async move {
+                loop {
+                    let action = match events.recv().await {
+                        Ok(event) => Action::Pool(event),
+                        Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                            Action::BoardChanged
+                        }
+                        Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+                    };
+                    if inputs.send(action).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+        self.pool = Some(pool);
+        self.sync_pool_view();
+        Ok(())
+    }
+
+    /// Stops the race and the pool, releasing every claim; call before leaving.
+    pub async fn shutdown(mut self) {
+        if let Some(racer) = self.racer.take() {
+            let _ = tokio::task::spawn_blocking(move || racer.stop()).await;
+        }
+        if let Some(pool) = self.pool.take() {
+            pool.stop().await;
+        }
+    }
+
+    /// Applies one action.
+    pub fn update(&mut self, action: Action) {
+        if let Err(e) = self.apply(action) {
+            self.state.message = Some(e.to_string());
+        }
+    }
+
+    /// Reads what changed since the last look, if anything did.
+    pub fn refresh_if_dirty(&mut self) {
+        if std::mem::take(&mut self.dirty)
+            && let Err(e) = self.refresh()
+        {
+            self.state.message = Some(e.to_string());
+        }
+    }
+
+    fn apply(&mut self, action: Action) -> Result<(), BoardError> {
+        let in_prompt = matches!(self.state.mode, Mode::Prompt(_));
+        match action {
+            Action::Terminal(event) => {
+                if let Some(action) = action::from_terminal(event, &self.state.mode) {
+                    return self.apply(action);
+                }
+            }
+            Action::Quit => self.quit = true,
+            Action::Back => self.state.mode = Mode::Normal,
+            Action::Help => {
+                self.state.mode = match self.state.mode {
+                    Mode::Help => Mode::Normal,
+                    _ => Mode::Help,
+                }
+            }
+            Action::Type(c) if in_prompt => self.edit_prompt(|input| input.push(c)),
+            Action::Erase if in_prompt => self.edit_prompt(|input| {
+                input.pop();
+            }),
+            Action::Submit if in_prompt => self.submit()?,
+            Action::BoardChanged => self.dirty = true,
+            Action::Pool(_) => {
+                self.dirty = true;
+                self.sync_pool_view();
+            }
+            Action::Tick => self.tick(),
+            Action::Resize { width, height } => self.size = (width, height),
+            _ if self.state.mode != Mode::Normal => {}
+            Action::Left => self.state.move_column(-1),
+            Action::Right => self.state.move_column(1),
+            Action::Up => self.state.move_row(-1),
+            Action::Down => self.state.move_row(1),
+            Action::PageUp => self.state.move_row(-PAGE),
+            Action::PageDown => self.state.move_row(PAGE),
+            Action::NextPane => {
+                self.state.pane = match self.state.pane {
+                    Pane::Board => Pane::Log,
+                    Pane::Log => Pane::Workers,
+                    Pane::Workers => Pane::Board,
+                }
+            }
+            Action::Open => {
+                if let Some(id) = self.selected_id() {
+                    let detail = self.board.read(|r| r.detail(&id))?;
+                    self.state.mode = Mode::Detail(Box::new(detail));
+                }
+            }
+            Action::Unblock => self.on_selected(|board, id| {
+                let status = board.write(|t| t.unblock(id))?;
+                Ok(format!("{id} unblocked: now {status}"))
+            })?,
+            Action::Complete => self.on_selected(|board, id| {
+                let done = board.write(|t| t.complete(id, None, Some("completed by hand")))?;
+                Ok(format!("{id} done; promoted {}", done.promoted.len()))
+            })?,
+            Action::Archive => self.on_selected(|board, id| {
+                let done = board.write(|t| t.archive(id))?;
+                Ok(format!("{id} archived; promoted {}", done.promoted.len()))
+            })?,
+            Action::Block => self.ask(PromptKind::BlockReason, String::new(), true),
+            Action::Link => self.ask(PromptKind::LinkParent, String::new(), true),
+            Action::New => self.ask(PromptKind::NewTitle, String::new(), false),
+            Action::Filter => self.ask(PromptKind::Filter, self.state.filter.clone(), false),
+            Action::ToggleOtherStatuses => {
+                self.state.show_other = !self.state.show_other;
+                self.state.move_column(0);
+            }
+            Action::TogglePause => match &self.pool {
+                Some(pool) if pool.is_paused() => pool.resume(),
+                Some(pool) => pool.pause(),
+                None => self.state.message = Some("no workers run here; + starts one".into()),
+            },
+            Action::MoreWorkers => match &mut self.pool {
+                Some(pool) => pool.resize(pool.size() + 1),
+                None => self.start_pool(1)?,
+            },
+            Action::FewerWorkers => {
+                if let Some(pool) = &mut self.pool {
+                    pool.resize(pool.size().saturating_sub(1));
+                }
+            }
+            Action::ToggleRace => self.toggle_race()?,
+            Action::Click { x, y } => self.click(x, y),
+            Action::Type(_) | Action::Erase | Action::Submit => {}
+        }
+        self.sync_pool_view();
+        Ok(())
+    }
+
+    fn selected_id(&self) -> Option<String> {
+        self.state.selected_task().map(|t| t.id.clone())
+    }
+
+    /// Runs a board write on the selected task and reports its outcome.
+    fn on_selected(
+        &mut self,
+        write: impl FnOnce(&mut Board, &str) -> Result<String, BoardError>,
+    ) -> Result<(), BoardError> {
+        let Some(id) = self.selected_id() else {
+            self.state.message = Some("no task selected".into());
+            return Ok(());
+        };
+        let message = write(&mut self.board, &id)?;
+        self.state.message = Some(message);
+        self.refresh()
+    }
+
+    fn ask(&mut self, kind: PromptKind, input: String, needs_task: bool) {
+        let task = self.selected_id();
+        if needs_task && task.is_none() {
+            self.state.message = Some("no task selected".into());
+            return;
+        }
+        self.state.mode = Mode::Prompt(Prompt { kind, input, task });
+    }
+
+    fn edit_prompt(&mut self, edit: impl FnOnce(&mut String)) {
+        if let Mode::Prompt(prompt) = &mut self.state.mode {
+            edit(&mut prompt.input);
+        }
+    }
+
+    fn submit(&mut self) -> Result<(), BoardError> {
+        let Mode::Prompt(prompt) = std::mem::replace(&mut self.state.mode, Mode::Normal) else {
+            return Ok(());
+        };
+        let input = prompt.input.trim().to_owned();
+        let task = prompt.task.unwrap_or_default();
+        match prompt.kind {
+            PromptKind::Filter => {
+                self.state.filter = input;
+                return Ok(());
+            }
+            PromptKind::BlockReason => {
+                self.board.write(|t| t.block(&task, &input))?;
+                self.state.message = Some(format!("{task} blocked"));
+            }
+            PromptKind::LinkParent => {
+                self.board.write(|t| t.link(&input, &task))?;
+                self.state.message = Some(format!("{task} now waits for {input}"));
+            }
+            PromptKind::NewTitle => {
+                let id = self.board.write(|t| {
+                    t.create(&NewTask {
+                        title: input.clone(),
+                        created_by: Some("gateboard tui".into()),
+                        ..NewTask::default()
+                    })
+                })?;
+                self.refresh()?;
+                self.state.select_task(&id);
+                self.state.message = Some(format!("created {id}"));
+                return Ok(());
+            }
+        }
+        self.refresh()
+    }
+
+    fn toggle_race(&mut self) -> Result<(), BoardError> {
+        match self.racer.take() {
+            Some(racer) => {
+                let report = racer.stop()?;
+                self.state.message = Some(format!(
+                    "race stopped: {} children, {} links refused",
+                    report.children, report.links_refused
+                ));
+            }
+            None => {
+                self.racer = Some(Racer::start(
+                    self.board.path(),
+                    RaceConfig::default(),
+                    &self.open,
+                )?);
+                self.state.message = Some("race started: creating children, linking them late".into());
+            }
+        }
+        Ok(())
+    }
+
+    fn click(&mut self, x: u16, y: u16) {
+        let area = Rect::new(0, 0, self.size.0, self.size.1);
+        if !layout::fits(area) {
+            return;
+        }
+        let statuses = self.state.statuses();
+        let areas = layout::areas(area, statuses.len());
+        let hit = |r: Rect| x >= r.x && x < r.right() && y >= r.y && y < r.bottom();
+        if hit(areas.log) {
+            self.state.pane = Pane::Log;
+        } else if hit(areas.workers) {
+            self.state.pane = Pane::Workers;
+        }
+        let Some(column) = areas.columns.iter().position(|r| hit(*r)) else {
+            return;
+        };
+        self.state.pane = Pane::Board;
+        self.state.column = column;
+        let status = statuses[column].clone();
+        let inner = layout::inner(areas.columns[column]);
+        if y < inner.y || y >= inner.bottom() {
+            return;
+        }
+        let count = self.state.cards(&status).len();
+        let first = layout::first_visible(
+            self.state.row(&status, count),
+            layout::cards_per_column(areas.columns[column]),
+        );
+        let row = first + usize::from((y - inner.y) / layout::CARD_HEIGHT);
+        if row < count {
+            self.state.rows.insert(status, row);
+        }
+    }
+
+    fn tick(&mut self) {
+        self.state.now = now_epoch();
+        self.state.claims_per_sec = self.rate.per_second(Instant::now());
+        if self.racer.as_ref().is_some_and(Racer::is_finished)
+            && let Some(racer) = self.racer.take()
+        {
+            self.state.message = Some(match racer.wait() {
+                Ok(report) => format!(
+                    "race finished: {} children, {} links refused",
+                    report.children, report.links_refused
+                ),
+                Err(e) => format!("race failed: {e}"),
+            });
+        }
+    }
+
+    fn sync_pool_view(&mut self) {
+        self.state.pool = match &self.pool {
+            Some(pool) => PoolView {
+                running: true,
+                size: pool.size(),
+                paused: pool.is_paused(),
+                workers: pool.workers(),
+                completed: pool.stats().completed,
+                race: self.racer.as_ref().map(Racer::children),
+            },
+            None => PoolView {
+                race: self.racer.as_ref().map(Racer::children),
+                ..PoolView::default()
+            },
+        };
+    }
+
+    /// Reads only what is new: events after the cursor, and the tasks they name.
+    pub fn refresh(&mut self) -> Result<(), BoardError> {
+        let before = self.cursor;
+        let (events, tasks, violations) = self.board.read(|r| {
+            let events = r.events_after(before, EVENT_PAGE, None)?;
+            let ids: BTreeSet<String> = events.iter().map(|e| e.task_id.clone()).collect();
+            let ids: Vec<String> = ids.into_iter().collect();
+            let tasks = r.tasks_by_ids(&ids)?;
+            let claimed = events.iter().any(|e| e.kind == EventKind::Claimed);
+            let violations = if claimed {
+                claims_before_parent_events_after(r, before)?.len()
+            } else {
+                0
+            };
+            Ok((events, tasks, violations))
+        })?;
+        if events.is_empty() {
+            if self.last_reload.elapsed() >= RELOAD_AT_MOST_EVERY {
+                self.reload()?;
+            }
+            return Ok(());
+        }
+        let now = Instant::now();
+        for event in &events {
+            match event.kind {
+                EventKind::Claimed => self.rate.record(now),
+                EventKind::ClaimRejected => self.state.rejections += 1,
+                _ => {}
+            }
+        }
+        self.state.violations += violations;
+        self.cursor = events.last().map_or(before, |e| e.id);
+        let full_page = events.len() == EVENT_PAGE;
+        for task in tasks {
+            self.state.view.upsert(task);
+        }
+        if let Mode::Detail(detail) = &self.state.mode
+            && events.iter().any(|e| e.task_id == detail.task.id)
+        {
+            let id = detail.task.id.clone();
+            let detail = self.board.read(|r| r.detail(&id))?;
+            self.state.mode = Mode::Detail(Box::new(detail));
+        }
+        self.state.push_events(events);
+        if full_page {
+            self.dirty = true;
+        }
+        Ok(())
+    }
+}

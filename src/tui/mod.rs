@@ -1,0 +1,189 @@
+//! The terminal UI: a live board an operator can watch and triage by keyboard.
+//!
+//! Keys, the mouse, the pool's events and the file watcher all become `Action`s that go through
+//! one `App::update`; a frame is drawn from the state alone.
+
+pub mod action;
+pub mod app;
+pub mod demo;
+pub mod layout;
+pub mod state;
+pub mod theme;
+pub mod view;
+pub mod widgets;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread;
+use std::time::Duration;
+
+use color_eyre::eyre::{Result, WrapErr};
+use crossterm::event::{DisableMouseCapture, EnableMouseCapture};
+use tokio::sync::mpsc;
+
+use crate::core::{Board, OpenOptions, Origin, now_epoch};
+use crate::pool::PoolConfig;
+use crate::watch::BoardWatch;
+use action::Action;
+use app::App;
+use state::{BoardView, State};
+use theme::Theme;
+
+/// Workers a gateboard-made board starts with.
+pub const DEFAULT_WORKERS: usize = 4;
+/// Simulated work times in the TUI: slow enough to watch a card run.
+pub const WATCHABLE_WORK: (Duration, Duration) =
+    (Duration::from_millis(400), Duration::from_millis(2500));
+/// How often clocks and rates refresh without other input.
+const TICK: Duration = Duration::from_millis(250);
+
+/// How to open the TUI.
+#[derive(Clone, Debug)]
+pub struct TuiOptions {
+    /// The board file.
+    pub path: PathBuf,
+    /// Whether it is the per-user default board (an empty one gets the demo DAG).
+    pub default_board: bool,
+    /// Workers to start; None decides by who owns the board.
+    pub workers: Option<usize>,
+    /// How to open the file.
+    pub open: OpenOptions,
+}
+
+/// How many workers to start: as asked, else 4 on gateboard's own boards and none on a board
+/// another program owns (it is watched, not worked).
+pub fn workers_to_start(asked: Option<usize>, origin: Origin) -> usize {
+    asked.unwrap_or(match origin {
+        Origin::Gateboard => DEFAULT_WORKERS,
+        Origin::Foreign => 0,
+    })
+}
+
+/// Opens the board and runs the TUI until the user quits.
+pub fn run(options: TuiOptions) -> Result<()> {
+    let mut board = Board::open(
+        &options.path,
+        &OpenOptions {
+            create: true,
+            ..options.open.clone()
+        },
+    )?;
+    if options.default_board && board.read(|r| r.counts())?.is_empty() {
+        demo::load(&mut board)?;
+    }
+    let workers = workers_to_start(options.workers, board.origin()?);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .wrap_err("cannot start the async runtime")?;
+    let state = State::new(
+        options.path.display().to_string(),
+        BoardView::default(),
+        Theme::from_env(),
+        now_epoch(),
+    );
+    let pool_config = PoolConfig {
+        work_time: WATCHABLE_WORK,
+        open: options.open.clone(),
+        ..PoolConfig::default()
+    };
+    let mut app = App::new(board, state, pool_config, options.open.clone())?;
+    runtime.block_on(async {
+        let (inputs, actions) = mpsc::unbounded_channel();
+        app.set_inputs(inputs.clone());
+        if workers > 0 {
+            app.start_pool(workers)?;
+        }
+        let terminal = TerminalGuard::enter()?;
+        let outcome = event_loop(&mut app, terminal, inputs, actions, &options.path).await;
+        app.shutdown().await;
+        outcome
+    })
+}
+
+/// Restores the terminal when dropped, whichever way the loop ends.
+struct TerminalGuard {
+    terminal: ratatui::DefaultTerminal,
+}
+
+impl TerminalGuard {
+    fn enter() -> Result<TerminalGuard> {
+        let terminal = ratatui::try_init().wrap_err("cannot take over the terminal")?;
+        crossterm::execute!(std::io::stdout(), EnableMouseCapture)?;
+        Ok(TerminalGuard { terminal })
+    }
+}
+
+impl Drop for TerminalGuard {
+    fn drop(&mut self) {
+        let _ = crossterm::execute!(std::io::stdout(), DisableMouseCapture);
+        ratatui::restore();
+    }
+}
+
+async fn event_loop(
+    app: &mut App,
+    mut terminal: TerminalGuard,
+    inputs: mpsc::UnboundedSender<Action>,
+    mut actions: mpsc::UnboundedReceiver<Action>,
+    path: &std::path::Path,
+) -> Result<()> {
+    let stop_keys = Arc::new(AtomicBool::new(false));
+    let keys = spawn_terminal_reader(inputs.clone(), stop_keys.clone());
+    let watcher_inputs = inputs.clone();
+    // Without a watch the tick still refreshes; the board just updates less promptly.
+    let _watch = BoardWatch::start(path, move || {
+        let _ = watcher_inputs.send(Action::BoardChanged);
+    })
+    .ok();
+    let size = terminal.terminal.size()?;
+    app.update(Action::Resize {
+        width: size.width,
+        height: size.height,
+    });
+    let mut tick = tokio::time::interval(TICK);
+    let outcome = loop {
+        terminal.terminal.draw(|frame| view::draw(frame, &app.state))?;
+        let first = tokio::select! {
+            action = actions.recv() => action,
+            _ = tick.tick() => Some(Action::Tick),
+        };
+        let Some(first) = first else {
+            break Ok(());
+        };
+        app.update(first);
+        while let Ok(more) = actions.try_recv() {
+            app.update(more);
+        }
+        app.refresh_if_dirty();
+        if app.should_quit() {
+            break Ok(());
+        }
+    };
+    stop_keys.store(true, Ordering::Relaxed);
+    let _ = keys.join();
+    outcome
+}
+
+/// Reads keys, mouse and resizes on a thread of its own and sends them as actions.
+fn spawn_terminal_reader(
+    inputs: mpsc::UnboundedSender<Action>,
+    stop: Arc<AtomicBool>,
+) -> thread::JoinHandle<()> {
+    thread::spawn(move || {
+        while !stop.load(Ordering::Relaxed) {
+            match crossterm::event::poll(Duration::from_millis(100)) {
+                Ok(true) => {}
+                Ok(false) => continue,
+                Err(_) => return,
+            }
+            let Ok(event) = crossterm::event::read() else {
+                return;
+            };
+            if inputs.send(Action::Terminal(event)).is_err() {
+                return;
+            }
+        }
+    })
+}

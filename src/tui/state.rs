@@ -1,0 +1,360 @@
+//! Everything a frame is drawn from: plain data, changed only by `App::update`.
+
+use std::cmp::Reverse;
+use std::collections::{HashMap, VecDeque};
+use std::time::Instant;
+
+use crate::core::{Event, Status, Task, TaskDetail};
+use crate::pool::WorkerStatus;
+
+use super::theme::Theme;
+
+/// How many events the log keeps.
+pub const LOG_CAPACITY: usize = 500;
+
+/// The board's tasks, grouped into sorted columns; updated task by task as events arrive.
+#[derive(Clone, Debug, Default)]
+pub struct BoardView {
+    tasks: HashMap<String, Task>,
+    columns: HashMap<Status, Vec<String>>,
+}
+
+/// Claim order: priority first (NULL last), then age, then id.
+fn order(task: &Task) -> (Reverse<i64>, i64, &str) {
+    (
+        Reverse(task.priority.unwrap_or(i64::MIN)),
+        task.created_at,
+        task.id.as_str(),
+    )
+}
+
+impl BoardView {
+    /// A view of these tasks.
+    pub fn load(tasks: Vec<Task>) -> BoardView {
+        let mut view = BoardView::default();
+        for task in tasks {
+            view.columns
+                .entry(task.status.clone())
+                .or_default()
+                .push(task.id.clone());
+            view.tasks.insert(task.id.clone(), task);
+        }
+        let tasks = &view.tasks;
+        for ids in view.columns.values_mut() {
+            ids.sort_by(|a, b| order(&tasks[a]).cmp(&order(&tasks[b])));
+        }
+        view
+    }
+
+    /// Puts a fresh copy of one task in place, moving it between columns if its status changed.
+    pub fn upsert(&mut self, task: Task) {
+        if let Some(old) = self.tasks.remove(&task.id)
+            && let Some(ids) = self.columns.get_mut(&old.status)
+            && let Some(at) = ids.iter().position(|id| *id == old.id)
+        {
+            ids.remove(at);
+        }
+        let ids = self.columns.entry(task.status.clone()).or_default();
+        let tasks = &self.tasks;
+        let at = ids
+            .binary_search_by(|id| tasks.get(id).map(order).cmp(&Some(order(&task))))
+            .unwrap_or_else(|at| at);
+        ids.insert(at, task.id.clone());
+        self.tasks.insert(task.id.clone(), task);
+    }
+
+    /// The ids of one column, in claim order.
+    pub fn column(&self, status: &Status) -> &[String] {
+        self.columns.get(status).map_or(&[], Vec::as_slice)
+    }
+
+    /// A task by id.
+    pub fn task(&self, id: &str) -> Option<&Task> {
+        self.tasks.get(id)
+    }
+
+    /// How many tasks the view holds.
+    pub fn len(&self) -> usize {
+        self.tasks.len()
+    }
+
+    /// Whether the board is empty.
+    pub fn is_empty(&self) -> bool {
+        self.tasks.is_empty()
+    }
+
+    /// Statuses present that are not among the five columns.
+    pub fn other_statuses(&self) -> Vec<Status> {
+        let mut others: Vec<Status> = self
+            .columns
+            .iter()
+            .filter(|(s, ids)| !ids.is_empty() && !Status::COLUMNS.contains(s))
+            .map(|(s, _)| s.clone())
+            .collect();
+        others.sort();
+        others
+    }
+}
+
+/// Which part of the screen keys act on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pane {
+    /// The columns.
+    Board,
+    /// The event log.
+    Log,
+    /// The worker panel.
+    Workers,
+}
+
+/// What a prompt asks for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PromptKind {
+    /// Why the selected task is blocked.
+    BlockReason,
+    /// The title of a new task.
+    NewTitle,
+    /// The id of a parent for the selected task.
+    LinkParent,
+    /// Text to filter cards by.
+    Filter,
+}
+
+/// A one-line question at the bottom of the screen.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Prompt {
+    /// What is asked.
+    pub kind: PromptKind,
+    /// What has been typed.
+    pub input: String,
+    /// The task it is about, if any.
+    pub task: Option<String>,
+}
+
+/// What covers the board, if anything.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Mode {
+    /// Just the board.
+    Normal,
+    /// One task in full.
+    Detail(Box<TaskDetail>),
+    /// The key list.
+    Help,
+    /// A question.
+    Prompt(Prompt),
+}
+
+/// The pool as the worker panel and status bar show it.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct PoolView {
+    /// Whether this TUI runs a pool at all.
+    pub running: bool,
+    /// Workers it is meant to have.
+    pub size: usize,
+    /// Whether it is paused.
+    pub paused: bool,
+    /// Each worker.
+    pub workers: Vec<WorkerStatus>,
+    /// Tasks the pool completed.
+    pub completed: u64,
+    /// Whether the race demo runs, and how many children it made.
+    pub race: Option<usize>,
+}
+
+/// The whole state of the screen.
+#[derive(Clone, Debug)]
+pub struct State {
+    /// The board file, as shown in the status bar.
+    pub board_label: String,
+    /// Tasks by column.
+    pub view: BoardView,
+    /// Show triage, scheduled, review, archived and foreign statuses as columns too.
+    pub show_other: bool,
+    /// Selected column (index into `statuses()`).
+    pub column: usize,
+    /// Selected row per status.
+    pub rows: HashMap<Status, usize>,
+    /// Where keys act.
+    pub pane: Pane,
+    /// What covers the board.
+    pub mode: Mode,
+    /// Cards shown must contain this text (case-insensitive).
+    pub filter: String,
+    /// Newest events, oldest first.
+    pub log: VecDeque<Event>,
+    /// Lines scrolled up from the newest event.
+    pub log_scroll: usize,
+    /// Selected worker row.
+    pub worker_row: usize,
+    /// The pool.
+    pub pool: PoolView,
+    /// Claims per second over the last few seconds.
+    pub claims_per_sec: f64,
+    /// `claim_rejected` events seen since the board was opened.
+    pub rejections: u64,
+    /// Event-order violations found by the live audit: must read 0.
+    pub violations: usize,
+    /// The outcome of the last action, for the status line.
+    pub message: Option<String>,
+    /// Epoch seconds now, for running cards' elapsed time.
+    pub now: i64,
+    /// Colours, or none under NO_COLOR.
+    pub theme: Theme,
+}
+
+impl State {
+    /// A state showing `view`.
+    pub fn new(board_label: String, view: BoardView, theme: Theme, now: i64) -> State {
+        State {
+            board_label,
+            view,
+            show_other: false,
+            column: 0,
+            rows: HashMap::new(),
+            pane: Pane::Board,
+            mode: Mode::Normal,
+            filter: String::new(),
+            log: VecDeque::new(),
+            log_scroll: 0,
+            worker_row: 0,
+            pool: PoolView::default(),
+            claims_per_sec: 0.0,
+            rejections: 0,
+            violations: 0,
+            message: None,
+            now,
+            theme,
+        }
+    }
+
+    /// The statuses shown as columns, left to right.
+    pub fn statuses(&self) -> Vec<Status> {
+        let mut statuses = Status::COLUMNS.to_vec();
+        if self.show_other {
+            for extra in [Status::Triage, Status::Scheduled, Status::Review, Status::Archived] {
+                statuses.push(extra);
+            }
+            for other in self.view.other_statuses() {
+                if !statuses.contains(&other) {
+                    statuses.push(other);
+                }
+            }
+        }
+        statuses
+    }
+
+    /// The cards of one column after the filter.
+    pub fn cards(&self, status: &Status) -> Vec<&Task> {
+        let needle = self.filter.to_lowercase();
+        self.view
+            .column(status)
+            .iter()
+            .filter_map(|id| self.view.task(id))
+            .filter(|t| {
+                needle.is_empty()
+                    || t.title.to_lowercase().contains(&needle)
+                    || t.id.to_lowercase().contains(&needle)
+            })
+            .collect()
+    }
+
+    /// The selected column's status.
+    pub fn selected_status(&self) -> Status {
+        let statuses = self.statuses();
+        statuses[self.column.min(statuses.len() - 1)].clone()
+    }
+
+    /// The selected row of a column, clamped to its cards.
+    pub fn row(&self, status: &Status, cards: usize) -> usize {
+        self.rows
+            .get(status)
+            .copied()
+            .unwrap_or(0)
+            .min(cards.saturating_sub(1))
+    }
+
+    /// The task under the cursor.
+    pub fn selected_task(&self) -> Option<&Task> {
+        let status = self.selected_status();
+        let cards = self.cards(&status);
+        let row = self.row(&status, cards.len());
+        cards.get(row).copied()
+    }
+
+    /// Moves the cursor by columns.
+    pub fn move_column(&mut self, delta: isize) {
+        let last = self.statuses().len() - 1;
+        self.column = self.column.min(last).saturating_add_signed(delta).min(last);
+    }
+
+    /// Moves the cursor within the selected column (or the log, or the workers).
+    pub fn move_row(&mut self, delta: isize) {
+        match self.pane {
+            Pane::Board => {
+                let status = self.selected_status();
+                let count = self.cards(&status).len();
+                let row = self.row(&status, count);
+                let next = row.saturating_add_signed(delta).min(count.saturating_sub(1));
+                self.rows.insert(status, next);
+            }
+            Pane::Log => {
+                let most = self.log.len().saturating_sub(1);
+                self.log_scroll = self.log_scroll.saturating_add_signed(-delta).min(most);
+            }
+            Pane::Workers => {
+                let most = self.pool.workers.len().saturating_sub(1);
+                self.worker_row = self.worker_row.saturating_add_signed(delta).min(most);
+            }
+        }
+    }
+
+    /// Puts the cursor on a task, wherever it is.
+    pub fn select_task(&mut self, id: &str) {
+        let Some(status) = self.view.task(id).map(|t| t.status.clone()) else {
+            return;
+        };
+        if let Some(column) = self.statuses().iter().position(|s| *s == status) {
+            self.column = column;
+            if let Some(row) = self.cards(&status).iter().position(|t| t.id == id) {
+                self.rows.insert(status, row);
+            }
+        }
+    }
+
+    /// Adds events to the log, dropping the oldest past capacity.
+    pub fn push_events(&mut self, events: impl IntoIterator<Item = Event>) {
+        for event in events {
+            if self.log.len() == LOG_CAPACITY {
+                self.log.pop_front();
+            }
+            self.log.push_back(event);
+        }
+    }
+}
+
+/// When each recent claim was seen, for the claims-per-second figure.
+#[derive(Debug, Default)]
+pub struct ClaimRate {
+    seen: VecDeque<Instant>,
+}
+
+impl ClaimRate {
+    const WINDOW_SECS: f64 = 5.0;
+
+    /// Notes one claim seen now.
+    pub fn record(&mut self, at: Instant) {
+        self.seen.push_back(at);
+    }
+
+    /// Claims per second over the window ending now.
+    pub fn per_second(&mut self, now: Instant) -> f64 {
+        while self
+            .seen
+            .front()
+            .is_some_and(|t| now.duration_since(*t).as_secs_f64() > Self::WINDOW_SECS)
+        {
+            self.seen.pop_front();
+        }
+        self.seen.len() as f64 / Self::WINDOW_SECS
+    }
+}

@@ -1,0 +1,80 @@
+//! The status columns and their cards.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph};
+
+use super::clip;
+use crate::core::{Status, Task};
+use crate::tui::layout::{self, CARD_HEIGHT};
+use crate::tui::state::{Pane, State};
+
+/// Draws every shown column into its area.
+pub fn draw(frame: &mut Frame<'_>, state: &State, areas: &[Rect]) {
+    let statuses = state.statuses();
+    for (index, (status, area)) in statuses.iter().zip(areas).enumerate() {
+        draw_column(frame, state, status, *area, index == state.column.min(statuses.len() - 1));
+    }
+}
+
+fn draw_column(frame: &mut Frame<'_>, state: &State, status: &Status, area: Rect, selected: bool) {
+    let theme = &state.theme;
+    let cards = state.cards(status);
+    let focused = selected && state.pane == Pane::Board;
+    let title = format!(" {status} ({}) ", cards.len());
+    let block = Block::new()
+        .borders(Borders::ALL)
+        .border_style(if focused { theme.focus() } else { theme.frame() })
+        .title(Span::styled(title, theme.heading()));
+    let inner = layout::inner(area);
+    frame.render_widget(block, area);
+    let visible = layout::cards_per_column(area);
+    let row = state.row(status, cards.len());
+    let first = layout::first_visible(row, visible);
+    let width = usize::from(inner.width);
+    for (slot, (index, task)) in cards.iter().enumerate().skip(first).take(visible).enumerate() {
+        let y = inner.y + slot as u16 * CARD_HEIGHT;
+        let card = Rect {
+            x: inner.x,
+            y,
+            width: inner.width,
+            height: CARD_HEIGHT.min(inner.y + inner.height - y),
+        };
+        let mut lines = vec![
+            Line::from(clip(&task.title, width)),
+            Line::from(Span::styled(clip(&detail(task, state.now), width), theme.dim())),
+        ];
+        if task.status == Status::Blocked {
+            lines[1] = Line::from(Span::styled(clip(&detail(task, state.now), width), theme.blocked()));
+        }
+        let mut paragraph = Paragraph::new(lines);
+        if selected && index == row {
+            paragraph = paragraph.style(theme.selected());
+        }
+        frame.render_widget(paragraph, card);
+    }
+}
+
+/// The second line of a card: who runs it and for how long, why it is blocked, or its id.
+fn detail(task: &Task, now: i64) -> String {
+    match task.status {
+        Status::Running => {
+            let worker = task
+                .claim_lock
+                .as_deref()
+                .map(|lock| lock.rsplit(':').next().unwrap_or(lock))
+                .unwrap_or("?");
+            let elapsed = task.started_at.map_or(0, |s| (now - s).max(0));
+            format!("{worker} {elapsed}s {}", task.id)
+        }
+        Status::Blocked => format!(
+            "⊘ {}",
+            task.block_reason.as_deref().unwrap_or("no reason given")
+        ),
+        _ => match task.priority {
+            Some(p) if p != 0 => format!("{} p{p}", task.id),
+            _ => task.id.clone(),
+        },
+    }
+}

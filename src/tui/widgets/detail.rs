@@ -1,0 +1,100 @@
+//! One task in full: body, parents and children with their status, why it is not ready, runs, events.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+
+use super::centered;
+use crate::core::TaskDetail;
+use crate::core::model::Neighbour;
+use crate::tui::state::State;
+use crate::tui::theme::Theme;
+
+/// How many of a task's newest events the view lists.
+const EVENTS_SHOWN: usize = 8;
+
+/// Draws the detail view over the board.
+pub fn draw(frame: &mut Frame<'_>, state: &State, detail: &TaskDetail, area: Rect) {
+    let theme = &state.theme;
+    let t = &detail.task;
+    let popup = centered(area, 86, 90);
+    let mut lines = vec![
+        Line::from(vec![
+            Span::styled(t.title.clone(), theme.heading()),
+            Span::styled(format!("  {}", t.id), theme.dim()),
+        ]),
+        Line::from(format!(
+            "status {}   priority {}   assignee {}",
+            t.status,
+            t.priority.map_or_else(|| "-".to_owned(), |p| p.to_string()),
+            t.assignee.as_deref().unwrap_or("-")
+        )),
+    ];
+    match &detail.not_ready_because {
+        Some(why) => lines.push(Line::from(vec![
+            Span::styled("not ready: ", theme.heading()),
+            Span::raw(why.clone()),
+        ])),
+        None => lines.push(Line::from(Span::styled("ready to claim", theme.good()))),
+    }
+    if let Some(body) = &t.body {
+        lines.push(Line::from(""));
+        lines.extend(body.lines().map(|l| Line::from(l.to_owned())));
+    }
+    if let Some(result) = &t.result {
+        lines.push(Line::from(format!("result: {result}")));
+    }
+    neighbours(&mut lines, theme, "parents", &detail.parents);
+    neighbours(&mut lines, theme, "children", &detail.children);
+    if !detail.runs.is_empty() {
+        lines.push(Line::from(Span::styled("runs", theme.heading())));
+        for run in &detail.runs {
+            lines.push(Line::from(format!(
+                "  #{} {} {} by {}",
+                run.id,
+                run.status,
+                run.outcome.as_deref().unwrap_or("open"),
+                run.claim_lock.as_deref().unwrap_or("?")
+            )));
+        }
+    }
+    lines.push(Line::from(Span::styled("latest events", theme.heading())));
+    let skip = detail.events.len().saturating_sub(EVENTS_SHOWN);
+    for e in detail.events.iter().skip(skip) {
+        let payload = e.payload.as_ref().map(|p| p.to_string()).unwrap_or_default();
+        lines.push(Line::from(vec![
+            Span::styled(format!("  {:>6} ", e.id), theme.dim()),
+            Span::raw(format!("{} ", e.kind)),
+            Span::styled(payload, theme.dim()),
+        ]));
+    }
+    let block = Block::new()
+        .borders(Borders::ALL)
+        .border_style(theme.focus())
+        .title(" task — Esc closes ");
+    frame.render_widget(Clear, popup);
+    frame.render_widget(
+        Paragraph::new(lines).block(block).wrap(Wrap { trim: false }),
+        popup,
+    );
+}
+
+fn neighbours(lines: &mut Vec<Line<'static>>, theme: &Theme, label: &str, list: &[Neighbour]) {
+    if list.is_empty() {
+        lines.push(Line::from(vec![
+            Span::styled(format!("{label} "), theme.heading()),
+            Span::styled("none", theme.dim()),
+        ]));
+        return;
+    }
+    lines.push(Line::from(Span::styled(label.to_owned(), theme.heading())));
+    for n in list {
+        let style = if n.status.is_finished() { theme.good() } else { theme.busy() };
+        lines.push(Line::from(vec![
+            Span::raw(format!("  {} ", n.id)),
+            Span::styled(format!("{:<9}", n.status.as_str()), style),
+            Span::raw(format!(" {}", n.title)),
+        ]));
+    }
+}

@@ -1,0 +1,54 @@
+//! The key list.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph};
+
+use super::centered;
+use crate::tui::state::State;
+
+const KEYS: [(&str, &str); 21] = [
+    ("h j k l / arrows", "move"),
+    ("Tab", "next pane: board, events, workers"),
+    ("Enter", "open the selected task"),
+    ("Esc", "close, cancel"),
+    ("u", "unblock"),
+    ("b", "block (asks for a reason)"),
+    ("c", "complete"),
+    ("a", "archive"),
+    ("n", "new task (asks for a title)"),
+    ("L", "link the selected task to a parent (asks for its id)"),
+    ("r", "start / stop the race demo"),
+    ("p", "pause / resume the workers"),
+    ("+ -", "more / fewer workers"),
+    ("/", "filter cards by text (empty clears)"),
+    ("o", "show / hide triage, scheduled, review, archived"),
+    ("mouse", "click a card to select it"),
+    ("?", "this help"),
+    ("q", "quit (workers release their claims)"),
+    ("", ""),
+    ("status bar", "claims/s, claim_rejected seen, live audit violations"),
+    ("", "(violations must read 0), pool, board file"),
+];
+
+/// Draws the key list over the board.
+pub fn draw(frame: &mut Frame<'_>, state: &State, area: Rect) {
+    let theme = &state.theme;
+    let popup = centered(area, 70, 90);
+    let lines: Vec<Line<'_>> = KEYS
+        .iter()
+        .map(|(key, what)| {
+            Line::from(vec![
+                Span::styled(format!("{key:>18}  "), theme.heading()),
+                Span::raw(*what),
+            ])
+        })
+        .collect();
+    let block = Block::new()
+        .borders(Borders::ALL)
+        .border_style(theme.focus())
+        .title(" keys — Esc closes ");
+    frame.render_widget(Clear, popup);
+    frame.render_widget(Paragraph::new(lines).block(block), popup);
+}

@@ -1,0 +1,37 @@
+//! The one-line question at the bottom of the screen.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph};
+
+use crate::tui::state::{Prompt, PromptKind, State};
+
+/// Draws the prompt over the bottom panes.
+pub fn draw(frame: &mut Frame<'_>, state: &State, prompt: &Prompt, area: Rect) {
+    let question = match prompt.kind {
+        PromptKind::BlockReason => format!(
+            "Why is {} blocked?",
+            prompt.task.as_deref().unwrap_or("the task")
+        ),
+        PromptKind::NewTitle => "Title of the new task:".to_owned(),
+        PromptKind::LinkParent => format!(
+            "Id of a parent for {}:",
+            prompt.task.as_deref().unwrap_or("the task")
+        ),
+        PromptKind::Filter => "Show cards containing:".to_owned(),
+    };
+    let box_area = Rect {
+        x: area.x,
+        y: area.bottom().saturating_sub(4),
+        width: area.width,
+        height: 3.min(area.height),
+    };
+    let block = Block::new()
+        .borders(Borders::ALL)
+        .border_style(state.theme.focus())
+        .title(format!(" {question} (Enter accepts, Esc cancels) "));
+    let line = Line::from(vec![Span::raw(prompt.input.as_str()), Span::styled("█", state.theme.dim())]);
+    frame.render_widget(Clear, box_area);
+    frame.render_widget(Paragraph::new(line).block(block), box_area);
+}

@@ -1,0 +1,46 @@
+//! The status bar: rates, rejections, the live audit, the board, the pool.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use super::clip;
+use crate::tui::state::State;
+
+/// Draws the one-line summary, or the last action's message when there is one.
+pub fn draw(frame: &mut Frame<'_>, state: &State, area: Rect) {
+    let theme = &state.theme;
+    let violations = if state.violations == 0 {
+        Span::styled(" violations 0 ", theme.good())
+    } else {
+        Span::styled(format!(" VIOLATIONS {} ", state.violations), theme.alarm())
+    };
+    let pool = match (&state.pool, state.pool.race) {
+        (p, _) if !p.running => "pool off".to_owned(),
+        (p, race) => format!(
+            "pool {}{}{}",
+            p.size,
+            if p.paused { " paused" } else { "" },
+            race.map(|n| format!(" · race {n}")).unwrap_or_default()
+        ),
+    };
+    let mut spans = vec![
+        Span::raw(format!(" claims/s {:.1} │ rejected ", state.claims_per_sec)),
+        Span::styled(
+            state.rejections.to_string(),
+            if state.rejections > 0 { theme.alarm() } else { theme.dim() },
+        ),
+        Span::raw(" │"),
+        violations,
+        Span::raw(format!("│ {pool} │ ")),
+    ];
+    let used: usize = spans.iter().map(|s| s.content.chars().count()).sum();
+    let room = usize::from(area.width).saturating_sub(used + 9);
+    match &state.message {
+        Some(message) => spans.push(Span::styled(clip(message, room), theme.busy())),
+        None => spans.push(Span::styled(clip(&state.board_label, room), theme.dim())),
+    }
+    spans.push(Span::styled(" │ ? help", theme.dim()));
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
