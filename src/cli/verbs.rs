@@ -197,11 +197,11 @@ fn execute(cli: &Cli, out: &mut dyn Write) -> Result<u8, Failure> {
 /// The board path: `--db`, else `$GATEBOARD_DB`, else the per-user default (whose folder is made
 /// when `create`). The flag says whether it is the default board.
 fn board_path(cli: &Cli, create: bool) -> Result<(PathBuf, bool), Failure> {
-    if let Some(path) = cli
-        .db
-        .clone()
-        .or_else(|| std::env::var_os(locate::DB_ENV).filter(|v| !v.is_empty()).map(PathBuf::from))
-    {
+    if let Some(path) = cli.db.clone().or_else(|| {
+        std::env::var_os(locate::DB_ENV)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    }) {
         return Ok((path, false));
     }
     let path = locate::default_board().ok_or_else(|| {

@@ -169,7 +169,10 @@ pub fn claims_before_parent_events(reader: &Reader<'_>) -> Result<Vec<Violation>
 
 /// The strict audit over `claimed` events after the cursor `after` only: what a live view
 /// runs on each batch of new events instead of re-auditing the whole file.
-pub fn claims_before_parent_events_after(reader: &Reader<'_>, after: i64) -> Result<Vec<Violation>> {
+pub fn claims_before_parent_events_after(
+    reader: &Reader<'_>,
+    after: i64,
+) -> Result<Vec<Violation>> {
     collect_with(
         reader.conn(),
         &format!(

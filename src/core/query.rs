@@ -40,9 +40,9 @@ impl<'c> Reader<'c> {
     /// The tasks with these ids that exist, in no particular order: what a live view re-reads
     /// after events name them.
     pub fn tasks_by_ids(&self, ids: &[String]) -> Result<Vec<Task>> {
-        let mut stmt = self
-            .conn
-            .prepare_cached(&format!("SELECT {TASK_COLUMNS} FROM tasks t WHERE t.id = ?1"))?;
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {TASK_COLUMNS} FROM tasks t WHERE t.id = ?1"
+        ))?;
         let mut tasks = Vec::with_capacity(ids.len());
         for id in ids {
             if let Some(task) = stmt.query_row(params![id], Task::from_row).optional()? {

@@ -89,7 +89,9 @@ impl App {
 
     /// Reads every task afresh: at start, and after changes that wrote no events.
     fn reload(&mut self) -> Result<(), BoardError> {
-        let (tasks, cursor) = self.board.read(|r| Ok((r.tasks(None)?, r.last_event_id()?)))?;
+        let (tasks, cursor) = self
+            .board
+            .read(|r| Ok((r.tasks(None)?, r.last_event_id()?)))?;
         self.state.view = BoardView::load(tasks);
         self.cursor = self.cursor.max(cursor);
         self.last_reload = Instant::now();
@@ -328,7 +330,8 @@ impl App {
                     RaceConfig::default(),
                     &self.open,
                 )?);
-                self.state.message = Some("race started: creating children, linking them late".into());
+                self.state.message =
+                    Some("race started: creating children, linking them late".into());
             }
         }
         Ok(())

@@ -38,9 +38,12 @@ pub fn areas(area: Rect, columns: usize) -> Areas {
     .areas(area);
     let [log, workers] =
         Layout::horizontal([Constraint::Percentage(62), Constraint::Percentage(38)]).areas(bottom);
-    let columns = Layout::horizontal(vec![Constraint::Ratio(1, columns.max(1) as u32); columns.max(1)])
-        .split(board)
-        .to_vec();
+    let columns = Layout::horizontal(vec![
+        Constraint::Ratio(1, columns.max(1) as u32);
+        columns.max(1)
+    ])
+    .split(board)
+    .to_vec();
     Areas {
         columns,
         log,

@@ -144,7 +144,9 @@ async fn event_loop(
     });
     let mut tick = tokio::time::interval(TICK);
     let outcome = loop {
-        terminal.terminal.draw(|frame| view::draw(frame, &app.state))?;
+        terminal
+            .terminal
+            .draw(|frame| view::draw(frame, &app.state))?;
         let first = tokio::select! {
             action = actions.recv() => action,
             _ = tick.tick() => Some(Action::Tick),

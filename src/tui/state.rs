@@ -231,7 +231,12 @@ impl State {
     pub fn statuses(&self) -> Vec<Status> {
         let mut statuses = Status::COLUMNS.to_vec();
         if self.show_other {
-            for extra in [Status::Triage, Status::Scheduled, Status::Review, Status::Archived] {
+            for extra in [
+                Status::Triage,
+                Status::Scheduled,
+                Status::Review,
+                Status::Archived,
+            ] {
                 statuses.push(extra);
             }
             for other in self.view.other_statuses() {
@@ -294,7 +299,9 @@ impl State {
                 let status = self.selected_status();
                 let count = self.cards(&status).len();
                 let row = self.row(&status, count);
-                let next = row.saturating_add_signed(delta).min(count.saturating_sub(1));
+                let next = row
+                    .saturating_add_signed(delta)
+                    .min(count.saturating_sub(1));
                 self.rows.insert(status, next);
             }
             Pane::Log => {

@@ -14,7 +14,13 @@ use crate::tui::state::{Pane, State};
 pub fn draw(frame: &mut Frame<'_>, state: &State, areas: &[Rect]) {
     let statuses = state.statuses();
     for (index, (status, area)) in statuses.iter().zip(areas).enumerate() {
-        draw_column(frame, state, status, *area, index == state.column.min(statuses.len() - 1));
+        draw_column(
+            frame,
+            state,
+            status,
+            *area,
+            index == state.column.min(statuses.len() - 1),
+        );
     }
 }
 
@@ -25,7 +31,11 @@ fn draw_column(frame: &mut Frame<'_>, state: &State, status: &Status, area: Rect
     let title = format!(" {status} ({}) ", cards.len());
     let block = Block::new()
         .borders(Borders::ALL)
-        .border_style(if focused { theme.focus() } else { theme.frame() })
+        .border_style(if focused {
+            theme.focus()
+        } else {
+            theme.frame()
+        })
         .title(Span::styled(title, theme.heading()));
     let inner = layout::inner(area);
     frame.render_widget(block, area);
@@ -33,7 +43,13 @@ fn draw_column(frame: &mut Frame<'_>, state: &State, status: &Status, area: Rect
     let row = state.row(status, cards.len());
     let first = layout::first_visible(row, visible);
     let width = usize::from(inner.width);
-    for (slot, (index, task)) in cards.iter().enumerate().skip(first).take(visible).enumerate() {
+    for (slot, (index, task)) in cards
+        .iter()
+        .enumerate()
+        .skip(first)
+        .take(visible)
+        .enumerate()
+    {
         let y = inner.y + slot as u16 * CARD_HEIGHT;
         let card = Rect {
             x: inner.x,
@@ -43,10 +59,16 @@ fn draw_column(frame: &mut Frame<'_>, state: &State, status: &Status, area: Rect
         };
         let mut lines = vec![
             Line::from(clip(&task.title, width)),
-            Line::from(Span::styled(clip(&detail(task, state.now), width), theme.dim())),
+            Line::from(Span::styled(
+                clip(&detail(task, state.now), width),
+                theme.dim(),
+            )),
         ];
         if task.status == Status::Blocked {
-            lines[1] = Line::from(Span::styled(clip(&detail(task, state.now), width), theme.blocked()));
+            lines[1] = Line::from(Span::styled(
+                clip(&detail(task, state.now), width),
+                theme.blocked(),
+            ));
         }
         let mut paragraph = Paragraph::new(lines);
         if selected && index == row {

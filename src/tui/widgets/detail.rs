@@ -62,7 +62,11 @@ pub fn draw(frame: &mut Frame<'_>, state: &State, detail: &TaskDetail, area: Rec
     lines.push(Line::from(Span::styled("latest events", theme.heading())));
     let skip = detail.events.len().saturating_sub(EVENTS_SHOWN);
     for e in detail.events.iter().skip(skip) {
-        let payload = e.payload.as_ref().map(|p| p.to_string()).unwrap_or_default();
+        let payload = e
+            .payload
+            .as_ref()
+            .map(|p| p.to_string())
+            .unwrap_or_default();
         lines.push(Line::from(vec![
             Span::styled(format!("  {:>6} ", e.id), theme.dim()),
             Span::raw(format!("{} ", e.kind)),
@@ -75,7 +79,9 @@ pub fn draw(frame: &mut Frame<'_>, state: &State, detail: &TaskDetail, area: Rec
         .title(" task — Esc closes ");
     frame.render_widget(Clear, popup);
     frame.render_widget(
-        Paragraph::new(lines).block(block).wrap(Wrap { trim: false }),
+        Paragraph::new(lines)
+            .block(block)
+            .wrap(Wrap { trim: false }),
         popup,
     );
 }
@@ -90,7 +96,11 @@ fn neighbours(lines: &mut Vec<Line<'static>>, theme: &Theme, label: &str, list: 
     }
     lines.push(Line::from(Span::styled(label.to_owned(), theme.heading())));
     for n in list {
-        let style = if n.status.is_finished() { theme.good() } else { theme.busy() };
+        let style = if n.status.is_finished() {
+            theme.good()
+        } else {
+            theme.busy()
+        };
         lines.push(Line::from(vec![
             Span::raw(format!("  {} ", n.id)),
             Span::styled(format!("{:<9}", n.status.as_str()), style),

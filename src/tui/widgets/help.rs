@@ -28,7 +28,10 @@ const KEYS: [(&str, &str); 21] = [
     ("?", "this help"),
     ("q", "quit (workers release their claims)"),
     ("", ""),
-    ("status bar", "claims/s, claim_rejected seen, live audit violations"),
+    (
+        "status bar",
+        "claims/s, claim_rejected seen, live audit violations",
+    ),
     ("", "(violations must read 0), pool, board file"),
 ];
 

@@ -21,7 +21,11 @@ pub fn draw(frame: &mut Frame<'_>, state: &State, area: Rect) {
     };
     let block = Block::new()
         .borders(Borders::ALL)
-        .border_style(if state.pane == Pane::Log { theme.focus() } else { theme.frame() })
+        .border_style(if state.pane == Pane::Log {
+            theme.focus()
+        } else {
+            theme.frame()
+        })
         .title(Span::styled(title, theme.heading()));
     let height = usize::from(layout::inner(area).height);
     let end = state.log.len().saturating_sub(state.log_scroll);
@@ -35,7 +39,10 @@ pub fn draw(frame: &mut Frame<'_>, state: &State, area: Rect) {
                 .unwrap_or_default();
             let mut spans = vec![
                 Span::styled(format!("{:>6} {time} ", e.id), theme.dim()),
-                Span::styled(format!("{:<14}", e.kind.as_str()), kind_style(theme, &e.kind)),
+                Span::styled(
+                    format!("{:<14}", e.kind.as_str()),
+                    kind_style(theme, &e.kind),
+                ),
                 Span::raw(format!(" {}", e.task_id)),
             ];
             if let Some(note) = note(e) {

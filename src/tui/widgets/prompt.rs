@@ -31,7 +31,10 @@ pub fn draw(frame: &mut Frame<'_>, state: &State, prompt: &Prompt, area: Rect) {
         .borders(Borders::ALL)
         .border_style(state.theme.focus())
         .title(format!(" {question} (Enter accepts, Esc cancels) "));
-    let line = Line::from(vec![Span::raw(prompt.input.as_str()), Span::styled("█", state.theme.dim())]);
+    let line = Line::from(vec![
+        Span::raw(prompt.input.as_str()),
+        Span::styled("█", state.theme.dim()),
+    ]);
     frame.render_widget(Clear, box_area);
     frame.render_widget(Paragraph::new(line).block(block), box_area);
 }

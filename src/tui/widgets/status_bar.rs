@@ -29,7 +29,11 @@ pub fn draw(frame: &mut Frame<'_>, state: &State, area: Rect) {
         Span::raw(format!(" claims/s {:.1} │ rejected ", state.claims_per_sec)),
         Span::styled(
             state.rejections.to_string(),
-            if state.rejections > 0 { theme.alarm() } else { theme.dim() },
+            if state.rejections > 0 {
+                theme.alarm()
+            } else {
+                theme.dim()
+            },
         ),
         Span::raw(" │"),
         violations,

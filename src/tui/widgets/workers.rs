@@ -22,7 +22,11 @@ pub fn draw(frame: &mut Frame<'_>, state: &State, area: Rect) {
     };
     let block = Block::new()
         .borders(Borders::ALL)
-        .border_style(if state.pane == Pane::Workers { theme.focus() } else { theme.frame() })
+        .border_style(if state.pane == Pane::Workers {
+            theme.focus()
+        } else {
+            theme.frame()
+        })
         .title(Span::styled(title, theme.heading()));
     if !pool.running {
         let text = vec![

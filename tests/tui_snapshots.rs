@@ -1,0 +1,270 @@
+//! Whole frames as a person sees them, drawn from fixed states with ratatui's TestBackend.
+
+use std::collections::VecDeque;
+use std::time::Instant;
+
+use gateboard::core::model::Neighbour;
+use gateboard::core::{Event, EventKind, Run, Status, Task, TaskDetail};
+use gateboard::pool::{WorkerState, WorkerStatus};
+use gateboard::tui::state::{BoardView, Mode, PoolView, State};
+use gateboard::tui::theme::Theme;
+use gateboard::tui::view;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+const NOW: i64 = 1_795_000_000;
+
+fn task(id: &str, title: &str, status: Status, priority: i64) -> Task {
+    Task {
+        id: id.into(),
+        title: title.into(),
+        body: None,
+        assignee: None,
+        status,
+        priority: Some(priority),
+        created_by: None,
+        created_at: NOW - 600,
+        started_at: None,
+        completed_at: None,
+        claim_lock: None,
+        claim_expires: None,
+        result: None,
+        current_run_id: None,
+        block_reason: None,
+    }
+}
+
+fn running(id: &str, title: &str, worker: usize, secs: i64) -> Task {
+    Task {
+        claim_lock: Some(format!("gateboard:42:abcd:w{worker}")),
+        started_at: Some(NOW - secs),
+        current_run_id: Some(1),
+        ..task(id, title, Status::Running, 0)
+    }
+}
+
+fn event(id: i64, task: &str, kind: EventKind, payload: Option<serde_json::Value>) -> Event {
+    Event {
+        id,
+        task_id: task.into(),
+        run_id: None,
+        kind,
+        payload,
+        created_at: NOW - 60 + id,
+    }
+}
+
+fn demo_tasks() -> Vec<Task> {
+    vec![
+        task("t_00000001", "Write the release spec", Status::Done, 5),
+        task("t_00000002", "Collect test fixtures", Status::Done, 1),
+        running("t_00000003", "Design the schema migration", 0, 3),
+        running("t_00000004", "Sketch the public API", 1, 1),
+        task("t_00000005", "Implement the migration", Status::Todo, 3),
+        task("t_00000006", "Serve the new endpoints", Status::Todo, 3),
+        task("t_00000007", "Update the client library", Status::Ready, 2),
+        Task {
+            block_reason: Some("waiting for a GPU quota".into()),
+            ..task("t_00000008", "Load-test the server", Status::Blocked, 2)
+        },
+        task("t_00000009", "Triage old bug reports", Status::Triage, 0),
+    ]
+}
+
+fn workers(states: &[WorkerState]) -> Vec<WorkerStatus> {
+    states
+        .iter()
+        .map(|state| WorkerStatus {
+            state: state.clone(),
+            since: Instant::now(),
+            done: 2,
+        })
+        .collect()
+}
+
+fn demo_state() -> State {
+    let mut state = State::new(
+        "/home/ops/.local/share/gateboard/board.db".into(),
+        BoardView::load(demo_tasks()),
+        Theme::new(false),
+        NOW,
+    );
+    state.pool = PoolView {
+        running: true,
+        size: 3,
+        paused: false,
+        workers: workers(&[
+            WorkerState::Working {
+                task: "t_00000003".into(),
+            },
+            WorkerState::Working {
+                task: "t_00000004".into(),
+            },
+            WorkerState::Idle,
+        ]),
+        completed: 2,
+        race: None,
+    };
+    state.push_events(vec![
+        event(
+            1,
+            "t_00000001",
+            EventKind::Claimed,
+            Some(serde_json::json!({"lock": "gateboard:42:abcd:w0"})),
+        ),
+        event(2, "t_00000001", EventKind::Completed, None),
+        event(3, "t_00000003", EventKind::Promoted, None),
+        event(
+            4,
+            "t_00000003",
+            EventKind::Claimed,
+            Some(serde_json::json!({"lock": "gateboard:42:abcd:w0"})),
+        ),
+    ]);
+    state.claims_per_sec = 0.4;
+    state
+}
+
+fn render(state: &State, width: u16, height: u16) -> Terminal<TestBackend> {
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("terminal");
+    terminal
+        .draw(|frame| view::draw(frame, state))
+        .expect("draw");
+    terminal
+}
+
+#[test]
+fn empty_board() {
+    let state = State::new(
+        "board.db".into(),
+        BoardView::default(),
+        Theme::new(false),
+        NOW,
+    );
+    insta::assert_snapshot!(render(&state, 100, 30).backend());
+}
+
+#[test]
+fn demo_board() {
+    insta::assert_snapshot!(render(&demo_state(), 100, 30).backend());
+}
+
+#[test]
+fn other_statuses_shown_on_demand() {
+    let mut state = demo_state();
+    state.show_other = true;
+    insta::assert_snapshot!(render(&state, 120, 30).backend());
+}
+
+#[test]
+fn detail_view() {
+    let mut state = demo_state();
+    let tasks = demo_tasks();
+    state.mode = Mode::Detail(Box::new(TaskDetail {
+        task: Task {
+            body: Some("Apply the new schema to every shard.".into()),
+            ..tasks[4].clone()
+        },
+        parents: vec![Neighbour {
+            id: "t_00000003".into(),
+            title: "Design the schema migration".into(),
+            status: Status::Running,
+        }],
+        children: vec![Neighbour {
+            id: "t_00000006".into(),
+            title: "Serve the new endpoints".into(),
+            status: Status::Todo,
+        }],
+        runs: vec![Run {
+            id: 7,
+            task_id: "t_00000005".into(),
+            status: "reclaimed".into(),
+            claim_lock: Some("gateboard:41:ffff:w2".into()),
+            started_at: NOW - 900,
+            ended_at: Some(NOW - 800),
+            outcome: Some("reclaimed".into()),
+            summary: None,
+        }],
+        events: vec![event(5, "t_00000005", EventKind::Created, None)],
+        comments: vec![],
+        not_ready_because: Some("waiting on t_00000003 (running)".into()),
+    }));
+    insta::assert_snapshot!(render(&state, 100, 30).backend());
+}
+
+#[test]
+fn help() {
+    let mut state = demo_state();
+    state.mode = Mode::Help;
+    insta::assert_snapshot!(render(&state, 100, 30).backend());
+}
+
+#[test]
+fn tiny_terminal() {
+    insta::assert_snapshot!(render(&demo_state(), 40, 10).backend());
+}
+
+#[test]
+fn race_running() {
+    let mut state = demo_state();
+    state.pool.race = Some(57);
+    state.rejections = 3;
+    state.claims_per_sec = 12.6;
+    let reason = Some(serde_json::json!({"reason": "parents_not_done"}));
+    state.log = VecDeque::new();
+    state.push_events(vec![
+        event(10, "t_000000a1", EventKind::Created, None),
+        event(
+            11,
+            "t_000000a1",
+            EventKind::Claimed,
+            Some(serde_json::json!({"lock": "gateboard:42:abcd:w2"})),
+        ),
+        event(12, "t_000000a2", EventKind::Created, None),
+        event(
+            13,
+            "t_000000a2",
+            EventKind::Linked,
+            Some(serde_json::json!({"parent": "t_000000p1"})),
+        ),
+        event(14, "t_000000a2", EventKind::ClaimRejected, reason.clone()),
+        event(15, "t_000000a3", EventKind::ClaimRejected, reason),
+        event(16, "t_000000a1", EventKind::Completed, None),
+    ]);
+    insta::assert_snapshot!(render(&state, 100, 30).backend());
+}
+
+/// The style of the first cell of the first occurrence of `text` on screen.
+fn style_of(terminal: &Terminal<TestBackend>, text: &str) -> ratatui::style::Style {
+    let buffer = terminal.backend().buffer();
+    let width = buffer.area.width as usize;
+    let cells: Vec<&str> = buffer.content.iter().map(|c| c.symbol()).collect();
+    let screen: String = cells.concat();
+    let at = screen.find(text).expect("text on screen");
+    let index = screen[..at].chars().count();
+    let (x, y) = ((index % width) as u16, (index / width) as u16);
+    buffer[(x, y)].style()
+}
+
+#[test]
+fn claim_rejected_stands_out_in_colour_and_without() {
+    use ratatui::style::{Color, Modifier};
+    let mut state = demo_state();
+    state.push_events(vec![event(
+        20,
+        "t_000000a9",
+        EventKind::ClaimRejected,
+        Some(serde_json::json!({"reason": "parents_not_done"})),
+    )]);
+    state.theme = Theme::new(true);
+    let coloured = style_of(&render(&state, 100, 30), "claim_rejected");
+    assert_eq!(coloured.bg, Some(Color::Red));
+    let claimed = style_of(&render(&state, 100, 30), "claimed ");
+    assert_ne!(claimed.bg, Some(Color::Red));
+
+    state.theme = Theme::new(false);
+    let plain = style_of(&render(&state, 100, 30), "claim_rejected");
+    assert_eq!(plain.fg, None, "NO_COLOR: no colours at all");
+    assert_eq!(plain.bg, None);
+    assert!(plain.add_modifier.contains(Modifier::REVERSED));
+}
