@@ -21,14 +21,28 @@ impl Session {
             version.is_ok_and(|o| o.status.success()),
             "the end-to-end TUI test needs tmux on PATH (apt-get install tmux)"
         );
-        let name = format!("gateboard-test-{}-{}", std::process::id(), fastrand::u32(..));
+        let name = format!(
+            "gateboard-test-{}-{}",
+            std::process::id(),
+            fastrand::u32(..)
+        );
         let command = format!(
             "{} --db {} tui --workers 0",
             env!("CARGO_BIN_EXE_gateboard"),
             board.display()
         );
         let status = Command::new("tmux")
-            .args(["new-session", "-d", "-s", &name, "-x", "100", "-y", "30", &command])
+            .args([
+                "new-session",
+                "-d",
+                "-s",
+                &name,
+                "-x",
+                "100",
+                "-y",
+                "30",
+                &command,
+            ])
             .env_remove("NO_COLOR")
             .status()
             .expect("start tmux");
@@ -78,7 +92,9 @@ impl Session {
 
 impl Drop for Session {
     fn drop(&mut self) {
-        let _ = Command::new("tmux").args(["kill-session", "-t", &self.name]).status();
+        let _ = Command::new("tmux")
+            .args(["kill-session", "-t", &self.name])
+            .status();
     }
 }
 
@@ -89,7 +105,11 @@ fn cli(board: &Path, args: &[&str]) -> String {
         .args(args)
         .output()
         .expect("run gateboard");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout).trim().to_owned()
 }
 
@@ -107,10 +127,17 @@ fn a_person_unblocks_a_task_by_keyboard() {
     let check = board.open();
     let start = Instant::now();
     while check.read(|r| r.task(&id)).expect("task").status == Status::Blocked {
-        assert!(start.elapsed() < Duration::from_secs(10), "u never unblocked:\n{}", tui.screen());
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "u never unblocked:\n{}",
+            tui.screen()
+        );
         thread::sleep(Duration::from_millis(50));
     }
-    assert_eq!(check.read(|r| r.task(&id)).expect("task").status, Status::Ready);
+    assert_eq!(
+        check.read(|r| r.task(&id)).expect("task").status,
+        Status::Ready
+    );
     tui.wait_for("ready (1)");
     tui.wait_for("blocked (0)");
 
