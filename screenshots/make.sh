@@ -32,8 +32,11 @@ sleep 4
 shoot board
 tmux send-keys -t "$session" l l Enter; sleep 0.7
 shoot detail
-tmux send-keys -t "$session" Escape r; sleep 2.5
+# Esc and the next key sent together read as Alt+key, so each Esc gets a moment to itself.
+tmux send-keys -t "$session" Escape; sleep 0.3
+tmux send-keys -t "$session" r; sleep 2.5
 shoot race
 tmux send-keys -t "$session" '?'; sleep 0.5
 shoot help
-tmux send-keys -t "$session" Escape q
+tmux send-keys -t "$session" Escape; sleep 0.3
+tmux send-keys -t "$session" q
