@@ -314,3 +314,62 @@ fn race_demo_holds_the_invariant_in_both_modes() {
         "the gate should fire:\n{buggy}"
     );
 }
+
+#[test]
+fn work_promotes_a_child_whose_parent_another_writer_finished() {
+    let board = common::TempBoard::new();
+    let mut conn = board.open();
+    let parent = conn
+        .write(|t| {
+            t.create(&NewTask {
+                title: "finished elsewhere".into(),
+                ..NewTask::default()
+            })
+        })
+        .expect("parent");
+    let child = conn
+        .write(|t| {
+            t.create(&NewTask {
+                title: "stranded child".into(),
+                parents: vec![parent.clone()],
+                ..NewTask::default()
+            })
+        })
+        .expect("child");
+    // A writer that finishes a parent without promoting its children, as Hermes Agent does when
+    // its process dies between its completion and its promotion.
+    let raw = rusqlite::Connection::open(&board.path).expect("raw connection");
+    raw.execute(
+        "UPDATE tasks SET status = 'done', completed_at = 0 WHERE id = ?1",
+        [&parent],
+    )
+    .expect("finish by hand");
+    assert_eq!(count(&conn, Status::Todo), 1);
+    assert!(
+        !conn.read(|r| r.is_idle()).expect("idle"),
+        "a stranded child is work left to do"
+    );
+
+    let out = gateboard(&board.path)
+        .args(["work", "--workers", "1", "--exit-when-idle"])
+        .output()
+        .expect("run work");
+    assert!(out.status.success());
+    let task = conn.read(|r| r.task(&child)).expect("child");
+    assert_eq!(task.status, Status::Done);
+    let kinds: Vec<EventKind> = conn
+        .read(|r| r.events_after(0, usize::MAX, Some(&child)))
+        .expect("events")
+        .into_iter()
+        .map(|e| e.kind)
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            EventKind::Created,
+            EventKind::Promoted,
+            EventKind::Claimed,
+            EventKind::Completed
+        ]
+    );
+}

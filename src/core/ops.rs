@@ -716,6 +716,27 @@ impl<'c> Txn<'c> {
         Ok(expired)
     }
 
+    /// Promotes every `todo` task whose parents are all finished, with `promoted` events.
+    ///
+    /// gateboard promotes children in the transaction that finishes their last parent, but
+    /// another writer may not: Hermes Agent promotes in a second transaction after a completion
+    /// (lost if its process dies in between), and a script may finish a parent by hand. The
+    /// pool's sweep calls this so such tasks are not stranded in `todo`.
+    pub fn promote_stranded(&self) -> Result<Vec<String>> {
+        let stranded: Vec<String> = self
+            .conn()
+            .prepare_cached(&format!("{} ORDER BY t.id", gate::STRANDED_TODO))?
+            .query_map([], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        let mut promoted = Vec::with_capacity(stranded.len());
+        for id in stranded {
+            if self.promote_if_ready(&id)? {
+                promoted.push(id);
+            }
+        }
+        Ok(promoted)
+    }
+
     /// Gives back a claim its holder will not finish (a worker shutting down).
     pub fn release(&self, id: &str, claimer: &Claimer) -> Result<()> {
         self.held(id, &claimer.lock, "release")?;

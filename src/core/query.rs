@@ -227,16 +227,18 @@ impl<'c> Reader<'c> {
             })?)
     }
 
-    /// Whether nothing is ready or running: the point where a drain-and-exit worker stops.
+    /// Whether nothing is ready, running, or stranded in `todo` with its parents finished (the
+    /// pool's sweep promotes those): the point where a drain-and-exit worker stops.
     pub fn is_idle(&self) -> Result<bool> {
-        let busy: Option<i64> = self
-            .conn
-            .query_row(
-                "SELECT 1 FROM tasks WHERE status IN ('ready', 'running') LIMIT 1",
-                [],
-                |r| r.get(0),
-            )
-            .optional()?;
-        Ok(busy.is_none())
+        let busy: bool = self.conn.query_row(
+            &format!(
+                "SELECT EXISTS (SELECT 1 FROM tasks WHERE status IN ('ready', 'running')) \
+                 OR EXISTS ({})",
+                gate::STRANDED_TODO
+            ),
+            [],
+            |r| r.get(0),
+        )?;
+        Ok(!busy)
     }
 }

@@ -68,7 +68,7 @@ pub enum PoolEvent {
         /// The task.
         task: String,
     },
-    /// A completion made a child ready.
+    /// A child became ready: its last parent was completed, or the sweep found it stranded.
     Promoted {
         /// The child.
         task: String,

@@ -87,6 +87,15 @@ impl Writer {
     }
 }
 
+/// What a sweep returned to the queue.
+#[derive(Default)]
+struct Swept {
+    /// Expired claims given back.
+    reclaimed: Vec<String>,
+    /// `todo` tasks whose parents another writer finished.
+    promoted: Vec<String>,
+}
+
 /// One request's outcome, held until the batch commits.
 enum Outcome {
     Step(Result<StepReply, BoardError>, Vec<String>),
@@ -100,7 +109,11 @@ fn serve(
     shared: Arc<Shared>,
     sweep_every: Duration,
 ) {
-    let mut last_sweep = Instant::now();
+    // The first batch sweeps at once, so a board left with stranded or expired tasks moves
+    // from the start instead of after a whole sweep interval.
+    let mut last_sweep = Instant::now()
+        .checked_sub(sweep_every)
+        .unwrap_or_else(Instant::now);
     // Workers granted a claim last time come straight back when their work is short; holding
     // the batch open a moment for them is what lets one commit serve many tasks.
     let mut expected = 0;
@@ -166,23 +179,30 @@ fn serve(
                     }
                 })
                 .collect();
-            let reclaimed = if sweep {
-                txn.reclaim_expired()?
+            let swept = if sweep {
+                Swept {
+                    reclaimed: txn.reclaim_expired()?,
+                    promoted: txn.promote_stranded()?,
+                }
             } else {
-                Vec::new()
+                Swept::default()
             };
-            Ok((outcomes, reclaimed))
+            Ok((outcomes, swept))
         });
         match committed {
-            Ok((outcomes, reclaimed)) => {
+            Ok((outcomes, swept)) => {
                 shared.commits.fetch_add(1, Ordering::Relaxed);
                 expected = outcomes
                     .iter()
                     .filter(|o| matches!(o, Outcome::Step(Ok(StepReply { claim: Some(_), .. }), _)))
                     .count();
-                for task in reclaimed {
+                for task in swept.reclaimed {
                     shared.reclaimed.fetch_add(1, Ordering::Relaxed);
                     shared.publish(PoolEvent::Reclaimed { task });
+                    shared.work_available.notify_waiters();
+                }
+                for task in swept.promoted {
+                    shared.publish(PoolEvent::Promoted { task });
                     shared.work_available.notify_waiters();
                 }
                 for (request, outcome) in batch.into_iter().zip(outcomes) {
