@@ -184,6 +184,7 @@ fn detail_view() {
             ended_at: Some(NOW - 800),
             outcome: Some("reclaimed".into()),
             summary: None,
+            profile: None,
         }],
         events: vec![event(5, "t_00000005", EventKind::Created, None)],
         comments: vec![],
@@ -264,7 +265,9 @@ fn claim_rejected_stands_out_in_colour_and_without() {
 
     state.theme = Theme::new(false);
     let plain = style_of(&render(&state, 100, 30), "claim_rejected");
-    assert_eq!(plain.fg, None, "NO_COLOR: no colours at all");
-    assert_eq!(plain.bg, None);
+    // A cell with no colour of its own reads back as the terminal's default, `Reset`.
+    let uncoloured = |c: Option<Color>| matches!(c, None | Some(Color::Reset));
+    assert!(uncoloured(plain.fg), "NO_COLOR: no colours at all");
+    assert!(uncoloured(plain.bg), "NO_COLOR: no colours at all");
     assert!(plain.add_modifier.contains(Modifier::REVERSED));
 }

@@ -87,7 +87,7 @@ pub fn detail(out: &mut dyn Write, d: &TaskDetail) -> io::Result<()> {
                 run.id,
                 run.status,
                 run.outcome.as_deref().unwrap_or("open"),
-                run.claim_lock.as_deref().unwrap_or("?"),
+                run.runner(),
                 time(run.started_at),
                 run.ended_at
                     .map(|e| format!(" to {}", time(e)))

@@ -331,10 +331,12 @@ pub struct Run {
     pub outcome: Option<String>,
     /// A line about how it went.
     pub summary: Option<String>,
+    /// The assignee profile Hermes Agent runs it as; Hermes clears `claim_lock` when a run ends.
+    pub profile: Option<String>,
 }
 
 pub(crate) const RUN_COLUMNS: &str =
-    "id, task_id, status, claim_lock, started_at, ended_at, outcome, summary";
+    "id, task_id, status, claim_lock, started_at, ended_at, outcome, summary, profile";
 
 impl Run {
     pub(crate) fn from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Run> {
@@ -347,7 +349,16 @@ impl Run {
             ended_at: row.get(5)?,
             outcome: row.get(6)?,
             summary: row.get(7)?,
+            profile: row.get(8)?,
         })
+    }
+
+    /// Who ran it, as far as the board knows: the claim holder, else Hermes's profile.
+    pub fn runner(&self) -> &str {
+        self.claim_lock
+            .as_deref()
+            .or(self.profile.as_deref())
+            .unwrap_or("an unnamed worker")
     }
 }
 

@@ -55,7 +55,7 @@ pub fn draw(frame: &mut Frame<'_>, state: &State, detail: &TaskDetail, area: Rec
                 run.id,
                 run.status,
                 run.outcome.as_deref().unwrap_or("open"),
-                run.claim_lock.as_deref().unwrap_or("?")
+                run.runner()
             )));
         }
     }
