@@ -1,10 +1,9 @@
 use std::process::ExitCode;
 
-use clap::Parser;
 use gateboard::cli::{Cli, run};
 
 fn main() -> ExitCode {
     // Only the TUI reports through color-eyre; a failed install leaves plain panics, which is fine.
     let _ = color_eyre::install();
-    run(Cli::parse())
+    run(Cli::parse_args(std::env::args_os()))
 }

@@ -11,9 +11,10 @@ mod headless;
 mod print;
 mod verbs;
 
+use std::ffi::OsString;
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, Parser, Subcommand};
 
 pub use verbs::run;
 
@@ -24,6 +25,17 @@ pub struct Cli {
     /// The board file [default: $GATEBOARD_DB, else the per-user data folder's board.db]
     #[arg(long, global = true, value_name = "PATH")]
     pub db: Option<PathBuf>,
+    /// Use a Hermes Agent board, found as Hermes finds it: the current board, or BOARD by name
+    /// (`--hermes BOARD` before the verb, `--hermes=BOARD` anywhere)
+    #[arg(
+        long,
+        global = true,
+        value_name = "BOARD",
+        num_args = 0..=1,
+        require_equals = true,
+        conflicts_with = "db"
+    )]
+    pub hermes: Option<Option<String>>,
     /// Seconds to wait for another writer before giving up
     #[arg(long, global = true, value_name = "SECS", default_value_t = 120)]
     pub lock_timeout: u64,
@@ -33,6 +45,51 @@ pub struct Cli {
     /// What to do; without one, open the board in the TUI
     #[command(subcommand)]
     pub verb: Option<Verb>,
+}
+
+impl Cli {
+    /// Parses the command line, reading `--hermes BOARD` as the issue and README write it.
+    ///
+    /// clap alone cannot tell `--hermes cookai` (a board) from `--hermes ls` (the current board,
+    /// then a verb), so before the verb a word after `--hermes` that is not a verb becomes its
+    /// value; after the verb, and for a board named like a verb, `--hermes=BOARD` says it.
+    pub fn parse_args(args: impl IntoIterator<Item = OsString>) -> Cli {
+        Cli::parse_from(join_hermes_board(args.into_iter().collect()))
+    }
+}
+
+fn join_hermes_board(args: Vec<OsString>) -> Vec<OsString> {
+    let command = Cli::command();
+    let verbs: Vec<&str> = command
+        .get_subcommands()
+        .flat_map(|verb| std::iter::once(verb.get_name()).chain(verb.get_all_aliases()))
+        .chain(["help"])
+        .collect();
+    let mut joined = Vec::with_capacity(args.len());
+    let mut rest = args.into_iter().peekable();
+    // The program's own name is never a verb.
+    joined.extend(rest.next());
+    while let Some(arg) = rest.next() {
+        let word = arg.to_str().unwrap_or_default();
+        if word == "--" || verbs.contains(&word) {
+            joined.push(arg);
+            joined.extend(rest);
+            break;
+        }
+        let board = rest
+            .peek()
+            .and_then(|next| next.to_str())
+            .filter(|next| !next.starts_with('-') && !verbs.contains(next))
+            .map(str::to_owned);
+        match board {
+            Some(board) if word == "--hermes" => {
+                rest.next();
+                joined.push(format!("--hermes={board}").into());
+            }
+            _ => joined.push(arg),
+        }
+    }
+    joined
 }
 
 const EXIT_CODES: &str = "Exit codes: 0 ok, 1 audit violations or unexpected error, 2 usage, \
@@ -262,4 +319,47 @@ pub struct AddArgs {
     /// Longer description
     #[arg(long)]
     pub body: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(words: &str) -> Cli {
+        Cli::try_parse_from(join_hermes_board(
+            words.split_whitespace().map(OsString::from).collect(),
+        ))
+        .expect("parses")
+    }
+
+    #[test]
+    fn hermes_takes_a_following_board_name_before_the_verb() {
+        let cli = parse("gateboard --hermes cookai ls");
+        assert_eq!(cli.hermes, Some(Some("cookai".into())));
+        assert!(matches!(cli.verb, Some(Verb::Ls { .. })));
+    }
+
+    #[test]
+    fn hermes_followed_by_a_verb_means_the_current_board() {
+        let cli = parse("gateboard --hermes ls --json");
+        assert_eq!(cli.hermes, Some(None));
+        assert!(matches!(cli.verb, Some(Verb::Ls { json: true, .. })));
+        assert_eq!(parse("gateboard --hermes").hermes, Some(None));
+        assert!(parse("gateboard --hermes").verb.is_none());
+    }
+
+    #[test]
+    fn after_the_verb_a_following_word_stays_the_verb_s() {
+        let cli = parse("gateboard show --hermes t_0000abcd");
+        assert_eq!(cli.hermes, Some(None));
+        assert!(matches!(cli.verb, Some(Verb::Show { ref id, .. }) if id == "t_0000abcd"));
+        let cli = parse("gateboard show t_0000abcd --hermes=cookai");
+        assert_eq!(cli.hermes, Some(Some("cookai".into())));
+    }
+
+    #[test]
+    fn hermes_and_db_do_not_mix() {
+        let words = ["gateboard", "--hermes", "--db", "x.db", "ls"].map(OsString::from);
+        assert!(Cli::try_parse_from(join_hermes_board(words.to_vec())).is_err());
+    }
 }

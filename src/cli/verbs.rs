@@ -21,6 +21,19 @@ pub(super) enum Failure {
     Usage(String),
     /// The machine refused something the verb needs (threads, a temporary folder).
     System(String),
+    /// The board asked for cannot be used (exit 5), said in the words of where it was looked for.
+    Unusable(String),
+}
+
+impl From<locate::HermesError> for Failure {
+    fn from(e: locate::HermesError) -> Self {
+        match e {
+            locate::HermesError::NoSuchBoard { .. } => Failure::Unusable(e.to_string()),
+            locate::HermesError::NoRoot | locate::HermesError::BadSlug(_) => {
+                Failure::Usage(e.to_string())
+            }
+        }
+    }
 }
 
 impl From<BoardError> for Failure {
@@ -50,6 +63,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Err(Failure::Output(e)) => fail(1, &format!("cannot write output: {e}")),
         Err(Failure::Usage(msg)) => fail(2, &msg),
         Err(Failure::System(msg)) => fail(1, &msg),
+        Err(Failure::Unusable(msg)) => fail(5, &msg),
         Err(Failure::Board(e)) => fail(exit_code(&e), &e.to_string()),
     }
 }
@@ -194,15 +208,43 @@ fn execute(cli: &Cli, out: &mut dyn Write) -> Result<u8, Failure> {
     Ok(0)
 }
 
-/// The board path: `--db`, else `$GATEBOARD_DB`, else the per-user default (whose folder is made
-/// when `create`). The flag says whether it is the default board.
-fn board_path(cli: &Cli, create: bool) -> Result<(PathBuf, bool), Failure> {
+/// Which board a command line names, and what gateboard may do with it.
+struct BoardChoice {
+    path: PathBuf,
+    /// The per-user default board: an empty one gets the demo DAG.
+    default_board: bool,
+    /// A board found with `--hermes`: Hermes owns it, so gateboard never creates it and the TUI
+    /// starts no workers unless asked.
+    hermes: bool,
+}
+
+/// The board: `--hermes`, else `--db`, else `$GATEBOARD_DB`, else the per-user default (whose
+/// folder is made when `create`).
+fn board_path(cli: &Cli, create: bool) -> Result<BoardChoice, Failure> {
+    if let Some(board) = &cli.hermes {
+        let path = locate::hermes_board(board.as_deref(), &locate::ProcessEnv)?;
+        if std::fs::metadata(&path).is_err() {
+            return Err(Failure::Unusable(format!(
+                "no Hermes board at {} yet; Hermes creates it on first use (`hermes kanban init`)",
+                path.display()
+            )));
+        }
+        return Ok(BoardChoice {
+            path,
+            default_board: false,
+            hermes: true,
+        });
+    }
     if let Some(path) = cli.db.clone().or_else(|| {
         std::env::var_os(locate::DB_ENV)
             .filter(|v| !v.is_empty())
             .map(PathBuf::from)
     }) {
-        return Ok((path, false));
+        return Ok(BoardChoice {
+            path,
+            default_board: false,
+            hermes: false,
+        });
     }
     let path = locate::default_board().ok_or_else(|| {
         Failure::Usage(format!(
@@ -216,22 +258,34 @@ fn board_path(cli: &Cli, create: bool) -> Result<(PathBuf, bool), Failure> {
             source,
         })?;
     }
-    Ok((path, true))
+    Ok(BoardChoice {
+        path,
+        default_board: true,
+        hermes: false,
+    })
 }
 
 fn open_board(cli: &Cli, create: bool) -> Result<Board, Failure> {
-    let (path, _) = board_path(cli, create)?;
-    Ok(Board::open(path, &open_options(cli, create))?)
+    let choice = board_path(cli, create)?;
+    Ok(Board::open(
+        choice.path,
+        &open_options(cli, create && !choice.hermes),
+    )?)
 }
 
 /// The TUI reports through color-eyre; a board error still gets its documented exit code.
 fn tui(cli: &Cli, workers: Option<usize>) -> Result<u8, Failure> {
-    let (path, default_board) = board_path(cli, true)?;
+    let choice = board_path(cli, true)?;
     let options = TuiOptions {
-        path,
-        default_board,
-        workers,
-        open: open_options(cli, true),
+        path: choice.path,
+        default_board: choice.default_board,
+        // A Hermes board is watched and triaged; Hermes's dispatcher works it unless asked.
+        workers: if choice.hermes {
+            Some(workers.unwrap_or(0))
+        } else {
+            workers
+        },
+        open: open_options(cli, !choice.hermes),
     };
     match crate::tui::run(options) {
         Ok(()) => Ok(0),
@@ -255,6 +309,11 @@ fn open_options(cli: &Cli, create: bool) -> OpenOptions {
 
 /// `race` runs on `--db` when given, else on a scratch board removed afterwards.
 fn race(cli: &Cli, args: &RaceArgs, out: &mut dyn Write) -> Result<u8, Failure> {
+    if cli.hermes.is_some() {
+        return Err(Failure::Usage(
+            "race writes hundreds of demo tasks, so it runs on a scratch board or --db, never on a Hermes board".into(),
+        ));
+    }
     let (path, _scratch) = match &cli.db {
         Some(path) => (path.clone(), None),
         None => {

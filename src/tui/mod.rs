@@ -62,13 +62,7 @@ pub fn workers_to_start(asked: Option<usize>, origin: Origin) -> usize {
 
 /// Opens the board and runs the TUI until the user quits.
 pub fn run(options: TuiOptions) -> Result<()> {
-    let mut board = Board::open(
-        &options.path,
-        &OpenOptions {
-            create: true,
-            ..options.open.clone()
-        },
-    )?;
+    let mut board = Board::open(&options.path, &options.open)?;
     if options.default_board && board.read(|r| r.counts())?.is_empty() {
         demo::load(&mut board)?;
     }
