@@ -402,6 +402,7 @@ fn a_person_triages_a_hermes_board_in_the_tui_without_working_it() {
     let tui = Session::start(&command);
     tui.wait_for("waiting for legal");
     tui.wait_for("No workers run on this board.");
+    tui.wait_for("Hermes board");
     tui.keys(&["l", "l", "l", "u"]);
     tui.wait_for("blocked (0)");
     tui.keys(&["q"]);

@@ -276,7 +276,13 @@ fn open_board(cli: &Cli, create: bool) -> Result<Board, Failure> {
 /// The TUI reports through color-eyre; a board error still gets its documented exit code.
 fn tui(cli: &Cli, workers: Option<usize>) -> Result<u8, Failure> {
     let choice = board_path(cli, true)?;
+    let label = if choice.hermes {
+        format!("Hermes board {}", choice.path.display())
+    } else {
+        choice.path.display().to_string()
+    };
     let options = TuiOptions {
+        label,
         path: choice.path,
         default_board: choice.default_board,
         // A Hermes board is watched and triaged; Hermes's dispatcher works it unless asked.

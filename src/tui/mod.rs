@@ -43,6 +43,8 @@ const TICK: Duration = Duration::from_millis(250);
 pub struct TuiOptions {
     /// The board file.
     pub path: PathBuf,
+    /// What the status bar calls the board, so a person sees whose board it is.
+    pub label: String,
     /// Whether it is the per-user default board (an empty one gets the demo DAG).
     pub default_board: bool,
     /// Workers to start; None decides by who owns the board.
@@ -72,7 +74,7 @@ pub fn run(options: TuiOptions) -> Result<()> {
         .build()
         .wrap_err("cannot start the async runtime")?;
     let state = State::new(
-        options.path.display().to_string(),
+        options.label.clone(),
         BoardView::default(),
         Theme::from_env(),
         now_epoch(),
