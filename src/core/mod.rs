@@ -86,13 +86,18 @@ impl Board {
             path,
             lock_timeout: options.lock_timeout,
         };
+        board.conn.busy_timeout(board.lock_timeout)?;
+        // Look before touching: switching to WAL rewrites the header, and a refused file must
+        // be left exactly as it was.
+        schema::inspect(&board.conn)
+            .and_then(|shape| refuse_foreign(&board.conn, &board.path, &shape))
+            .map_err(|e| board.explain(e))?;
         board.configure(options).map_err(|e| board.explain(e))?;
         board.upgrade().map_err(|e| board.explain(e))?;
         Ok(board)
     }
 
     fn configure(&self, options: &OpenOptions) -> Result<()> {
-        self.conn.busy_timeout(self.lock_timeout)?;
         self.conn.set_prepared_statement_cache_capacity(64);
         let mode: String = self
             .conn
@@ -116,39 +121,17 @@ impl Board {
 
     /// Brings the schema to `LATEST_VERSION`, taking the write lock only when there is work.
     fn upgrade(&mut self) -> Result<()> {
-        let shape = schema::inspect(&self.conn)?;
-        if shape.version == schema::LATEST_VERSION {
+        if schema::inspect(&self.conn)?.version == schema::LATEST_VERSION {
             return Ok(());
-        }
-        if shape.version > schema::LATEST_VERSION {
-            return Err(BoardError::TooNew {
-                path: self.path.clone(),
-                found: shape.version,
-                known: schema::LATEST_VERSION,
-            });
         }
         let path = self.path.clone();
         self.write(|txn| {
-            // Re-read under the lock: another process may have migrated meanwhile.
+            // Re-read under the lock: another process may have changed the file meanwhile.
             let shape = schema::inspect(txn.conn())?;
-            if shape.version >= schema::LATEST_VERSION {
+            if shape.version == schema::LATEST_VERSION {
                 return Ok(());
             }
-            if !shape.has_tasks && shape.other_objects {
-                return Err(BoardError::NotABoard {
-                    path: path.clone(),
-                    reason: "it is an SQLite database without a tasks table".into(),
-                });
-            }
-            if shape.has_tasks {
-                let missing = schema::missing_required_columns(txn.conn())?;
-                if !missing.is_empty() {
-                    return Err(BoardError::NotABoard {
-                        path: path.clone(),
-                        reason: format!("its tasks table lacks {}", missing.join(", ")),
-                    });
-                }
-            }
+            refuse_foreign(txn.conn(), &path, &shape)?;
             schema::migrate(txn.conn(), shape.version, !shape.has_tasks)
         })
     }
@@ -266,6 +249,34 @@ impl Board {
             let _ = self.conn.execute_batch("ROLLBACK");
         }
     }
+}
+
+/// Refuses a file gateboard must not change: another program's SQLite database, a tasks
+/// table too unlike the board format to complete, or a schema newer than this build.
+fn refuse_foreign(conn: &Connection, path: &Path, shape: &schema::FileShape) -> Result<()> {
+    if shape.version > schema::LATEST_VERSION {
+        return Err(BoardError::TooNew {
+            path: path.to_path_buf(),
+            found: shape.version,
+            known: schema::LATEST_VERSION,
+        });
+    }
+    if !shape.has_tasks && shape.other_objects {
+        return Err(BoardError::NotABoard {
+            path: path.to_path_buf(),
+            reason: "it is an SQLite database without a tasks table".into(),
+        });
+    }
+    if shape.has_tasks {
+        let missing = schema::missing_required_columns(conn)?;
+        if !missing.is_empty() {
+            return Err(BoardError::NotABoard {
+                path: path.to_path_buf(),
+                reason: format!("its tasks table lacks {}", missing.join(", ")),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// Names a guard trigger's refusal as such, so a person sees the rule, not an SQLite code.
