@@ -5,5 +5,8 @@ use gateboard::cli::{Cli, run};
 fn main() -> ExitCode {
     // Only the TUI reports through color-eyre; a failed install leaves plain panics, which is fine.
     let _ = color_eyre::install();
-    run(Cli::parse_args(std::env::args_os()))
+    match Cli::parse_args(std::env::args_os()) {
+        Ok(cli) => run(cli),
+        Err(code) => code,
+    }
 }

@@ -13,6 +13,7 @@ mod verbs;
 
 use std::ffi::OsString;
 use std::path::PathBuf;
+use std::process::ExitCode;
 
 use clap::{Args, CommandFactory, Parser, Subcommand};
 
@@ -53,9 +54,41 @@ impl Cli {
     /// clap alone cannot tell `--hermes cookai` (a board) from `--hermes ls` (the current board,
     /// then a verb), so before the verb a word after `--hermes` that is not a verb becomes its
     /// value; after the verb, and for a board named like a verb, `--hermes=BOARD` says it.
-    pub fn parse_args(args: impl IntoIterator<Item = OsString>) -> Cli {
-        Cli::parse_from(join_hermes_board(args.into_iter().collect()))
+    ///
+    /// A usage error is one line on stderr and exit 2, like every other error; `--help` and
+    /// `--version` print and exit 0. Either way the exit code comes back instead of a `Cli`.
+    pub fn parse_args(args: impl IntoIterator<Item = OsString>) -> Result<Cli, ExitCode> {
+        Cli::try_parse_from(join_hermes_board(args.into_iter().collect())).map_err(|e| {
+            use clap::error::ErrorKind;
+            match e.kind() {
+                ErrorKind::DisplayHelp
+                | ErrorKind::DisplayVersion
+                | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+                    // Nothing sensible is left to do if printing help fails.
+                    let _ = e.print();
+                    ExitCode::from(if e.use_stderr() { 2 } else { 0 })
+                }
+                _ => {
+                    eprintln!("gateboard: {} (see gateboard --help)", one_line(&e));
+                    ExitCode::from(2)
+                }
+            }
+        })
     }
+}
+
+/// clap's error as one line: its message and tips, without the usage block that follows.
+fn one_line(e: &clap::Error) -> String {
+    let rendered = e.render().to_string();
+    rendered
+        .split("\n\n")
+        .take_while(|part| !part.starts_with("Usage:") && !part.starts_with("For more"))
+        .map(|part| part.split_whitespace().collect::<Vec<_>>().join(" "))
+        .filter(|part| !part.is_empty())
+        .collect::<Vec<_>>()
+        .join("; ")
+        .trim_start_matches("error: ")
+        .to_owned()
 }
 
 fn join_hermes_board(args: Vec<OsString>) -> Vec<OsString> {
@@ -326,10 +359,7 @@ mod tests {
     use super::*;
 
     fn parse(words: &str) -> Cli {
-        Cli::try_parse_from(join_hermes_board(
-            words.split_whitespace().map(OsString::from).collect(),
-        ))
-        .expect("parses")
+        Cli::parse_args(words.split_whitespace().map(OsString::from)).expect("parses")
     }
 
     #[test]
