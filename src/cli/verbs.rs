@@ -397,16 +397,21 @@ fn claim(
             (next.claim, next.rejected)
         }
     };
-    for id in &rejected {
-        writeln!(
-            io::stderr(),
-            "gateboard: rejected {id}: ready but its parents are not done; demoted to todo"
-        )?;
-    }
+    // One line on stderr whatever happened: the gate's demotions are part of the outcome.
+    let demoted = (!rejected.is_empty()).then(|| {
+        format!(
+            "the gate demoted {} to todo (ready, but a parent is not done)",
+            rejected.join(", ")
+        )
+    });
     let Some(claim) = claim else {
-        writeln!(io::stderr(), "gateboard: nothing is ready to claim")?;
+        let why = demoted.map(|d| format!("; {d}")).unwrap_or_default();
+        writeln!(io::stderr(), "gateboard: nothing is ready to claim{why}")?;
         return Ok(NOTHING_CLAIMABLE);
     };
+    if let Some(demoted) = demoted {
+        writeln!(io::stderr(), "gateboard: {demoted}")?;
+    }
     if json {
         print::json(
             out,
