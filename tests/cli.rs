@@ -1,0 +1,881 @@
+//! The `gateboard` binary end to end, each test on its own board file: every scripting verb,
+//! the documented exit codes, one line on stderr for every error, and a refused command
+//! changing nothing.
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+use std::time::Duration;
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use rusqlite::types::Value;
+use serde_json::Value as Json;
+use tempfile::TempDir;
+
+/// A temporary folder with one board file made by `gateboard init`.
+struct Board {
+    _dir: TempDir,
+    path: PathBuf,
+}
+
+impl Board {
+    fn new() -> Board {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("board.db");
+        ok(&path, &["init"]);
+        Board { _dir: dir, path }
+    }
+
+    fn db(&self) -> &Path {
+        &self.path
+    }
+}
+
+/// What one run of the binary did.
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn gateboard(db: &Path) -> Command {
+    let mut cmd = Command::cargo_bin("gateboard").expect("the gateboard binary");
+    cmd.env_remove("GATEBOARD_DB")
+        .env_remove("GATEBOARD_CLAIMER")
+        .env("USER", "tester")
+        .env("NO_COLOR", "1")
+        .timeout(Duration::from_secs(60))
+        .arg("--db")
+        .arg(db);
+    cmd
+}
+
+fn run(db: &Path, args: &[&str]) -> Run {
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = gateboard(db).args(args).output().expect("run gateboard");
+    let run = Run {
+        code: status.code().expect("exited, not killed"),
+        stdout: String::from_utf8(stdout).expect("utf-8 stdout"),
+        stderr: String::from_utf8(stderr).expect("utf-8 stderr"),
+    };
+    assert!(
+        !run.stdout.contains("panicked") && !run.stderr.contains("panicked"),
+        "{args:?} panicked: {}",
+        run.stderr
+    );
+    run
+}
+
+/// Runs a command that must succeed; returns its stdout.
+fn ok(db: &Path, args: &[&str]) -> String {
+    let run = run(db, args);
+    assert_eq!(run.code, 0, "{args:?} failed: {}", run.stderr);
+    run.stdout
+}
+
+/// Runs a command that must fail with `code` and exactly one line on stderr; returns that line.
+fn fails(db: &Path, args: &[&str], code: i32) -> String {
+    let run = run(db, args);
+    assert_eq!(
+        run.code, code,
+        "{args:?}: exit {} (stderr {:?})",
+        run.code, run.stderr
+    );
+    assert_one_error_line(&run.stderr);
+    run.stderr
+}
+
+fn assert_one_error_line(stderr: &str) {
+    assert!(
+        stderr.starts_with("gateboard: ") && stderr.ends_with('\n') && stderr.lines().count() == 1,
+        "stderr is not one line starting with 'gateboard:': {stderr:?}"
+    );
+}
+
+/// Runs a command that must be refused with `code`, and checks that the board did not change.
+fn refused(db: &Path, args: &[&str], code: i32) -> String {
+    let before = state(db);
+    let line = fails(db, args, code);
+    assert_eq!(
+        state(db),
+        before,
+        "{args:?} was refused but changed the board"
+    );
+    line
+}
+
+/// What a refused command must leave alone: the task list as scripts see it, and every row.
+fn state(db: &Path) -> (String, Vec<Vec<Vec<Value>>>) {
+    let ls = ok(db, &["ls", "--json"]);
+    let conn = rusqlite::Connection::open(db).expect("raw connection");
+    let rows = [
+        "tasks",
+        "task_links",
+        "task_events",
+        "task_runs",
+        "task_comments",
+    ]
+    .iter()
+    .map(|table| {
+        let mut stmt = conn
+            .prepare(&format!("SELECT * FROM {table} ORDER BY rowid"))
+            .expect("prepare");
+        let width = stmt.column_count();
+        stmt.query_map([], |row| {
+            (0..width)
+                .map(|i| row.get::<_, Value>(i))
+                .collect::<rusqlite::Result<Vec<_>>>()
+        })
+        .expect("query")
+        .collect::<rusqlite::Result<Vec<_>>>()
+        .expect("rows")
+    })
+    .collect();
+    (ls, rows)
+}
+
+fn json(text: &str) -> Json {
+    serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
+}
+
+/// Adds a task and returns its id.
+fn add(db: &Path, args: &[&str]) -> String {
+    let mut words = vec!["add"];
+    words.extend_from_slice(args);
+    ok(db, &words).trim_end().to_owned()
+}
+
+fn show(db: &Path, id: &str) -> Json {
+    json(&ok(db, &["show", id, "--json"]))
+}
+
+fn status(db: &Path, id: &str) -> String {
+    show(db, id)["task"]["status"]
+        .as_str()
+        .expect("status")
+        .to_owned()
+}
+
+fn events(db: &Path, args: &[&str]) -> Vec<Json> {
+    let mut words = vec!["events", "--json"];
+    words.extend_from_slice(args);
+    ok(db, &words).lines().map(json).collect()
+}
+
+/// What a writer without the gate does: marks a task ready whatever its parents.
+fn raw_ready(db: &Path, id: &str) {
+    let conn = rusqlite::Connection::open(db).expect("raw connection");
+    let n = conn
+        .execute("UPDATE tasks SET status = 'ready' WHERE id = ?1", [id])
+        .expect("raw update");
+    assert_eq!(n, 1);
+}
+
+// ---- init, add ----
+
+#[test]
+fn init_creates_a_board_file_and_prints_its_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("new.db");
+    let out = ok(&db, &["init"]);
+    assert_eq!(out.trim_end(), db.display().to_string());
+    assert!(db.is_file());
+    ok(&db, &["init"]);
+    assert_eq!(json(&ok(&db, &["ls", "--json"])), Json::Array(Vec::new()));
+}
+
+#[test]
+fn add_prints_only_the_new_id() {
+    let board = Board::new();
+    let run = run(board.db(), &["add", "fetch data"]);
+    assert_eq!(run.code, 0);
+    assert!(
+        predicates::str::is_match("^t_[0-9a-f]{8}\n$")
+            .unwrap()
+            .eval(&run.stdout),
+        "{:?}",
+        run.stdout
+    );
+    assert_eq!(run.stderr, "");
+    let id = run.stdout.trim_end();
+    let tasks = json(&ok(board.db(), &["ls", "--json"]));
+    assert_eq!(tasks.as_array().unwrap().len(), 1);
+    assert_eq!(tasks[0]["id"], id);
+    assert_eq!(tasks[0]["title"], "fetch data");
+    assert_eq!(tasks[0]["status"], "ready");
+}
+
+#[test]
+fn add_stores_priority_assignee_and_body() {
+    let board = Board::new();
+    let id = add(
+        board.db(),
+        &[
+            "train",
+            "--priority",
+            "-3",
+            "--assignee",
+            "gpu",
+            "--body",
+            "big set",
+        ],
+    );
+    let task = &show(board.db(), &id)["task"];
+    assert_eq!(task["priority"], -3);
+    assert_eq!(task["assignee"], "gpu");
+    assert_eq!(task["body"], "big set");
+    assert_eq!(task["created_by"], "cli:tester");
+}
+
+#[test]
+fn add_with_a_parent_waits_for_it() {
+    let board = Board::new();
+    let parent = add(board.db(), &["fetch"]);
+    let child = add(board.db(), &["train", "--parent", &parent]);
+    let detail = show(board.db(), &child);
+    assert_eq!(detail["task"]["status"], "todo");
+    assert_eq!(detail["parents"][0]["id"], parent.as_str());
+    assert_eq!(detail["parents"][0]["status"], "ready");
+    assert!(
+        detail["not_ready_because"]
+            .as_str()
+            .unwrap()
+            .contains(&parent)
+    );
+    assert_eq!(
+        show(board.db(), &parent)["children"][0]["id"],
+        child.as_str()
+    );
+}
+
+#[test]
+fn add_with_an_unknown_parent_is_refused_with_exit_3() {
+    let board = Board::new();
+    let line = refused(board.db(), &["add", "orphan", "--parent", "t_00000000"], 3);
+    assert!(line.contains("t_00000000"), "{line}");
+}
+
+#[test]
+fn add_with_a_blank_title_is_refused_with_exit_4() {
+    let board = Board::new();
+    refused(board.db(), &["add", "   "], 4);
+}
+
+// ---- link, unlink ----
+
+#[test]
+fn link_makes_the_child_wait_and_unlink_releases_it() {
+    let board = Board::new();
+    let a = add(board.db(), &["a"]);
+    let b = add(board.db(), &["b"]);
+    ok(board.db(), &["link", &a, &b]);
+    assert_eq!(status(board.db(), &b), "todo");
+    assert_eq!(show(board.db(), &b)["parents"][0]["id"], a.as_str());
+    ok(board.db(), &["unlink", &a, &b]);
+    assert_eq!(status(board.db(), &b), "ready");
+    assert_eq!(show(board.db(), &b)["parents"], Json::Array(Vec::new()));
+}
+
+#[test]
+fn link_refuses_a_cycle_with_exit_4() {
+    let board = Board::new();
+    let a = add(board.db(), &["a"]);
+    let b = add(board.db(), &["b", "--parent", &a]);
+    let c = add(board.db(), &["c", "--parent", &b]);
+    let line = refused(board.db(), &["link", &c, &a], 4);
+    assert!(line.contains("cycle"), "{line}");
+}
+
+#[test]
+fn link_refuses_a_self_link_with_exit_4() {
+    let board = Board::new();
+    let a = add(board.db(), &["a"]);
+    refused(board.db(), &["link", &a, &a], 4);
+}
+
+#[test]
+fn link_refuses_a_running_child_with_exit_4() {
+    let board = Board::new();
+    let parent = add(board.db(), &["parent"]);
+    let child = add(board.db(), &["child"]);
+    ok(board.db(), &["claim", &child]);
+    refused(board.db(), &["link", &parent, &child], 4);
+}
+
+#[test]
+fn link_and_unlink_refuse_unknown_ids_with_exit_3() {
+    let board = Board::new();
+    let a = add(board.db(), &["a"]);
+    refused(board.db(), &["link", "t_0000beef", &a], 3);
+    refused(board.db(), &["link", &a, "t_0000beef"], 3);
+    refused(board.db(), &["unlink", "t_0000beef", &a], 3);
+}
+
+#[test]
+fn unlink_of_a_link_that_does_not_exist_is_refused_with_exit_4() {
+    let board = Board::new();
+    let a = add(board.db(), &["a"]);
+    let b = add(board.db(), &["b"]);
+    refused(board.db(), &["unlink", &a, &b], 4);
+}
+
+// ---- claim ----
+
+#[test]
+fn claim_without_an_id_takes_the_highest_priority_then_the_oldest() {
+    let board = Board::new();
+    let low = add(board.db(), &["low", "--priority", "1"]);
+    let high = add(board.db(), &["high", "--priority", "5"]);
+    let blocked = add(
+        board.db(),
+        &["held back", "--priority", "9", "--parent", &low],
+    );
+    assert_eq!(ok(board.db(), &["claim"]).trim_end(), high);
+    assert_eq!(ok(board.db(), &["claim"]).trim_end(), low);
+    assert_eq!(status(board.db(), &blocked), "todo");
+    fails(board.db(), &["claim"], 8);
+}
+
+#[test]
+fn claim_with_an_id_runs_that_task_for_the_claimer() {
+    let board = Board::new();
+    let id = add(board.db(), &["work"]);
+    let out = ok(board.db(), &["--claimer", "alice", "claim", &id]);
+    assert_eq!(out, format!("{id}\n"));
+    let detail = show(board.db(), &id);
+    assert_eq!(detail["task"]["status"], "running");
+    assert_eq!(detail["task"]["claim_lock"], "alice");
+    assert_eq!(
+        detail["task"]["current_run_id"],
+        detail["runs"][0]["id"].clone()
+    );
+    assert_eq!(detail["runs"].as_array().unwrap().len(), 1);
+    assert_eq!(detail["runs"][0]["status"], "running");
+}
+
+#[test]
+fn claim_without_a_claimer_belongs_to_cli_user() {
+    let board = Board::new();
+    let id = add(board.db(), &["work"]);
+    ok(board.db(), &["claim", &id]);
+    assert_eq!(show(board.db(), &id)["task"]["claim_lock"], "cli:tester");
+}
+
+#[test]
+fn claim_json_prints_the_claim() {
+    let board = Board::new();
+    let id = add(board.db(), &["work"]);
+    let claim = json(&ok(
+        board.db(),
+        &["--claimer", "bot", "claim", "--json", "--ttl", "30"],
+    ));
+    assert_eq!(claim["task_id"], id.as_str());
+    assert_eq!(claim["lock"], "bot");
+    assert!(claim["run_id"].as_i64().is_some());
+    let expires = claim["expires"].as_i64().unwrap();
+    assert_eq!(
+        Some(expires),
+        show(board.db(), &id)["task"]["claim_expires"].as_i64()
+    );
+}
+
+#[test]
+fn claim_exits_7_when_the_gate_rejects_and_demotes_the_task() {
+    let board = Board::new();
+    let parent = add(board.db(), &["parent"]);
+    let child = add(board.db(), &["child", "--parent", &parent]);
+    raw_ready(board.db(), &child);
+    let line = fails(board.db(), &["claim", &child], 7);
+    assert!(line.contains(&child) && line.contains(&parent), "{line}");
+    let detail = show(board.db(), &child);
+    assert_eq!(detail["task"]["status"], "todo");
+    assert_eq!(detail["task"]["claim_lock"], Json::Null);
+    assert_eq!(detail["runs"], Json::Array(Vec::new()));
+    let last = events(board.db(), &["--task", &child]).pop().unwrap();
+    assert_eq!(last["kind"], "claim_rejected");
+    assert_eq!(
+        last["payload"],
+        serde_json::json!({"reason": "parents_not_done"})
+    );
+}
+
+#[test]
+fn claim_without_an_id_skips_a_gated_ready_task_and_claims_the_next() {
+    let board = Board::new();
+    let parent = add(board.db(), &["parent"]);
+    let child = add(
+        board.db(),
+        &["child", "--priority", "9", "--parent", &parent],
+    );
+    raw_ready(board.db(), &child);
+    assert_eq!(ok(board.db(), &["claim"]).trim_end(), parent);
+    assert_eq!(status(board.db(), &child), "todo");
+    let last = events(board.db(), &["--task", &child]).pop().unwrap();
+    assert_eq!(last["kind"], "claim_rejected");
+}
+
+#[test]
+fn claim_without_an_id_that_meets_only_gated_tasks_fails_with_one_line() {
+    let board = Board::new();
+    let parent = add(board.db(), &["parent"]);
+    let child = add(board.db(), &["child", "--parent", &parent]);
+    ok(board.db(), &["claim", &parent]);
+    raw_ready(board.db(), &child);
+    let out = run(board.db(), &["claim"]);
+    // The README allows either reading: the gate rejected (7), or nothing was claimable (8).
+    assert!(
+        [7, 8].contains(&out.code),
+        "exit {}: {}",
+        out.code,
+        out.stderr
+    );
+    assert_one_error_line(&out.stderr);
+    assert_eq!(status(board.db(), &child), "todo");
+}
+
+#[test]
+fn claim_exits_8_when_nothing_is_claimable() {
+    let board = Board::new();
+    let line = refused(board.db(), &["claim"], 8);
+    assert!(line.contains("nothing"), "{line}");
+    let parent = add(board.db(), &["parent"]);
+    add(board.db(), &["child", "--parent", &parent]);
+    ok(board.db(), &["claim", &parent]);
+    refused(board.db(), &["claim"], 8);
+}
+
+#[test]
+fn claim_of_a_task_that_is_not_ready_is_refused_with_exit_4() {
+    let board = Board::new();
+    let parent = add(board.db(), &["parent"]);
+    let child = add(board.db(), &["child", "--parent", &parent]);
+    refused(board.db(), &["claim", &child], 4);
+    ok(board.db(), &["claim", &parent]);
+    refused(board.db(), &["claim", &parent], 4);
+}
+
+// ---- heartbeat, complete ----
+
+#[test]
+fn heartbeat_by_the_holder_extends_the_claim_and_by_another_is_refused() {
+    let board = Board::new();
+    let id = add(board.db(), &["work"]);
+    ok(
+        board.db(),
+        &["--claimer", "alice", "claim", &id, "--ttl", "10"],
+    );
+    let expires: i64 = ok(
+        board.db(),
+        &["--claimer", "alice", "heartbeat", &id, "--ttl", "5000"],
+    )
+    .trim_end()
+    .parse()
+    .expect("prints the new expiry");
+    assert_eq!(
+        show(board.db(), &id)["task"]["claim_expires"].as_i64(),
+        Some(expires)
+    );
+    refused(board.db(), &["--claimer", "bob", "heartbeat", &id], 4);
+}
+
+#[test]
+fn complete_by_a_different_claimer_is_refused_with_exit_4() {
+    let board = Board::new();
+    let id = add(board.db(), &["work"]);
+    ok(board.db(), &["--claimer", "alice", "claim", &id]);
+    let line = refused(board.db(), &["--claimer", "bob", "complete", &id], 4);
+    assert!(line.contains("alice") && line.contains("bob"), "{line}");
+    assert_eq!(status(board.db(), &id), "running");
+}
+
+#[test]
+fn complete_by_the_holder_finishes_the_task_and_prints_promoted_children() {
+    let board = Board::new();
+    let parent = add(board.db(), &["parent"]);
+    let child = add(board.db(), &["child", "--parent", &parent]);
+    ok(board.db(), &["--claimer", "alice", "claim", &parent]);
+    let out = ok(
+        board.db(),
+        &["--claimer", "alice", "complete", &parent, "--result", "ok"],
+    );
+    assert_eq!(out, format!("promoted {child}\n"));
+    let detail = show(board.db(), &parent);
+    assert_eq!(detail["task"]["status"], "done");
+    assert_eq!(detail["task"]["result"], "ok");
+    assert_eq!(detail["task"]["claim_lock"], Json::Null);
+    assert_eq!(detail["runs"][0]["outcome"], "completed");
+    assert_eq!(status(board.db(), &child), "ready");
+}
+
+#[test]
+fn complete_of_a_todo_task_is_refused_with_exit_4() {
+    let board = Board::new();
+    let parent = add(board.db(), &["parent"]);
+    let child = add(board.db(), &["child", "--parent", &parent]);
+    refused(board.db(), &["complete", &child], 4);
+}
+
+// ---- block, unblock, archive, comment ----
+
+#[test]
+fn block_and_unblock_regate_the_task() {
+    let board = Board::new();
+    let id = add(board.db(), &["train"]);
+    ok(board.db(), &["block", &id, "--reason", "needs a GPU"]);
+    let tasks = json(&ok(board.db(), &["ls", "--status", "blocked", "--json"]));
+    assert_eq!(tasks[0]["id"], id.as_str());
+    assert_eq!(tasks[0]["block_reason"], "needs a GPU");
+    fails(board.db(), &["claim"], 8);
+    assert_eq!(ok(board.db(), &["unblock", &id]), "ready\n");
+    assert_eq!(status(board.db(), &id), "ready");
+    refused(board.db(), &["unblock", &id], 4);
+}
+
+#[test]
+fn unblock_of_a_task_with_an_unfinished_parent_returns_it_to_todo() {
+    let board = Board::new();
+    let parent = add(board.db(), &["parent"]);
+    let child = add(board.db(), &["child", "--parent", &parent]);
+    ok(board.db(), &["block", &child, "--reason", "ask ana"]);
+    assert_eq!(ok(board.db(), &["unblock", &child]), "todo\n");
+}
+
+#[test]
+fn block_with_a_blank_reason_is_refused_with_exit_4() {
+    let board = Board::new();
+    let id = add(board.db(), &["train"]);
+    refused(board.db(), &["block", &id, "--reason", " "], 4);
+}
+
+#[test]
+fn archive_puts_a_task_away_and_promotes_its_children() {
+    let board = Board::new();
+    let parent = add(board.db(), &["parent"]);
+    let child = add(board.db(), &["child", "--parent", &parent]);
+    assert_eq!(
+        ok(board.db(), &["archive", &parent]),
+        format!("promoted {child}\n")
+    );
+    assert_eq!(status(board.db(), &parent), "archived");
+    assert_eq!(status(board.db(), &child), "ready");
+    assert_eq!(ok(board.db(), &["claim"]).trim_end(), child);
+}
+
+#[test]
+fn archive_of_a_running_task_is_refused_with_exit_4() {
+    let board = Board::new();
+    let id = add(board.db(), &["busy"]);
+    ok(board.db(), &["claim", &id]);
+    refused(board.db(), &["archive", &id], 4);
+}
+
+#[test]
+fn comment_is_kept_with_the_task() {
+    let board = Board::new();
+    let id = add(board.db(), &["work"]);
+    ok(
+        board.db(),
+        &["comment", &id, "looks good", "--author", "ana"],
+    );
+    ok(board.db(), &["comment", &id, "second"]);
+    let comments = show(board.db(), &id)["comments"].clone();
+    assert_eq!(comments[0]["author"], "ana");
+    assert_eq!(comments[0]["body"], "looks good");
+    assert_eq!(comments[1]["author"], "cli:tester");
+    assert_eq!(
+        events(board.db(), &["--task", &id])
+            .iter()
+            .filter(|e| e["kind"] == "commented")
+            .count(),
+        2
+    );
+    refused(board.db(), &["comment", &id, "  "], 4);
+}
+
+// ---- ls, show, events ----
+
+#[test]
+fn ls_json_lists_every_task_with_its_fields_and_filters_by_status() {
+    let board = Board::new();
+    let parent = add(board.db(), &["parent", "--priority", "2"]);
+    let child = add(board.db(), &["child", "--parent", &parent]);
+    let all = json(&ok(board.db(), &["ls", "--json"]));
+    let all = all.as_array().unwrap();
+    assert_eq!(all.len(), 2);
+    assert_eq!(all[0]["id"], parent.as_str(), "claim order: priority first");
+    for task in all {
+        for field in [
+            "id",
+            "title",
+            "status",
+            "priority",
+            "created_at",
+            "claim_lock",
+            "current_run_id",
+        ] {
+            assert!(task.get(field).is_some(), "ls --json lacks {field}: {task}");
+        }
+    }
+    let todo = json(&ok(board.db(), &["ls", "--status", "todo", "--json"]));
+    assert_eq!(todo.as_array().unwrap().len(), 1);
+    assert_eq!(todo[0]["id"], child.as_str());
+    let text = ok(board.db(), &["ls"]);
+    assert_eq!(text.lines().count(), 2);
+    assert!(text.contains(&parent) && text.contains(&child));
+}
+
+#[test]
+fn show_json_has_the_task_its_neighbours_runs_events_comments_and_why() {
+    let board = Board::new();
+    let parent = add(board.db(), &["parent"]);
+    let child = add(board.db(), &["child", "--parent", &parent]);
+    ok(board.db(), &["claim", &parent]);
+    let detail = show(board.db(), &parent);
+    for field in [
+        "task",
+        "parents",
+        "children",
+        "runs",
+        "events",
+        "comments",
+        "not_ready_because",
+    ] {
+        assert!(detail.get(field).is_some(), "show --json lacks {field}");
+    }
+    assert_eq!(detail["task"]["id"], parent.as_str());
+    assert_eq!(detail["children"][0]["id"], child.as_str());
+    assert_eq!(detail["children"][0]["status"], "todo");
+    assert_eq!(detail["runs"].as_array().unwrap().len(), 1);
+    let kinds: Vec<&str> = detail["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["created", "claimed"]);
+    assert!(ok(board.db(), &["show", &child]).contains(&parent));
+    refused(board.db(), &["show", "t_0000beef"], 3);
+}
+
+#[test]
+fn events_json_prints_one_object_per_line_in_order() {
+    let board = Board::new();
+    let a = add(board.db(), &["a"]);
+    let b = add(board.db(), &["b", "--parent", &a]);
+    ok(board.db(), &["claim", &a]);
+    ok(board.db(), &["complete", &a]);
+    let all = events(board.db(), &[]);
+    let seen: Vec<(&str, &str)> = all
+        .iter()
+        .map(|e| (e["task_id"].as_str().unwrap(), e["kind"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            (a.as_str(), "created"),
+            (b.as_str(), "created"),
+            (a.as_str(), "claimed"),
+            (a.as_str(), "completed"),
+            (b.as_str(), "promoted"),
+        ]
+    );
+    let ids: Vec<i64> = all.iter().map(|e| e["id"].as_i64().unwrap()).collect();
+    assert!(ids.windows(2).all(|w| w[0] < w[1]), "{ids:?}");
+    for e in &all {
+        for field in ["id", "task_id", "run_id", "kind", "payload", "created_at"] {
+            assert!(e.get(field).is_some(), "event lacks {field}: {e}");
+        }
+    }
+    assert!(all[2]["run_id"].as_i64().is_some());
+    let only_b = events(board.db(), &["--task", &b]);
+    assert_eq!(only_b.len(), 2);
+    let since = ids[2].to_string();
+    let later = events(board.db(), &["--since", &since]);
+    assert_eq!(later.len(), 2);
+    assert_eq!(later[0]["kind"], "completed");
+}
+
+// ---- audit ----
+
+#[test]
+fn audit_exits_0_on_a_clean_board() {
+    let board = Board::new();
+    let a = add(board.db(), &["a"]);
+    add(board.db(), &["b", "--parent", &a]);
+    ok(board.db(), &["claim", &a]);
+    ok(board.db(), &["complete", &a]);
+    let out = ok(board.db(), &["audit"]);
+    assert!(out.contains("clean"), "{out}");
+    assert_eq!(
+        json(&ok(board.db(), &["audit", "--json"])),
+        Json::Array(Vec::new())
+    );
+}
+
+#[test]
+fn audit_exits_1_listing_the_violations_of_a_damaged_board() {
+    let board = Board::new();
+    let id = add(board.db(), &["idle"]);
+    rusqlite::Connection::open(board.db())
+        .unwrap()
+        .execute("UPDATE tasks SET claim_lock = 'ghost' WHERE id = ?1", [&id])
+        .unwrap();
+    let text = run(board.db(), &["audit"]);
+    assert_eq!(text.code, 1, "{}", text.stderr);
+    assert!(
+        text.stdout.contains(&id) && text.stdout.contains("ghost"),
+        "{}",
+        text.stdout
+    );
+    let listed = run(board.db(), &["audit", "--json"]);
+    assert_eq!(listed.code, 1);
+    let found = json(&listed.stdout);
+    assert_eq!(found[0]["rule"], "claim_lock_mismatch");
+    assert_eq!(found[0]["task"], id.as_str());
+}
+
+// ---- exit codes of refusals and unusable files ----
+
+#[test]
+fn every_verb_naming_an_unknown_task_exits_3() {
+    let board = Board::new();
+    add(board.db(), &["bystander"]);
+    let unknown = "t_0000beef";
+    for args in [
+        vec!["show", unknown],
+        vec!["claim", unknown],
+        vec!["heartbeat", unknown],
+        vec!["complete", unknown],
+        vec!["block", unknown, "--reason", "why"],
+        vec!["unblock", unknown],
+        vec!["archive", unknown],
+        vec!["comment", unknown, "hello"],
+    ] {
+        let line = refused(board.db(), &args, 3);
+        assert!(line.contains(unknown), "{args:?}: {line}");
+    }
+}
+
+#[test]
+fn a_missing_board_file_exits_5_and_is_not_created() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("absent.db");
+    for args in [vec!["ls"], vec!["claim"], vec!["audit"]] {
+        fails(&db, &args, 5);
+        assert!(!db.exists(), "{args:?} created the file");
+    }
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+}
+
+#[test]
+fn a_directory_exits_5() {
+    let dir = tempfile::tempdir().unwrap();
+    for args in [vec!["ls"], vec!["init"], vec!["add", "x"]] {
+        fails(dir.path(), &args, 5);
+    }
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+}
+
+#[test]
+fn a_file_that_is_not_sqlite_exits_5_and_is_left_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("notes.txt");
+    let text = "these are my notes, not a database\n".repeat(200);
+    std::fs::write(&db, &text).unwrap();
+    for args in [vec!["ls"], vec!["init"], vec!["add", "x"], vec!["audit"]] {
+        let line = fails(&db, &args, 5);
+        assert!(line.contains("not"), "{line}");
+        assert_eq!(std::fs::read_to_string(&db).unwrap(), text);
+    }
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+}
+
+#[test]
+fn an_sqlite_file_that_is_not_a_board_exits_5_and_is_left_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("other-app.sqlite");
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    conn.execute_batch("CREATE TABLE notes (body TEXT); INSERT INTO notes VALUES ('mine');")
+        .unwrap();
+    drop(conn);
+    let bytes = std::fs::read(&db).unwrap();
+    for args in [vec!["ls"], vec!["init"], vec!["add", "x"]] {
+        let line = fails(&db, &args, 5);
+        assert!(line.contains("not a board"), "{line}");
+        assert!(
+            std::fs::read(&db).unwrap() == bytes,
+            "{args:?} changed the file it refused"
+        );
+    }
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+}
+
+#[test]
+fn a_board_from_a_newer_gateboard_exits_5() {
+    let board = Board::new();
+    rusqlite::Connection::open(board.db())
+        .unwrap()
+        .pragma_update(None, "user_version", 999)
+        .unwrap();
+    let line = fails(board.db(), &["ls"], 5);
+    assert!(line.contains("999"), "{line}");
+}
+
+#[test]
+fn usage_errors_exit_2_with_one_line() {
+    let board = Board::new();
+    let id = add(board.db(), &["work"]);
+    for args in [
+        vec!["frobnicate"],
+        vec!["add"],
+        vec!["claim", "--ttl", "soon"],
+        vec!["block", id.as_str()],
+        vec!["ls", "--no-such-flag"],
+    ] {
+        let before = state(board.db());
+        fails(board.db(), &args, 2);
+        assert_eq!(state(board.db()), before);
+    }
+}
+
+#[test]
+fn a_board_locked_past_the_lock_timeout_exits_6_and_writes_nothing() {
+    let board = Board::new();
+    let id = add(board.db(), &["work"]);
+    let before = state(board.db());
+    let holder = rusqlite::Connection::open(board.db()).unwrap();
+    holder.execute_batch("BEGIN IMMEDIATE").unwrap();
+    for args in [vec!["add", "blocked out"], vec!["claim", id.as_str()]] {
+        let mut words = vec!["--lock-timeout", "1"];
+        words.extend(args);
+        let line = fails(board.db(), &words, 6);
+        assert!(line.contains("locked"), "{line}");
+    }
+    holder.execute_batch("ROLLBACK").unwrap();
+    drop(holder);
+    assert_eq!(state(board.db()), before);
+    ok(board.db(), &["--lock-timeout", "1", "claim", &id]);
+}
+
+#[test]
+fn a_refused_command_leaves_ls_json_unchanged() {
+    let board = Board::new();
+    let a = add(board.db(), &["a"]);
+    let b = add(board.db(), &["b", "--parent", &a]);
+    ok(board.db(), &["--claimer", "alice", "claim", &a]);
+    let before = ok(board.db(), &["ls", "--json"]);
+    for (args, code) in [
+        (vec!["link", b.as_str(), a.as_str()], 4),
+        (vec!["--claimer", "bob", "complete", a.as_str()], 4),
+        (vec!["claim", b.as_str()], 4),
+        (vec!["archive", a.as_str()], 4),
+        (vec!["claim"], 8),
+    ] {
+        fails(board.db(), &args, code);
+        assert_eq!(ok(board.db(), &["ls", "--json"]), before, "{args:?}");
+    }
+    assert!(predicate::str::contains(a.as_str()).eval(&before));
+}

@@ -1,0 +1,1463 @@
+//! Every transition of a task and every refusal, through the core API: the statuses each
+//! operation leaves, the events it writes with their payloads, the runs it opens and closes,
+//! the claim it sets or clears, the exact error of each refusal, and that a refusal writes nothing.
+
+mod common;
+
+use std::fmt::Debug;
+use std::time::Duration;
+
+use gateboard::core::model::Comment;
+use gateboard::core::ops::{Claim, ClaimNext, ClaimOutcome, Claimer, Completion, GraphNode};
+use gateboard::core::{
+    Board, BoardError, Event, EventKind, NewTask, Result, Run, Status, Task, Txn,
+};
+use rusqlite::types::Value;
+use serde_json::json;
+
+/// The clock every operation runs at unless a test moves it.
+const NOW: i64 = 1_700_000_000;
+/// How long a claim lives without a heartbeat.
+const TTL: i64 = 60;
+
+const TABLES: [&str; 5] = [
+    "tasks",
+    "task_links",
+    "task_events",
+    "task_runs",
+    "task_comments",
+];
+
+/// One board, a gateboard connection to it, and a raw connection standing in for other writers.
+struct Fixture {
+    _file: common::TempBoard,
+    board: Board,
+    raw: rusqlite::Connection,
+}
+
+impl Fixture {
+    fn new() -> Fixture {
+        let file = common::TempBoard::new();
+        let board = common::open_fast(&file.path);
+        let raw = rusqlite::Connection::open(&file.path).expect("raw connection");
+        raw.busy_timeout(Duration::from_secs(10))
+            .expect("busy timeout");
+        Fixture {
+            _file: file,
+            board,
+            raw,
+        }
+    }
+
+    /// Runs one write at `now`; it must succeed.
+    fn at<T>(&mut self, now: i64, f: impl FnOnce(&Txn<'_>) -> Result<T>) -> T {
+        self.board.write_at(now, f).expect("operation succeeds")
+    }
+
+    fn ok<T>(&mut self, f: impl FnOnce(&Txn<'_>) -> Result<T>) -> T {
+        self.at(NOW, f)
+    }
+
+    /// Runs one write that must be refused, and checks that it left every table as it was.
+    fn refuse<T: Debug>(&mut self, f: impl FnOnce(&Txn<'_>) -> Result<T>) -> BoardError {
+        let before = self.dump();
+        let err = self
+            .board
+            .write_at(NOW, f)
+            .expect_err("operation is refused");
+        assert_eq!(self.dump(), before, "a refused operation wrote something");
+        err
+    }
+
+    /// Every row of every board table.
+    fn dump(&self) -> Vec<Vec<Vec<Value>>> {
+        TABLES
+            .iter()
+            .map(|table| {
+                let mut stmt = self
+                    .raw
+                    .prepare(&format!("SELECT * FROM {table} ORDER BY rowid"))
+                    .expect("prepare dump");
+                let width = stmt.column_count();
+                stmt.query_map([], |row| {
+                    (0..width)
+                        .map(|i| row.get::<_, Value>(i))
+                        .collect::<rusqlite::Result<Vec<_>>>()
+                })
+                .expect("dump")
+                .collect::<rusqlite::Result<Vec<_>>>()
+                .expect("dump rows")
+            })
+            .collect()
+    }
+
+    fn add(&mut self, title: &str, parents: &[&str]) -> String {
+        self.ok(|t| t.create(&new_task(title, parents)))
+    }
+
+    fn task(&self, id: &str) -> Task {
+        self.board.read(|r| r.task(id)).expect("task")
+    }
+
+    fn status(&self, id: &str) -> Status {
+        self.task(id).status
+    }
+
+    fn events(&self, id: &str) -> Vec<Event> {
+        self.board
+            .read(|r| r.events_after(0, usize::MAX, Some(id)))
+            .expect("events")
+    }
+
+    fn kinds(&self, id: &str) -> Vec<EventKind> {
+        self.events(id).into_iter().map(|e| e.kind).collect()
+    }
+
+    fn last_event(&self, id: &str) -> Event {
+        self.events(id).pop().expect("an event")
+    }
+
+    fn runs(&self, id: &str) -> Vec<Run> {
+        self.board.read(|r| r.detail(id)).expect("detail").runs
+    }
+
+    fn links(&self) -> Vec<(String, String)> {
+        self.board.read(|r| r.links()).expect("links")
+    }
+
+    /// Claims `id` for `who` at `now`; the gate must grant it.
+    fn claim_at(&mut self, now: i64, id: &str, who: &str) -> Claim {
+        match self.at(now, |t| t.claim(id, &claimer(who))) {
+            ClaimOutcome::Claimed(claim) => claim,
+            rejected => panic!("claim of {id} was rejected: {rejected:?}"),
+        }
+    }
+
+    fn claim(&mut self, id: &str, who: &str) -> Claim {
+        self.claim_at(NOW, id, who)
+    }
+
+    /// Claims and completes `id`, as a worker would.
+    fn finish(&mut self, id: &str) -> Completion {
+        self.claim(id, "finisher");
+        self.ok(|t| t.complete(id, Some("finisher"), Some("ok")))
+    }
+
+    /// What a writer without the gate does: marks a task ready whatever its parents.
+    fn raw_status(&self, id: &str, status: &str) {
+        let n = self
+            .raw
+            .execute(
+                "UPDATE tasks SET status = ?2 WHERE id = ?1",
+                rusqlite::params![id, status],
+            )
+            .expect("raw update");
+        assert_eq!(n, 1);
+    }
+
+    fn raw_link(&self, parent: &str, child: &str) {
+        self.raw
+            .execute(
+                "INSERT INTO task_links (parent_id, child_id) VALUES (?1, ?2)",
+                rusqlite::params![parent, child],
+            )
+            .expect("raw link");
+    }
+
+    fn run_claim_expires(&self, run: i64) -> Option<i64> {
+        self.raw
+            .query_row(
+                "SELECT claim_expires FROM task_runs WHERE id = ?1",
+                [run],
+                |r| r.get(0),
+            )
+            .expect("run row")
+    }
+}
+
+fn new_task(title: &str, parents: &[&str]) -> NewTask {
+    NewTask {
+        title: title.into(),
+        parents: parents.iter().map(|p| p.to_string()).collect(),
+        ..NewTask::default()
+    }
+}
+
+fn claimer(lock: &str) -> Claimer {
+    Claimer {
+        lock: lock.into(),
+        ttl: Duration::from_secs(TTL as u64),
+    }
+}
+
+fn node(key: &str, parents: &[&str]) -> GraphNode {
+    GraphNode {
+        key: key.into(),
+        task: new_task(key, parents),
+    }
+}
+
+fn is_task_id(id: &str) -> bool {
+    id.len() == 10
+        && id.starts_with("t_")
+        && id[2..]
+            .chars()
+            .all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c))
+}
+
+// ---- create ----
+
+#[test]
+fn create_without_parents_starts_ready_and_records_created() {
+    let mut fx = Fixture::new();
+    let id = fx.add("fetch data", &[]);
+    assert!(is_task_id(&id), "{id} is not t_ and 8 lowercase hex");
+    let task = fx.task(&id);
+    assert_eq!(task.status, Status::Ready);
+    assert_eq!(task.title, "fetch data");
+    assert_eq!(task.created_at, NOW);
+    assert_eq!(task.claim_lock, None);
+    assert_eq!(task.current_run_id, None);
+    let events = fx.events(&id);
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].kind, EventKind::Created);
+    assert_eq!(events[0].run_id, None);
+    assert_eq!(events[0].created_at, NOW);
+    assert_eq!(
+        events[0].payload,
+        Some(json!({"status": "ready", "parents": [], "assignee": null}))
+    );
+}
+
+#[test]
+fn create_keeps_body_assignee_priority_and_creator() {
+    let mut fx = Fixture::new();
+    let id = fx.ok(|t| {
+        t.create(&NewTask {
+            title: "  train  ".into(),
+            body: Some("on the big set".into()),
+            assignee: Some("gpu-box".into()),
+            priority: 7,
+            created_by: Some("ana".into()),
+            parents: Vec::new(),
+        })
+    });
+    let task = fx.task(&id);
+    assert_eq!(task.title, "train");
+    assert_eq!(task.body.as_deref(), Some("on the big set"));
+    assert_eq!(task.assignee.as_deref(), Some("gpu-box"));
+    assert_eq!(task.priority, Some(7));
+    assert_eq!(task.created_by.as_deref(), Some("ana"));
+}
+
+#[test]
+fn create_under_an_unfinished_parent_starts_todo_linked_to_it() {
+    let mut fx = Fixture::new();
+    let parent = fx.add("parent", &[]);
+    let child = fx.add("child", &[&parent]);
+    assert_eq!(fx.status(&child), Status::Todo);
+    assert_eq!(fx.links(), vec![(parent.clone(), child.clone())]);
+    assert_eq!(
+        fx.last_event(&child).payload,
+        Some(json!({"status": "todo", "parents": [parent], "assignee": null}))
+    );
+}
+
+#[test]
+fn create_under_done_and_archived_parents_starts_ready() {
+    let mut fx = Fixture::new();
+    let done = fx.add("done parent", &[]);
+    fx.finish(&done);
+    let archived = fx.add("archived parent", &[]);
+    fx.ok(|t| t.archive(&archived));
+    let child = fx.add("child", &[&done, &archived]);
+    assert_eq!(fx.status(&child), Status::Ready);
+    assert_eq!(fx.board.read(|r| r.parents(&child)).unwrap().len(), 2);
+}
+
+#[test]
+fn create_under_one_unfinished_parent_among_finished_ones_starts_todo() {
+    let mut fx = Fixture::new();
+    let done = fx.add("done parent", &[]);
+    fx.finish(&done);
+    let open = fx.add("open parent", &[]);
+    let child = fx.add("child", &[&done, &open]);
+    assert_eq!(fx.status(&child), Status::Todo);
+}
+
+#[test]
+fn create_with_a_parent_named_twice_links_it_once() {
+    let mut fx = Fixture::new();
+    let parent = fx.add("parent", &[]);
+    let child = fx.add("child", &[&parent, &parent]);
+    assert_eq!(fx.links(), vec![(parent, child)]);
+}
+
+#[test]
+fn create_refuses_an_unknown_parent_and_writes_nothing() {
+    let mut fx = Fixture::new();
+    let err = fx.refuse(|t| t.create(&new_task("orphan", &["t_00000000"])));
+    assert!(
+        matches!(&err, BoardError::UnknownTask(id) if id == "t_00000000"),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn create_refuses_a_blank_title_and_writes_nothing() {
+    let mut fx = Fixture::new();
+    let err = fx.refuse(|t| t.create(&new_task("   ", &[])));
+    assert!(matches!(err, BoardError::Invalid(_)), "{err:?}");
+}
+
+// ---- create_graph ----
+
+#[test]
+fn create_graph_creates_every_task_and_edge_gated_by_its_parents() {
+    let mut fx = Fixture::new();
+    let done = fx.add("existing, done", &[]);
+    fx.finish(&done);
+    let nodes = [
+        node("fetch", &[]),
+        node("clean", &["fetch"]),
+        node("features", &["fetch", &done]),
+        node("train", &["clean", "features"]),
+        node("report", &[&done]),
+    ];
+    let ids = fx.ok(|t| t.create_graph(&nodes));
+    assert_eq!(ids.len(), 5);
+    assert!(ids.iter().all(|id| is_task_id(id)));
+    let [fetch, clean, features, train, report] = [0, 1, 2, 3, 4].map(|i| ids[i].clone());
+    for (id, title) in ids
+        .iter()
+        .zip(["fetch", "clean", "features", "train", "report"])
+    {
+        assert_eq!(fx.task(id).title, title);
+        assert_eq!(fx.kinds(id), vec![EventKind::Created]);
+    }
+    assert_eq!(fx.status(&fetch), Status::Ready);
+    assert_eq!(fx.status(&clean), Status::Todo);
+    assert_eq!(fx.status(&features), Status::Todo);
+    assert_eq!(fx.status(&train), Status::Todo);
+    assert_eq!(fx.status(&report), Status::Ready);
+    let mut expected = vec![
+        (fetch.clone(), clean.clone()),
+        (fetch.clone(), features.clone()),
+        (done.clone(), features.clone()),
+        (clean.clone(), train.clone()),
+        (features.clone(), train.clone()),
+        (done.clone(), report.clone()),
+    ];
+    expected.sort();
+    assert_eq!(fx.links(), expected);
+}
+
+#[test]
+fn create_graph_with_an_unknown_parent_leaves_nothing() {
+    let mut fx = Fixture::new();
+    fx.add("bystander", &[]);
+    // "a" and "b" are created before "c" fails: the whole graph must still vanish.
+    let nodes = [
+        node("a", &[]),
+        node("b", &["a"]),
+        node("c", &["b", "t_0badf00d"]),
+    ];
+    let err = fx.refuse(|t| t.create_graph(&nodes));
+    assert!(
+        matches!(&err, BoardError::UnknownTask(id) if id == "t_0badf00d"),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn create_graph_with_a_blank_title_leaves_nothing() {
+    let mut fx = Fixture::new();
+    let mut blank = node("b", &["a"]);
+    blank.task.title = " ".into();
+    let nodes = [node("a", &[]), blank];
+    let err = fx.refuse(|t| t.create_graph(&nodes));
+    assert!(matches!(err, BoardError::Invalid(_)), "{err:?}");
+}
+
+#[test]
+fn create_graph_refuses_a_cycle_and_leaves_nothing() {
+    let mut fx = Fixture::new();
+    let nodes = [
+        node("root", &[]),
+        node("a", &["root", "b"]),
+        node("b", &["a"]),
+    ];
+    let err = fx.refuse(|t| t.create_graph(&nodes));
+    assert!(
+        matches!(&err, BoardError::Invalid(msg) if msg.contains("cycle")),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn create_graph_refuses_a_key_named_twice_and_leaves_nothing() {
+    let mut fx = Fixture::new();
+    let nodes = [node("a", &[]), node("a", &[])];
+    let err = fx.refuse(|t| t.create_graph(&nodes));
+    assert!(matches!(err, BoardError::Invalid(_)), "{err:?}");
+}
+
+// ---- link ----
+
+#[test]
+fn link_refuses_a_self_link() {
+    let mut fx = Fixture::new();
+    let a = fx.add("a", &[]);
+    let err = fx.refuse(|t| t.link(&a, &a));
+    assert!(
+        matches!(&err, BoardError::SelfLink(id) if *id == a),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn link_refuses_an_unknown_parent() {
+    let mut fx = Fixture::new();
+    let child = fx.add("child", &[]);
+    let err = fx.refuse(|t| t.link("t_0000beef", &child));
+    assert!(
+        matches!(&err, BoardError::UnknownTask(id) if id == "t_0000beef"),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn link_refuses_an_unknown_child() {
+    let mut fx = Fixture::new();
+    let parent = fx.add("parent", &[]);
+    let err = fx.refuse(|t| t.link(&parent, "t_0000beef"));
+    assert!(
+        matches!(&err, BoardError::UnknownTask(id) if id == "t_0000beef"),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn link_refuses_a_direct_cycle() {
+    let mut fx = Fixture::new();
+    let a = fx.add("a", &[]);
+    let b = fx.add("b", &[&a]);
+    let err = fx.refuse(|t| t.link(&b, &a));
+    assert!(
+        matches!(&err, BoardError::Cycle { parent, child } if *parent == b && *child == a),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn link_refuses_a_cycle_through_several_tasks() {
+    let mut fx = Fixture::new();
+    let a = fx.add("a", &[]);
+    let b = fx.add("b", &[&a]);
+    let c = fx.add("c", &[&b]);
+    let err = fx.refuse(|t| t.link(&c, &a));
+    assert!(
+        matches!(&err, BoardError::Cycle { parent, child } if *parent == c && *child == a),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn link_refuses_a_running_child() {
+    let mut fx = Fixture::new();
+    let parent = fx.add("parent", &[]);
+    let child = fx.add("child", &[]);
+    fx.claim(&child, "w1");
+    let err = fx.refuse(|t| t.link(&parent, &child));
+    assert!(
+        matches!(&err, BoardError::ChildStarted { child: c, status: Status::Running } if *c == child),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn link_refuses_a_done_child() {
+    let mut fx = Fixture::new();
+    let parent = fx.add("parent", &[]);
+    let child = fx.add("child", &[]);
+    fx.finish(&child);
+    let err = fx.refuse(|t| t.link(&parent, &child));
+    assert!(
+        matches!(&err, BoardError::ChildStarted { child: c, status: Status::Done } if *c == child),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn link_refuses_an_archived_child() {
+    let mut fx = Fixture::new();
+    let parent = fx.add("parent", &[]);
+    let child = fx.add("child", &[]);
+    fx.ok(|t| t.archive(&child));
+    let err = fx.refuse(|t| t.link(&parent, &child));
+    assert!(
+        matches!(&err, BoardError::ChildStarted { child: c, status: Status::Archived } if *c == child),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn link_demotes_a_ready_child_of_an_unfinished_parent() {
+    let mut fx = Fixture::new();
+    let parent = fx.add("parent", &[]);
+    let child = fx.add("child", &[]);
+    assert_eq!(fx.status(&child), Status::Ready);
+    assert!(fx.ok(|t| t.link(&parent, &child)));
+    assert_eq!(fx.status(&child), Status::Todo);
+    assert_eq!(fx.links(), vec![(parent.clone(), child.clone())]);
+    let linked = fx.last_event(&child);
+    assert_eq!(linked.kind, EventKind::Linked);
+    assert_eq!(
+        linked.payload,
+        Some(json!({"parent": parent, "child": child, "demoted": true}))
+    );
+}
+
+#[test]
+fn link_to_a_finished_parent_leaves_the_child_ready() {
+    let mut fx = Fixture::new();
+    let parent = fx.add("parent", &[]);
+    fx.finish(&parent);
+    let child = fx.add("child", &[]);
+    assert!(fx.ok(|t| t.link(&parent, &child)));
+    assert_eq!(fx.status(&child), Status::Ready);
+    assert_eq!(
+        fx.last_event(&child).payload,
+        Some(json!({"parent": parent, "child": child, "demoted": false}))
+    );
+}
+
+#[test]
+fn link_that_already_exists_returns_false_and_writes_nothing() {
+    let mut fx = Fixture::new();
+    let parent = fx.add("parent", &[]);
+    let child = fx.add("child", &[&parent]);
+    let before = fx.dump();
+    assert!(!fx.ok(|t| t.link(&parent, &child)));
+    assert_eq!(fx.dump(), before);
+}
+
+// ---- unlink ----
+
+#[test]
+fn unlink_promotes_a_child_whose_last_unfinished_parent_it_removes() {
+    let mut fx = Fixture::new();
+    let parent = fx.add("parent", &[]);
+    let child = fx.add("child", &[&parent]);
+    fx.ok(|t| t.unlink(&parent, &child));
+    assert_eq!(fx.status(&child), Status::Ready);
+    assert!(fx.links().is_empty());
+    let events = fx.events(&child);
+    let tail: Vec<_> = events[events.len() - 2..]
+        .iter()
+        .map(|e| (e.kind.clone(), e.payload.clone()))
+        .collect();
+    assert_eq!(
+        tail,
+        vec![
+            (
+                EventKind::Unlinked,
+                Some(json!({"parent": parent, "child": child}))
+            ),
+            (EventKind::Promoted, None),
+        ]
+    );
+}
+
+#[test]
+fn unlink_leaves_a_child_todo_while_another_parent_is_unfinished() {
+    let mut fx = Fixture::new();
+    let first = fx.add("first", &[]);
+    let second = fx.add("second", &[]);
+    let child = fx.add("child", &[&first, &second]);
+    fx.ok(|t| t.unlink(&first, &child));
+    assert_eq!(fx.status(&child), Status::Todo);
+    assert_eq!(
+        fx.kinds(&child),
+        vec![EventKind::Created, EventKind::Unlinked]
+    );
+}
+
+#[test]
+fn unlink_refuses_a_link_that_does_not_exist() {
+    let mut fx = Fixture::new();
+    let a = fx.add("a", &[]);
+    let b = fx.add("b", &[]);
+    let err = fx.refuse(|t| t.unlink(&a, &b));
+    assert!(matches!(err, BoardError::Invalid(_)), "{err:?}");
+}
+
+#[test]
+fn unlink_refuses_an_unknown_task() {
+    let mut fx = Fixture::new();
+    let a = fx.add("a", &[]);
+    let err = fx.refuse(|t| t.unlink("t_0000beef", &a));
+    assert!(
+        matches!(&err, BoardError::UnknownTask(id) if id == "t_0000beef"),
+        "{err:?}"
+    );
+}
+
+// ---- claim ----
+
+#[test]
+fn claim_runs_a_ready_task_under_a_claim_lock_with_an_open_run() {
+    let mut fx = Fixture::new();
+    let id = fx.add("work", &[]);
+    let claim = fx.claim(&id, "w1");
+    assert_eq!(claim.task_id, id);
+    assert_eq!(claim.expires, NOW + TTL);
+    let task = fx.task(&id);
+    assert_eq!(task.status, Status::Running);
+    assert_eq!(task.claim_lock.as_deref(), Some("w1"));
+    assert_eq!(task.claim_expires, Some(NOW + TTL));
+    assert_eq!(task.started_at, Some(NOW));
+    assert_eq!(task.current_run_id, Some(claim.run_id));
+    let runs = fx.runs(&id);
+    assert_eq!(runs.len(), 1);
+    let run = &runs[0];
+    assert_eq!(run.id, claim.run_id);
+    assert_eq!(run.task_id, id);
+    assert_eq!(run.status, "running");
+    assert_eq!(run.claim_lock.as_deref(), Some("w1"));
+    assert_eq!(run.started_at, NOW);
+    assert_eq!(run.ended_at, None);
+    assert_eq!(run.outcome, None);
+    assert_eq!(fx.run_claim_expires(claim.run_id), Some(NOW + TTL));
+    let claimed = fx.last_event(&id);
+    assert_eq!(claimed.kind, EventKind::Claimed);
+    assert_eq!(claimed.run_id, Some(claim.run_id));
+    assert_eq!(
+        claimed.payload,
+        Some(json!({"lock": "w1", "expires": NOW + TTL, "run_id": claim.run_id}))
+    );
+}
+
+#[test]
+fn claim_refuses_ready_child_of_unfinished_parent() {
+    let mut fx = Fixture::new();
+    let parent = fx.add("parent", &[]);
+    let child = fx.add("child", &[&parent]);
+    fx.raw_status(&child, "ready");
+    let outcome = fx.ok(|t| t.claim(&child, &claimer("w1")));
+    assert_eq!(
+        outcome,
+        ClaimOutcome::Rejected {
+            unfinished: vec![(parent.clone(), Status::Ready)]
+        }
+    );
+    let task = fx.task(&child);
+    assert_eq!(task.status, Status::Todo);
+    assert_eq!(task.claim_lock, None);
+    assert_eq!(task.current_run_id, None);
+    assert_eq!(task.started_at, None);
+    assert!(fx.runs(&child).is_empty());
+    let rejected = fx.last_event(&child);
+    assert_eq!(rejected.kind, EventKind::ClaimRejected);
+    assert_eq!(rejected.run_id, None);
+    assert_eq!(
+        rejected.payload,
+        Some(json!({"reason": "parents_not_done"}))
+    );
+}
+
+#[test]
+fn claim_refuses_a_ready_task_whose_parent_is_missing() {
+    let mut fx = Fixture::new();
+    let child = fx.add("child", &[]);
+    fx.raw_link("t_0000dead", &child);
+    let outcome = fx.ok(|t| t.claim(&child, &claimer("w1")));
+    assert!(
+        matches!(&outcome, ClaimOutcome::Rejected { unfinished } if unfinished.len() == 1 && unfinished[0].0 == "t_0000dead"),
+        "{outcome:?}"
+    );
+    assert_eq!(fx.status(&child), Status::Todo);
+    assert_eq!(fx.last_event(&child).kind, EventKind::ClaimRejected);
+}
+
+#[test]
+fn claim_refuses_a_todo_task_and_writes_nothing() {
+    let mut fx = Fixture::new();
+    let parent = fx.add("parent", &[]);
+    let child = fx.add("child", &[&parent]);
+    let err = fx.refuse(|t| t.claim(&child, &claimer("w1")));
+    assert!(
+        matches!(&err, BoardError::WrongStatus { id, status: Status::Todo, operation: "claim", .. } if *id == child),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn claim_refuses_a_running_task_and_writes_nothing() {
+    let mut fx = Fixture::new();
+    let id = fx.add("work", &[]);
+    fx.claim(&id, "w1");
+    let err = fx.refuse(|t| t.claim(&id, &claimer("w2")));
+    assert!(
+        matches!(
+            err,
+            BoardError::WrongStatus {
+                status: Status::Running,
+                operation: "claim",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(fx.task(&id).claim_lock.as_deref(), Some("w1"));
+}
+
+#[test]
+fn claim_refuses_a_ready_task_that_still_carries_a_claim_lock() {
+    let mut fx = Fixture::new();
+    let id = fx.add("work", &[]);
+    fx.raw
+        .execute("UPDATE tasks SET claim_lock = 'ghost' WHERE id = ?1", [&id])
+        .unwrap();
+    let err = fx.refuse(|t| t.claim(&id, &claimer("w1")));
+    assert!(
+        matches!(
+            err,
+            BoardError::WrongStatus {
+                status: Status::Ready,
+                operation: "claim",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn claim_refuses_an_unknown_task() {
+    let mut fx = Fixture::new();
+    let err = fx.refuse(|t| t.claim("t_0000beef", &claimer("w1")));
+    assert!(
+        matches!(&err, BoardError::UnknownTask(id) if id == "t_0000beef"),
+        "{err:?}"
+    );
+}
+
+// ---- claim_next ----
+
+#[test]
+fn claim_next_picks_the_highest_priority_first() {
+    let mut fx = Fixture::new();
+    let low = fx.ok(|t| {
+        t.create(&NewTask {
+            priority: 1,
+            ..new_task("low, older", &[])
+        })
+    });
+    let high = fx.at(NOW + 5, |t| {
+        t.create(&NewTask {
+            priority: 5,
+            ..new_task("high, newer", &[])
+        })
+    });
+    let next = fx.ok(|t| t.claim_next(&claimer("w1")));
+    assert_eq!(next.claim.expect("a claim").task_id, high);
+    assert!(next.rejected.is_empty());
+    assert_eq!(fx.status(&high), Status::Running);
+    assert_eq!(fx.status(&low), Status::Ready);
+}
+
+#[test]
+fn claim_next_picks_the_oldest_among_equal_priorities() {
+    let mut fx = Fixture::new();
+    // Made first but dated later: age is created_at, not insertion order.
+    let newer = fx.at(NOW + 10, |t| t.create(&new_task("newer", &[])));
+    let older = fx.at(NOW, |t| t.create(&new_task("older", &[])));
+    let next = fx.at(NOW + 20, |t| t.claim_next(&claimer("w1")));
+    assert_eq!(next.claim.expect("a claim").task_id, older);
+    assert_eq!(fx.status(&newer), Status::Ready);
+}
+
+#[test]
+fn claim_next_claims_the_task_it_picks_under_a_run() {
+    let mut fx = Fixture::new();
+    let id = fx.add("only", &[]);
+    let claim = fx
+        .ok(|t| t.claim_next(&claimer("w1")))
+        .claim
+        .expect("a claim");
+    let task = fx.task(&id);
+    assert_eq!(task.status, Status::Running);
+    assert_eq!(task.claim_lock.as_deref(), Some("w1"));
+    assert_eq!(task.current_run_id, Some(claim.run_id));
+    assert_eq!(fx.runs(&id).len(), 1);
+    assert_eq!(fx.last_event(&id).kind, EventKind::Claimed);
+}
+
+#[test]
+fn claim_next_with_nothing_ready_claims_nothing_and_writes_nothing() {
+    let mut fx = Fixture::new();
+    let parent = fx.add("parent", &[]);
+    fx.add("child", &[&parent]);
+    fx.claim(&parent, "w1");
+    let before = fx.dump();
+    let next = fx.ok(|t| t.claim_next(&claimer("w2")));
+    assert_eq!(next, ClaimNext::default());
+    assert_eq!(fx.dump(), before);
+}
+
+#[test]
+fn claim_next_demotes_gated_ready_tasks_and_claims_the_next_claimable() {
+    let mut fx = Fixture::new();
+    let parent = fx.add("parent", &[]);
+    let gated = fx.ok(|t| {
+        t.create(&NewTask {
+            priority: 9,
+            ..new_task("gated", &[&parent])
+        })
+    });
+    fx.raw_status(&gated, "ready");
+    let next = fx.ok(|t| t.claim_next(&claimer("w1")));
+    assert_eq!(next.rejected, vec![gated.clone()]);
+    assert_eq!(next.claim.expect("a claim").task_id, parent);
+    assert_eq!(fx.status(&gated), Status::Todo);
+    let rejected = fx.last_event(&gated);
+    assert_eq!(rejected.kind, EventKind::ClaimRejected);
+    assert_eq!(
+        rejected.payload,
+        Some(json!({"reason": "parents_not_done"}))
+    );
+}
+
+#[test]
+fn claim_next_on_only_gated_ready_tasks_rejects_them_and_claims_nothing() {
+    let mut fx = Fixture::new();
+    let parent = fx.add("parent", &[]);
+    let child = fx.add("child", &[&parent]);
+    fx.claim(&parent, "holder");
+    fx.raw_status(&child, "ready");
+    let next = fx.ok(|t| t.claim_next(&claimer("w1")));
+    assert_eq!(next.claim, None);
+    assert_eq!(next.rejected, vec![child.clone()]);
+    assert_eq!(fx.status(&child), Status::Todo);
+    assert!(fx.runs(&child).is_empty());
+}
+
+// ---- heartbeat ----
+
+#[test]
+fn heartbeat_by_the_holder_extends_the_claim() {
+    let mut fx = Fixture::new();
+    let id = fx.add("long job", &[]);
+    let claim = fx.claim(&id, "w1");
+    let expires = fx.at(NOW + 30, |t| t.heartbeat(&id, &claimer("w1")));
+    assert_eq!(expires, NOW + 30 + TTL);
+    assert_eq!(fx.task(&id).claim_expires, Some(NOW + 30 + TTL));
+    assert_eq!(fx.run_claim_expires(claim.run_id), Some(NOW + 30 + TTL));
+    let beat = fx.last_event(&id);
+    assert_eq!(beat.kind, EventKind::Heartbeat);
+    assert_eq!(beat.run_id, Some(claim.run_id));
+    assert_eq!(beat.payload, Some(json!({"expires": NOW + 30 + TTL})));
+}
+
+#[test]
+fn heartbeat_by_a_non_holder_is_refused_and_writes_nothing() {
+    let mut fx = Fixture::new();
+    let id = fx.add("long job", &[]);
+    fx.claim(&id, "w1");
+    let err = fx.refuse(|t| t.heartbeat(&id, &claimer("w2")));
+    assert!(
+        matches!(&err, BoardError::NotClaimHolder { id: i, holder, claimer } if *i == id && holder == "w1" && claimer == "w2"),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn heartbeat_of_a_task_that_is_not_running_is_refused() {
+    let mut fx = Fixture::new();
+    let id = fx.add("idle", &[]);
+    let err = fx.refuse(|t| t.heartbeat(&id, &claimer("w1")));
+    assert!(
+        matches!(
+            err,
+            BoardError::WrongStatus {
+                status: Status::Ready,
+                operation: "heartbeat",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+}
+
+// ---- complete ----
+
+#[test]
+fn complete_by_the_claim_holder_finishes_the_task_and_closes_its_run() {
+    let mut fx = Fixture::new();
+    let id = fx.add("work", &[]);
+    let claim = fx.claim(&id, "w1");
+    let done = fx.at(NOW + 5, |t| {
+        t.complete(&id, Some("w1"), Some("ok\nsecond line"))
+    });
+    assert_eq!(
+        done,
+        Completion {
+            run_id: Some(claim.run_id),
+            promoted: Vec::new()
+        }
+    );
+    let task = fx.task(&id);
+    assert_eq!(task.status, Status::Done);
+    assert_eq!(task.result.as_deref(), Some("ok\nsecond line"));
+    assert_eq!(task.completed_at, Some(NOW + 5));
+    assert_eq!(task.claim_lock, None);
+    assert_eq!(task.claim_expires, None);
+    assert_eq!(task.current_run_id, None);
+    let runs = fx.runs(&id);
+    assert_eq!(runs.len(), 1);
+    assert_eq!(runs[0].status, "done");
+    assert_eq!(runs[0].outcome.as_deref(), Some("completed"));
+    assert_eq!(runs[0].ended_at, Some(NOW + 5));
+    assert_eq!(runs[0].summary.as_deref(), Some("ok\nsecond line"));
+    assert_eq!(fx.run_claim_expires(claim.run_id), None);
+    let completed = fx.last_event(&id);
+    assert_eq!(completed.kind, EventKind::Completed);
+    assert_eq!(completed.run_id, Some(claim.run_id));
+    assert_eq!(
+        completed.payload,
+        Some(json!({"result_len": 14, "summary": "ok"}))
+    );
+}
+
+#[test]
+fn complete_by_another_claimer_is_refused_and_writes_nothing() {
+    let mut fx = Fixture::new();
+    let id = fx.add("work", &[]);
+    fx.claim(&id, "w1");
+    let err = fx.refuse(|t| t.complete(&id, Some("w2"), Some("stolen")));
+    assert!(
+        matches!(&err, BoardError::NotClaimHolder { id: i, holder, claimer } if *i == id && holder == "w1" && claimer == "w2"),
+        "{err:?}"
+    );
+    assert_eq!(fx.status(&id), Status::Running);
+}
+
+#[test]
+fn complete_of_a_running_task_without_a_claimer_is_refused() {
+    let mut fx = Fixture::new();
+    let id = fx.add("work", &[]);
+    fx.claim(&id, "w1");
+    let err = fx.refuse(|t| t.complete(&id, None, None));
+    assert!(
+        matches!(&err, BoardError::NotClaimHolder { holder, .. } if holder == "w1"),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn complete_promotes_every_child_whose_parents_are_now_all_finished() {
+    let mut fx = Fixture::new();
+    let parent = fx.add("parent", &[]);
+    let other = fx.add("other parent", &[]);
+    let only_child = fx.add("waits on parent", &[&parent]);
+    let shared_child = fx.add("waits on both", &[&parent, &other]);
+    fx.claim(&parent, "w1");
+    let done = fx.ok(|t| t.complete(&parent, Some("w1"), None));
+    assert_eq!(done.promoted, vec![only_child.clone()]);
+    assert_eq!(fx.status(&only_child), Status::Ready);
+    let promoted = fx.last_event(&only_child);
+    assert_eq!(promoted.kind, EventKind::Promoted);
+    assert_eq!(promoted.created_at, NOW);
+    assert_eq!(fx.status(&shared_child), Status::Todo);
+    assert!(!fx.kinds(&shared_child).contains(&EventKind::Promoted));
+}
+
+#[test]
+fn complete_of_the_last_unfinished_parent_promotes_the_child() {
+    let mut fx = Fixture::new();
+    let first = fx.add("first", &[]);
+    let second = fx.add("second", &[]);
+    let child = fx.add("child", &[&first, &second]);
+    fx.finish(&first);
+    assert_eq!(fx.status(&child), Status::Todo);
+    let done = fx.finish(&second);
+    assert_eq!(done.promoted, vec![child.clone()]);
+    assert_eq!(fx.status(&child), Status::Ready);
+    assert_eq!(fx.last_event(&child).kind, EventKind::Promoted);
+}
+
+#[test]
+fn complete_of_a_ready_task_needs_no_claim_and_opens_no_run() {
+    let mut fx = Fixture::new();
+    let id = fx.add("trivial", &[]);
+    let done = fx.ok(|t| t.complete(&id, None, Some("done by hand")));
+    assert_eq!(done.run_id, None);
+    assert_eq!(fx.status(&id), Status::Done);
+    assert!(fx.runs(&id).is_empty());
+    assert_eq!(fx.last_event(&id).run_id, None);
+}
+
+#[test]
+fn complete_of_a_ready_task_with_an_unfinished_parent_is_refused() {
+    let mut fx = Fixture::new();
+    let parent = fx.add("parent", &[]);
+    let child = fx.add("child", &[&parent]);
+    fx.raw_status(&child, "ready");
+    let err = fx.refuse(|t| t.complete(&child, None, None));
+    assert!(
+        matches!(&err, BoardError::ParentsUnfinished { id, parents } if *id == child && *parents == vec![(parent.clone(), Status::Ready)]),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn complete_of_a_todo_task_is_refused() {
+    let mut fx = Fixture::new();
+    let parent = fx.add("parent", &[]);
+    let child = fx.add("child", &[&parent]);
+    let err = fx.refuse(|t| t.complete(&child, None, None));
+    assert!(
+        matches!(
+            err,
+            BoardError::WrongStatus {
+                status: Status::Todo,
+                operation: "complete",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn complete_of_a_done_task_is_refused() {
+    let mut fx = Fixture::new();
+    let id = fx.add("work", &[]);
+    fx.finish(&id);
+    let err = fx.refuse(|t| t.complete(&id, Some("finisher"), None));
+    assert!(
+        matches!(
+            err,
+            BoardError::WrongStatus {
+                status: Status::Done,
+                operation: "complete",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn complete_refuses_an_unknown_task() {
+    let mut fx = Fixture::new();
+    let err = fx.refuse(|t| t.complete("t_0000beef", Some("w1"), None));
+    assert!(
+        matches!(&err, BoardError::UnknownTask(id) if id == "t_0000beef"),
+        "{err:?}"
+    );
+}
+
+// ---- archive ----
+
+#[test]
+fn archive_puts_a_task_away_and_records_it() {
+    let mut fx = Fixture::new();
+    let id = fx.add("stale", &[]);
+    let done = fx.at(NOW + 3, |t| t.archive(&id));
+    assert_eq!(done, Completion::default());
+    let task = fx.task(&id);
+    assert_eq!(task.status, Status::Archived);
+    assert_eq!(task.completed_at, Some(NOW + 3));
+    let archived = fx.last_event(&id);
+    assert_eq!(archived.kind, EventKind::Archived);
+    assert_eq!(archived.payload, None);
+}
+
+#[test]
+fn archived_parents_count_as_finished_for_their_children() {
+    let mut fx = Fixture::new();
+    let parent = fx.add("parent", &[]);
+    let child = fx.add("child", &[&parent]);
+    let done = fx.ok(|t| t.archive(&parent));
+    assert_eq!(done.promoted, vec![child.clone()]);
+    assert_eq!(fx.status(&child), Status::Ready);
+    assert_eq!(fx.last_event(&child).kind, EventKind::Promoted);
+    let claim = fx.claim(&child, "w1");
+    assert_eq!(claim.task_id, child);
+    assert_eq!(fx.status(&child), Status::Running);
+}
+
+#[test]
+fn archive_refuses_a_running_task() {
+    let mut fx = Fixture::new();
+    let id = fx.add("busy", &[]);
+    fx.claim(&id, "w1");
+    let err = fx.refuse(|t| t.archive(&id));
+    assert!(
+        matches!(
+            err,
+            BoardError::WrongStatus {
+                status: Status::Running,
+                operation: "archive",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn archive_refuses_an_archived_task() {
+    let mut fx = Fixture::new();
+    let id = fx.add("stale", &[]);
+    fx.ok(|t| t.archive(&id));
+    let err = fx.refuse(|t| t.archive(&id));
+    assert!(
+        matches!(
+            err,
+            BoardError::WrongStatus {
+                status: Status::Archived,
+                operation: "archive",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+}
+
+// ---- block / unblock ----
+
+#[test]
+fn block_takes_a_ready_task_out_of_the_queue_with_its_reason() {
+    let mut fx = Fixture::new();
+    let id = fx.add("train", &[]);
+    fx.ok(|t| t.block(&id, "needs a GPU"));
+    let task = fx.task(&id);
+    assert_eq!(task.status, Status::Blocked);
+    assert_eq!(task.block_reason.as_deref(), Some("needs a GPU"));
+    let blocked = fx.last_event(&id);
+    assert_eq!(blocked.kind, EventKind::Blocked);
+    assert_eq!(blocked.payload, Some(json!({"reason": "needs a GPU"})));
+    assert_eq!(
+        fx.ok(|t| t.claim_next(&claimer("w1"))),
+        ClaimNext::default()
+    );
+}
+
+#[test]
+fn block_of_a_running_task_closes_its_run_and_drops_the_claim() {
+    let mut fx = Fixture::new();
+    let id = fx.add("train", &[]);
+    let claim = fx.claim(&id, "w1");
+    fx.at(NOW + 1, |t| t.block(&id, "out of memory"));
+    let task = fx.task(&id);
+    assert_eq!(task.status, Status::Blocked);
+    assert_eq!(task.claim_lock, None);
+    assert_eq!(task.claim_expires, None);
+    assert_eq!(task.current_run_id, None);
+    let runs = fx.runs(&id);
+    assert_eq!(runs.len(), 1);
+    assert_eq!(runs[0].status, "blocked");
+    assert_eq!(runs[0].outcome.as_deref(), Some("blocked"));
+    assert_eq!(runs[0].ended_at, Some(NOW + 1));
+    assert_eq!(runs[0].summary.as_deref(), Some("out of memory"));
+    assert_eq!(fx.last_event(&id).run_id, Some(claim.run_id));
+}
+
+#[test]
+fn block_refuses_a_blank_reason() {
+    let mut fx = Fixture::new();
+    let id = fx.add("train", &[]);
+    let err = fx.refuse(|t| t.block(&id, "  "));
+    assert!(matches!(err, BoardError::Invalid(_)), "{err:?}");
+}
+
+#[test]
+fn block_refuses_a_done_task() {
+    let mut fx = Fixture::new();
+    let id = fx.add("train", &[]);
+    fx.finish(&id);
+    let err = fx.refuse(|t| t.block(&id, "too late"));
+    assert!(
+        matches!(
+            err,
+            BoardError::WrongStatus {
+                status: Status::Done,
+                operation: "block",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn unblock_returns_a_task_with_finished_parents_to_ready() {
+    let mut fx = Fixture::new();
+    let id = fx.add("train", &[]);
+    fx.ok(|t| t.block(&id, "needs a GPU"));
+    assert_eq!(fx.ok(|t| t.unblock(&id)), Status::Ready);
+    assert_eq!(fx.status(&id), Status::Ready);
+    let unblocked = fx.last_event(&id);
+    assert_eq!(unblocked.kind, EventKind::Unblocked);
+    assert_eq!(unblocked.payload, Some(json!({"status": "ready"})));
+}
+
+#[test]
+fn unblock_returns_a_task_with_an_unfinished_parent_to_todo() {
+    let mut fx = Fixture::new();
+    let id = fx.add("train", &[]);
+    fx.ok(|t| t.block(&id, "needs a GPU"));
+    let parent = fx.add("buy a GPU", &[]);
+    fx.ok(|t| t.link(&parent, &id));
+    assert_eq!(fx.status(&id), Status::Blocked);
+    assert_eq!(fx.ok(|t| t.unblock(&id)), Status::Todo);
+    assert_eq!(fx.status(&id), Status::Todo);
+    assert_eq!(fx.last_event(&id).payload, Some(json!({"status": "todo"})));
+}
+
+#[test]
+fn a_blocked_child_stays_blocked_when_its_parent_completes_and_unblocks_to_ready() {
+    let mut fx = Fixture::new();
+    let parent = fx.add("parent", &[]);
+    let child = fx.add("child", &[&parent]);
+    fx.ok(|t| t.block(&child, "wait for a person"));
+    let done = fx.finish(&parent);
+    assert!(done.promoted.is_empty());
+    assert_eq!(fx.status(&child), Status::Blocked);
+    assert_eq!(fx.ok(|t| t.unblock(&child)), Status::Ready);
+}
+
+#[test]
+fn unblock_refuses_a_task_that_is_not_blocked() {
+    let mut fx = Fixture::new();
+    let id = fx.add("train", &[]);
+    let err = fx.refuse(|t| t.unblock(&id));
+    assert!(
+        matches!(
+            err,
+            BoardError::WrongStatus {
+                status: Status::Ready,
+                operation: "unblock",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+}
+
+// ---- reclaim / release ----
+
+#[test]
+fn reclaim_expired_returns_a_lapsed_claim_to_ready_and_closes_its_run() {
+    let mut fx = Fixture::new();
+    let id = fx.add("work", &[]);
+    let claim = fx.claim(&id, "w1");
+    let reclaimed = fx.at(NOW + TTL + 1, |t| t.reclaim_expired());
+    assert_eq!(reclaimed, vec![id.clone()]);
+    let task = fx.task(&id);
+    assert_eq!(task.status, Status::Ready);
+    assert_eq!(task.claim_lock, None);
+    assert_eq!(task.claim_expires, None);
+    assert_eq!(task.current_run_id, None);
+    let runs = fx.runs(&id);
+    assert_eq!(runs.len(), 1);
+    assert_eq!(runs[0].status, "reclaimed");
+    assert_eq!(runs[0].outcome.as_deref(), Some("reclaimed"));
+    assert_eq!(runs[0].ended_at, Some(NOW + TTL + 1));
+    let event = fx.last_event(&id);
+    assert_eq!(event.kind, EventKind::Reclaimed);
+    assert_eq!(event.run_id, Some(claim.run_id));
+    assert_eq!(
+        event.payload,
+        Some(json!({"lock": "w1", "reason": "claim expired", "status": "ready"}))
+    );
+}
+
+#[test]
+fn reclaim_expired_leaves_live_claims_alone_and_writes_nothing() {
+    let mut fx = Fixture::new();
+    let id = fx.add("work", &[]);
+    fx.claim(&id, "w1");
+    let before = fx.dump();
+    assert!(fx.at(NOW + TTL - 1, |t| t.reclaim_expired()).is_empty());
+    assert_eq!(fx.dump(), before);
+    assert_eq!(fx.status(&id), Status::Running);
+}
+
+#[test]
+fn reclaim_expired_honours_heartbeats() {
+    let mut fx = Fixture::new();
+    let id = fx.add("work", &[]);
+    fx.claim(&id, "w1");
+    fx.at(NOW + 50, |t| t.heartbeat(&id, &claimer("w1")));
+    assert!(fx.at(NOW + TTL + 1, |t| t.reclaim_expired()).is_empty());
+    assert_eq!(
+        fx.at(NOW + 50 + TTL + 1, |t| t.reclaim_expired()),
+        vec![id.clone()]
+    );
+}
+
+#[test]
+fn a_reclaimed_task_is_claimed_again_under_a_new_run() {
+    let mut fx = Fixture::new();
+    let id = fx.add("work", &[]);
+    let first = fx.claim(&id, "w1");
+    fx.at(NOW + TTL + 1, |t| t.reclaim_expired());
+    let second = fx.claim_at(NOW + TTL + 2, &id, "w2");
+    assert_ne!(first.run_id, second.run_id);
+    assert_eq!(fx.task(&id).current_run_id, Some(second.run_id));
+    let runs = fx.runs(&id);
+    assert_eq!(runs.len(), 2);
+    assert_eq!(runs[0].status, "reclaimed");
+    assert_eq!(runs[1].status, "running");
+    assert_eq!(runs[1].claim_lock.as_deref(), Some("w2"));
+}
+
+#[test]
+fn the_former_holder_of_a_reclaimed_claim_cannot_complete_the_new_claim() {
+    let mut fx = Fixture::new();
+    let id = fx.add("work", &[]);
+    fx.claim(&id, "w1");
+    fx.at(NOW + TTL + 1, |t| t.reclaim_expired());
+    fx.claim_at(NOW + TTL + 2, &id, "w2");
+    let err = fx.refuse(|t| t.complete(&id, Some("w1"), Some("late")));
+    assert!(
+        matches!(&err, BoardError::NotClaimHolder { holder, claimer, .. } if holder == "w2" && claimer == "w1"),
+        "{err:?}"
+    );
+    let err = fx.refuse(|t| t.heartbeat(&id, &claimer("w1")));
+    assert!(matches!(err, BoardError::NotClaimHolder { .. }), "{err:?}");
+}
+
+#[test]
+fn reclaim_of_a_task_whose_parent_became_unfinished_returns_it_to_todo() {
+    let mut fx = Fixture::new();
+    let parent = fx.add("parent", &[]);
+    let child = fx.add("child", &[]);
+    fx.claim(&child, "w1");
+    // A writer on a file without the guards links the running child; the requeue still gates it.
+    fx.raw
+        .execute_batch(
+            "DROP TRIGGER gateboard_guard_link_onto_started_child; \
+             DROP TRIGGER gateboard_guard_run_before_parents; \
+             DROP TRIGGER gateboard_guard_insert_running_before_parents;",
+        )
+        .expect("drop guards");
+    fx.raw_link(&parent, &child);
+    assert_eq!(
+        fx.at(NOW + TTL + 1, |t| t.reclaim_expired()),
+        vec![child.clone()]
+    );
+    assert_eq!(fx.status(&child), Status::Todo);
+    assert_eq!(
+        fx.last_event(&child).payload,
+        Some(json!({"lock": "w1", "reason": "claim expired", "status": "todo"}))
+    );
+}
+
+#[test]
+fn release_by_the_holder_returns_the_task_to_ready() {
+    let mut fx = Fixture::new();
+    let id = fx.add("work", &[]);
+    let claim = fx.claim(&id, "w1");
+    fx.ok(|t| t.release(&id, &claimer("w1")));
+    let task = fx.task(&id);
+    assert_eq!(task.status, Status::Ready);
+    assert_eq!(task.claim_lock, None);
+    assert_eq!(task.current_run_id, None);
+    assert_eq!(fx.runs(&id)[0].status, "reclaimed");
+    let event = fx.last_event(&id);
+    assert_eq!(event.kind, EventKind::Reclaimed);
+    assert_eq!(event.run_id, Some(claim.run_id));
+    assert_eq!(
+        event.payload,
+        Some(json!({"lock": "w1", "reason": "released by its worker", "status": "ready"}))
+    );
+}
+
+#[test]
+fn release_by_a_non_holder_is_refused() {
+    let mut fx = Fixture::new();
+    let id = fx.add("work", &[]);
+    fx.claim(&id, "w1");
+    let err = fx.refuse(|t| t.release(&id, &claimer("w2")));
+    assert!(
+        matches!(&err, BoardError::NotClaimHolder { holder, claimer, .. } if holder == "w1" && claimer == "w2"),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn promote_stranded_readies_a_todo_task_whose_parents_another_writer_finished() {
+    let mut fx = Fixture::new();
+    let parent = fx.add("parent", &[]);
+    let stranded = fx.add("stranded", &[&parent]);
+    let other = fx.add("other parent", &[]);
+    let waiting = fx.add("still waiting", &[&other]);
+    fx.raw_status(&parent, "done");
+    assert_eq!(fx.ok(|t| t.promote_stranded()), vec![stranded.clone()]);
+    assert_eq!(fx.status(&stranded), Status::Ready);
+    assert_eq!(fx.last_event(&stranded).kind, EventKind::Promoted);
+    assert_eq!(fx.status(&waiting), Status::Todo);
+    let before = fx.dump();
+    assert!(fx.ok(|t| t.promote_stranded()).is_empty());
+    assert_eq!(fx.dump(), before);
+}
+
+// ---- comment ----
+
+#[test]
+fn comment_adds_a_comment_and_records_it() {
+    let mut fx = Fixture::new();
+    let id = fx.add("work", &[]);
+    let comment = fx.ok(|t| t.comment(&id, "ana", "looks good"));
+    let detail = fx.board.read(|r| r.detail(&id)).unwrap();
+    assert_eq!(
+        detail.comments,
+        vec![Comment {
+            id: comment,
+            author: "ana".into(),
+            body: "looks good".into(),
+            created_at: NOW,
+        }]
+    );
+    let event = fx.last_event(&id);
+    assert_eq!(event.kind, EventKind::Commented);
+    assert_eq!(event.payload, Some(json!({"author": "ana", "len": 10})));
+    assert_eq!(fx.status(&id), Status::Ready);
+}
+
+#[test]
+fn comment_refuses_blank_text() {
+    let mut fx = Fixture::new();
+    let id = fx.add("work", &[]);
+    let err = fx.refuse(|t| t.comment(&id, "ana", " \n"));
+    assert!(matches!(err, BoardError::Invalid(_)), "{err:?}");
+}
+
+#[test]
+fn comment_refuses_an_unknown_task() {
+    let mut fx = Fixture::new();
+    let err = fx.refuse(|t| t.comment("t_0000beef", "ana", "hello"));
+    assert!(
+        matches!(&err, BoardError::UnknownTask(id) if id == "t_0000beef"),
+        "{err:?}"
+    );
+}
+
+// ---- transactions ----
+
+#[test]
+fn a_write_refused_part_way_leaves_nothing_of_its_earlier_steps() {
+    let mut fx = Fixture::new();
+    fx.add("bystander", &[]);
+    let err = fx.refuse(|t| {
+        let id = t.create(&new_task("made, then undone", &[]))?;
+        t.comment(&id, "ana", "also undone")?;
+        t.link(&id, &id)
+    });
+    assert!(matches!(err, BoardError::SelfLink(_)), "{err:?}");
+}
