@@ -121,13 +121,6 @@ fn list_parents(parents: &[(String, Status)]) -> String {
         .join(", ")
 }
 
-impl BoardError {
-    /// Whether SQLite reported the file busy or locked: the one failure a retry can cure.
-    pub fn is_busy(&self) -> bool {
-        matches!(self, BoardError::Sqlite(e) if sqlite_busy(e))
-    }
-}
-
 /// Whether a rusqlite error is SQLITE_BUSY or SQLITE_LOCKED.
 pub(crate) fn sqlite_busy(e: &rusqlite::Error) -> bool {
     matches!(

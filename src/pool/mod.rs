@@ -221,6 +221,10 @@ impl Shared {
     }
 }
 
+/// The most workers a pool runs. One writer serves them all, so past a few dozen more workers
+/// only wait longer; the cap keeps a typo (`--workers 99999999`) from exhausting memory.
+pub const MAX_WORKERS: usize = 256;
+
 /// What the workers are told to do; they watch it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Control {
@@ -244,8 +248,10 @@ pub struct Pool {
 }
 
 impl Pool {
-    /// Opens the board for the writer and starts `config.workers` workers on the current tokio runtime.
-    pub fn start(path: &Path, config: PoolConfig) -> Result<Pool, BoardError> {
+    /// Opens the board for the writer and starts `config.workers` workers (at most
+    /// [`MAX_WORKERS`]) on the current tokio runtime.
+    pub fn start(path: &Path, mut config: PoolConfig) -> Result<Pool, BoardError> {
+        config.workers = config.workers.min(MAX_WORKERS);
         let board = Board::open(path, &config.open)?;
         let (events, _) = broadcast::channel(4096);
         let shared = Arc::new(Shared {
@@ -315,8 +321,10 @@ impl Pool {
         self.shared.events.subscribe()
     }
 
-    /// Changes the number of workers while running; shrinking lets workers finish their task first.
+    /// Changes the number of workers (at most [`MAX_WORKERS`]) while running; shrinking lets
+    /// workers finish their task first.
     pub fn resize(&mut self, workers: usize) {
+        let workers = workers.min(MAX_WORKERS);
         self.control.send_modify(|c| c.target = workers);
         self.config.workers = workers;
         self.spawn_up_to(workers);
@@ -340,11 +348,6 @@ impl Pool {
     /// Whether the pool is paused.
     pub fn is_paused(&self) -> bool {
         self.control.borrow().paused
-    }
-
-    /// Tells idle workers the board changed elsewhere (another process, a person), so they look now.
-    pub fn wake(&self) {
-        self.shared.work_available.notify_waiters();
     }
 
     /// Counters since start.
