@@ -395,6 +395,33 @@ fn claim_next_ranks_a_foreign_null_priority_below_every_number() {
     assert_eq!(second.claim.unwrap().task_id, "t_0000aaaa");
 }
 
+#[test]
+fn a_foreign_row_with_mistyped_columns_does_not_break_the_board() {
+    let file = common::TempBoard::new();
+    raw(&file.path)
+        .execute_batch(
+            "INSERT INTO tasks (id, title, status, priority, created_at) VALUES ('t_0000cccc', 'typed by hand', 'ready', 'high', 'yesterday');
+             INSERT INTO tasks (id, title, status, priority, created_at) VALUES ('t_0000dddd', 42, 'ready', '7', 30);",
+        )
+        .expect("raw rows");
+    let mut board = file.open();
+    let tasks = board
+        .read(|r| r.tasks(None))
+        .expect("the board still lists");
+    assert_eq!(tasks.len(), 2);
+    let mistyped = tasks.iter().find(|t| t.id == "t_0000cccc").expect("row");
+    assert_eq!((mistyped.priority, mistyped.created_at), (None, 0));
+    let numeric = tasks.iter().find(|t| t.id == "t_0000dddd").expect("row");
+    assert_eq!((numeric.title.as_str(), numeric.priority), ("42", Some(7)));
+    let first = board
+        .write(|t| t.claim_next(&claimer("w1")))
+        .expect("claim");
+    assert!(
+        first.claim.is_some(),
+        "the mistyped row does not stop claims"
+    );
+}
+
 // ---- upgrades ----
 
 #[test]

@@ -156,23 +156,47 @@ pub(crate) const TASK_COLUMNS: &str = "t.id, t.title, t.body, t.assignee, t.stat
 impl Task {
     pub(crate) fn from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Task> {
         Ok(Task {
-            id: row.get(0)?,
-            title: row.get(1)?,
-            body: row.get(2)?,
-            assignee: row.get(3)?,
-            status: row.get(4)?,
-            priority: row.get(5)?,
-            created_by: row.get(6)?,
-            created_at: row.get(7)?,
-            started_at: row.get(8)?,
-            completed_at: row.get(9)?,
-            claim_lock: row.get(10)?,
-            claim_expires: row.get(11)?,
-            result: row.get(12)?,
-            current_run_id: row.get(13)?,
-            block_reason: row.get(14)?,
+            id: text(row, 0)?.unwrap_or_default(),
+            title: text(row, 1)?.unwrap_or_default(),
+            body: text(row, 2)?,
+            assignee: text(row, 3)?,
+            status: Status::parse(&text(row, 4)?.unwrap_or_default()),
+            priority: int(row, 5)?,
+            created_by: text(row, 6)?,
+            created_at: int(row, 7)?.unwrap_or(0),
+            started_at: int(row, 8)?,
+            completed_at: int(row, 9)?,
+            claim_lock: text(row, 10)?,
+            claim_expires: int(row, 11)?,
+            result: text(row, 12)?,
+            current_run_id: int(row, 13)?,
+            block_reason: text(row, 14)?,
         })
     }
+}
+
+/// A whole number from a column another program may have filled with any type (SQLite lets
+/// every column hold every type): an integer, a real, or numeric text; anything else is None.
+/// One mistyped row must not make a whole board unreadable.
+fn int(row: &rusqlite::Row<'_>, column: usize) -> rusqlite::Result<Option<i64>> {
+    Ok(match row.get_ref(column)? {
+        ValueRef::Integer(n) => Some(n),
+        ValueRef::Real(f) if f.is_finite() => Some(f as i64),
+        ValueRef::Text(t) => std::str::from_utf8(t)
+            .ok()
+            .and_then(|t| t.trim().parse().ok()),
+        _ => None,
+    })
+}
+
+/// Text from a column of any type, for the same reason as [`int`].
+fn text(row: &rusqlite::Row<'_>, column: usize) -> rusqlite::Result<Option<String>> {
+    Ok(match row.get_ref(column)? {
+        ValueRef::Null => None,
+        ValueRef::Integer(n) => Some(n.to_string()),
+        ValueRef::Real(f) => Some(f.to_string()),
+        ValueRef::Text(t) | ValueRef::Blob(t) => Some(String::from_utf8_lossy(t).into_owned()),
+    })
 }
 
 /// What happened to a task; kinds other programs write survive as `Other`.
@@ -294,15 +318,14 @@ pub(crate) const EVENT_COLUMNS: &str = "id, task_id, run_id, kind, payload, crea
 
 impl Event {
     pub(crate) fn from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Event> {
-        let payload: Option<String> = row.get(4)?;
         Ok(Event {
             id: row.get(0)?,
-            task_id: row.get(1)?,
-            run_id: row.get(2)?,
-            kind: row.get(3)?,
-            payload: payload
+            task_id: text(row, 1)?.unwrap_or_default(),
+            run_id: int(row, 2)?,
+            kind: EventKind::parse(&text(row, 3)?.unwrap_or_default()),
+            payload: text(row, 4)?
                 .map(|text| serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text))),
-            created_at: row.get(5)?,
+            created_at: int(row, 5)?.unwrap_or(0),
         })
     }
 
@@ -342,14 +365,14 @@ impl Run {
     pub(crate) fn from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Run> {
         Ok(Run {
             id: row.get(0)?,
-            task_id: row.get(1)?,
-            status: row.get(2)?,
-            claim_lock: row.get(3)?,
-            started_at: row.get(4)?,
-            ended_at: row.get(5)?,
-            outcome: row.get(6)?,
-            summary: row.get(7)?,
-            profile: row.get(8)?,
+            task_id: text(row, 1)?.unwrap_or_default(),
+            status: text(row, 2)?.unwrap_or_default(),
+            claim_lock: text(row, 3)?,
+            started_at: int(row, 4)?.unwrap_or(0),
+            ended_at: int(row, 5)?,
+            outcome: text(row, 6)?,
+            summary: text(row, 7)?,
+            profile: text(row, 8)?,
         })
     }
 
