@@ -41,9 +41,8 @@ pub fn work(
     let rt = runtime()?;
     let stats = rt.block_on(async {
         let pool = Pool::start(board.path(), config)?;
-        let deadline = args
-            .duration
-            .map(|s| Instant::now() + Duration::from_secs_f64(s.max(0.0)));
+        // A duration past what the clock can count means no deadline at all.
+        let deadline = args.duration.and_then(|d| Instant::now().checked_add(d));
         let ctrl_c = tokio::signal::ctrl_c();
         tokio::pin!(ctrl_c);
         loop {
@@ -102,15 +101,17 @@ pub fn race(
             },
         )?;
         let racer = Racer::start(path, config, open)?;
-        let deadline = Instant::now() + Duration::from_secs_f64(args.duration.max(0.0));
-        while !racer.is_finished() && Instant::now() < deadline {
+        // A duration past what the clock can count means no deadline at all.
+        let deadline = Instant::now().checked_add(args.duration);
+        let before_deadline = || deadline.is_none_or(|d| Instant::now() < d);
+        while !racer.is_finished() && before_deadline() {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
         let report = tokio::task::spawn_blocking(move || racer.stop())
             .await
             .map_err(|e| BoardError::Invalid(format!("the race thread failed: {e}")))??;
         // Let the workers drain what the released parents unlocked.
-        while Instant::now() < deadline && !check.read(|r| r.is_idle())? {
+        while before_deadline() && !check.read(|r| r.is_idle())? {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
         Ok::<_, BoardError>((report, pool.stop().await))

@@ -14,8 +14,11 @@ mod verbs;
 use std::ffi::OsString;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::{Args, CommandFactory, Parser, Subcommand};
+
+use crate::pool::MAX_WORKERS;
 
 pub use verbs::run;
 
@@ -135,7 +138,7 @@ pub enum Verb {
     /// Open the board in the terminal UI (the default verb)
     Tui {
         /// Workers to start [default: 4 on gateboard's own boards, none on another program's]
-        #[arg(long)]
+        #[arg(long, value_parser = parse_workers)]
         workers: Option<usize>,
     },
     /// Create the board file (idempotent)
@@ -234,7 +237,12 @@ pub enum Verb {
         #[arg(long)]
         task: Option<String>,
         /// Only events after this event id
-        #[arg(long, value_name = "ID", default_value_t = 0)]
+        #[arg(
+            long,
+            value_name = "ID",
+            default_value_t = 0,
+            allow_negative_numbers = true
+        )]
         since: i64,
         /// Keep printing new events as they are committed (Ctrl-C stops)
         #[arg(long)]
@@ -263,11 +271,17 @@ pub enum Verb {
 #[derive(Debug, Args)]
 pub struct WorkArgs {
     /// Workers in the pool
-    #[arg(long, default_value_t = 4)]
+    #[arg(long, default_value_t = 4, value_parser = parse_pool_size)]
     pub workers: usize,
     /// Stop after this many seconds
-    #[arg(long, value_name = "SECS", conflicts_with = "exit_when_idle")]
-    pub duration: Option<f64>,
+    #[arg(
+        long,
+        value_name = "SECS",
+        conflicts_with = "exit_when_idle",
+        allow_negative_numbers = true,
+        value_parser = parse_seconds
+    )]
+    pub duration: Option<Duration>,
     /// Stop once nothing on the board is ready or running
     #[arg(long)]
     pub exit_when_idle: bool,
@@ -286,11 +300,17 @@ pub struct RaceArgs {
     #[arg(long, default_value_t = 200)]
     pub rounds: usize,
     /// Workers claiming meanwhile
-    #[arg(long, default_value_t = 4)]
+    #[arg(long, default_value_t = 4, value_parser = parse_pool_size)]
     pub workers: usize,
     /// Seconds the workers run at most
-    #[arg(long, value_name = "SECS", default_value_t = 8.0)]
-    pub duration: f64,
+    #[arg(
+        long,
+        value_name = "SECS",
+        default_value = "8",
+        allow_negative_numbers = true,
+        value_parser = parse_seconds
+    )]
+    pub duration: Duration,
     /// Write like a buggy writer: mark linked children ready whatever their parents
     #[arg(long)]
     pub buggy: bool,
@@ -303,11 +323,46 @@ pub struct BenchArgs {
     #[arg(long, default_value_t = 5000)]
     pub tasks: usize,
     /// Pool sizes to measure, comma-separated
-    #[arg(long, value_delimiter = ',', default_value = "1,4,8")]
+    #[arg(long, value_delimiter = ',', default_value = "1,4,8", value_parser = parse_pool_size)]
     pub workers: Vec<usize>,
     /// Folder for the scratch boards [default: a temporary folder]
     #[arg(long, value_name = "DIR")]
     pub dir: Option<PathBuf>,
+}
+
+/// A number of workers from 0 to the pool's cap.
+fn parse_workers(text: &str) -> Result<usize, String> {
+    let n: usize = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("{text:?} is not a whole number of workers"))?;
+    if n > MAX_WORKERS {
+        return Err(format!(
+            "{n} is more than the {MAX_WORKERS} workers a pool runs"
+        ));
+    }
+    Ok(n)
+}
+
+/// A pool that must do something: 1 worker up to the cap (0 would wait forever).
+fn parse_pool_size(text: &str) -> Result<usize, String> {
+    match parse_workers(text)? {
+        0 => Err("a pool needs at least one worker".into()),
+        n => Ok(n),
+    }
+}
+
+/// A length of time in seconds, fractions allowed; refuses what no clock can wait.
+fn parse_seconds(text: &str) -> Result<Duration, String> {
+    let secs: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("{text:?} is not a number of seconds"))?;
+    if secs.is_sign_negative() {
+        return Err(format!("{text} seconds is in the past"));
+    }
+    Duration::try_from_secs_f64(secs)
+        .map_err(|_| format!("{text} is not a usable number of seconds"))
 }
 
 /// A range of simulated work times in milliseconds.
