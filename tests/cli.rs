@@ -879,3 +879,62 @@ fn a_refused_command_leaves_ls_json_unchanged() {
     }
     assert!(predicate::str::contains(a.as_str()).eval(&before));
 }
+
+#[test]
+fn add_on_a_path_with_no_board_is_refused_and_creates_nothing() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let typo = dir.path().join("bord.db");
+    let line = fails(&typo, &["add", "lost"], 5);
+    assert!(line.contains("gateboard --db"), "{line}");
+    assert_eq!(std::fs::read_dir(dir.path()).expect("dir").count(), 0);
+}
+
+#[test]
+fn an_empty_file_is_no_board_for_a_reading_verb_and_stays_empty() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let empty = dir.path().join("empty.db");
+    std::fs::write(&empty, b"").expect("empty file");
+    fails(&empty, &["ls"], 5);
+    assert_eq!(std::fs::metadata(&empty).expect("file").len(), 0);
+    ok(&empty, &["init"]);
+    ok(&empty, &["ls"]);
+}
+
+#[test]
+fn impossible_durations_and_pool_sizes_are_usage_errors() {
+    let board = Board::new();
+    for args in [
+        vec!["work", "--duration", "inf"],
+        vec!["work", "--duration", "-3"],
+        vec!["work", "--duration", "nan"],
+        vec!["work", "--workers", "0", "--exit-when-idle"],
+        vec!["work", "--workers", "3000000"],
+        vec!["race", "--duration", "1e30"],
+        vec!["tui", "--workers", "99999999999999"],
+        vec!["bench", "--workers", "1,0"],
+    ] {
+        let line = fails(board.db(), &args, 2);
+        assert!(line.contains("--"), "{args:?}: {line}");
+    }
+}
+
+#[test]
+fn show_aligns_empty_parents_and_children() {
+    let board = Board::new();
+    let id = add(board.db(), &["alone"]);
+    let shown = ok(board.db(), &["show", &id]);
+    let column = |label: &str| {
+        let line = shown
+            .lines()
+            .find(|l| l.starts_with(label))
+            .unwrap_or_else(|| panic!("no {label} line in {shown}"));
+        line.find("none").expect("none")
+    };
+    let status_value = shown
+        .lines()
+        .find(|l| l.starts_with("status:"))
+        .and_then(|l| l.find("ready"))
+        .expect("status line");
+    assert_eq!(column("parents:"), status_value);
+    assert_eq!(column("children:"), status_value);
+}

@@ -107,8 +107,7 @@ fn execute(cli: &Cli, out: &mut dyn Write) -> Result<u8, Failure> {
         Some(Verb::Bench(args)) => return bench(args, out).map(|()| 0),
         _ => {}
     }
-    let creates = matches!(verb, Some(Verb::Init) | Some(Verb::Add(_)));
-    let mut board = open_board(cli, creates)?;
+    let mut board = open_board(cli)?;
     let claimer = |ttl: u64| Claimer {
         lock: claimer_name(cli),
         ttl: Duration::from_secs(ttl),
@@ -265,12 +264,14 @@ fn board_path(cli: &Cli, create: bool) -> Result<BoardChoice, Failure> {
     })
 }
 
-fn open_board(cli: &Cli, create: bool) -> Result<Board, Failure> {
-    let choice = board_path(cli, create)?;
-    Ok(Board::open(
-        choice.path,
-        &open_options(cli, create && !choice.hermes),
-    )?)
+/// Opens the board a verb works on. `init` makes any board; `add` makes only the per-user
+/// default board, so a mistyped `--db` path is an error rather than a new, empty board.
+fn open_board(cli: &Cli) -> Result<Board, Failure> {
+    let init = matches!(cli.verb, Some(Verb::Init));
+    let adds = matches!(cli.verb, Some(Verb::Add(_)));
+    let choice = board_path(cli, init || adds)?;
+    let create = !choice.hermes && (init || (adds && choice.default_board));
+    Ok(Board::open(choice.path, &open_options(cli, create))?)
 }
 
 /// The TUI reports through color-eyre; a board error still gets its documented exit code.

@@ -89,9 +89,13 @@ impl Board {
         board.conn.busy_timeout(board.lock_timeout)?;
         // Look before touching: switching to WAL rewrites the header, and a refused file must
         // be left exactly as it was.
-        schema::inspect(&board.conn)
-            .and_then(|shape| refuse_foreign(&board.conn, &board.path, &shape))
-            .map_err(|e| board.explain(e))?;
+        let shape = schema::inspect(&board.conn).map_err(|e| board.explain(e))?;
+        refuse_foreign(&board.conn, &board.path, &shape).map_err(|e| board.explain(e))?;
+        // An empty file (0 bytes, or SQLite with nothing in it) is no board yet: only a verb
+        // that creates boards may make it one.
+        if !options.create && !shape.has_tasks && !shape.other_objects {
+            return Err(BoardError::Missing(board.path));
+        }
         board.configure(options).map_err(|e| board.explain(e))?;
         board.upgrade().map_err(|e| board.explain(e))?;
         Ok(board)
