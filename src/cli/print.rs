@@ -111,7 +111,7 @@ pub fn detail(out: &mut dyn Write, d: &TaskDetail) -> io::Result<()> {
 
 fn neighbours(out: &mut dyn Write, label: &str, list: &[Neighbour]) -> io::Result<()> {
     if list.is_empty() {
-        return writeln!(out, "{label}:   none");
+        return writeln!(out, "{:<11}none", format!("{label}:"));
     }
     writeln!(out, "{label}:")?;
     for n in list {

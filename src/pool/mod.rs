@@ -266,7 +266,7 @@ impl Pool {
             work_available: Notify::new(),
             events,
         });
-        let writer = writer::Writer::start(board, shared.clone(), config.claim_ttl);
+        let writer = writer::Writer::start(board, shared.clone(), config.claim_ttl)?;
         let waker = shared.clone();
         let watch = BoardWatch::start(path, move || waker.work_available.notify_waiters()).ok();
         let (control, _) = watch::channel(Control {

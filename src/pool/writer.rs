@@ -63,16 +63,22 @@ pub(crate) struct Writer {
 }
 
 impl Writer {
-    pub(crate) fn start(board: Board, shared: Arc<Shared>, ttl: Duration) -> Writer {
+    /// Starts the writer thread; fails only if the machine refuses a thread.
+    pub(crate) fn start(
+        board: Board,
+        shared: Arc<Shared>,
+        ttl: Duration,
+    ) -> Result<Writer, BoardError> {
         let (requests, inbox) = mpsc::channel();
         // Sweep often enough that an expired claim waits at most half a TTL (and at least 1 s,
         // the board's clock resolution).
         let sweep_every = (ttl / 2).max(Duration::from_secs(1));
+        let path = board.path().to_path_buf();
         let thread = thread::Builder::new()
             .name("gateboard-writer".into())
             .spawn(move || serve(board, inbox, shared, sweep_every))
-            .unwrap_or_else(|e| panic!("cannot start the pool's writer thread: {e}"));
-        Writer { requests, thread }
+            .map_err(|source| BoardError::Io { path, source })?;
+        Ok(Writer { requests, thread })
     }
 
     pub(crate) fn requests(&self) -> mpsc::Sender<Request> {
