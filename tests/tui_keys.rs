@@ -59,13 +59,7 @@ fn fixture() -> Fixture {
             Ok(vec![parent, child, stuck])
         })
         .expect("seed");
-    let app = App::new(
-        board.open(),
-        State::new("board".into(), BoardView::default(), Theme::new(false), 0),
-        PoolConfig::default(),
-        OpenOptions::default(),
-    )
-    .expect("app");
+    let app = open_app(&board);
     Fixture { board, app, ids }
 }
 
@@ -277,8 +271,263 @@ async fn changes_by_another_connection_arrive_on_refresh() {
         .write(|t| t.unblock(&f.ids[2]))
         .expect("another writer");
     f.app.update(Action::BoardChanged);
-    f.app.refresh_if_dirty();
+    f.app.catch_up();
     assert_eq!(f.app.state.view.column(&Status::Blocked).len(), 0);
     assert!(f.app.state.log.iter().any(|e| e.task_id == f.ids[2]));
     tokio::time::sleep(Duration::from_millis(1)).await;
+}
+
+fn ctrl(c: char) -> Action {
+    Action::Terminal(TermEvent::Key(KeyEvent::new(
+        KeyCode::Char(c),
+        KeyModifiers::CONTROL,
+    )))
+}
+
+fn alt(c: char) -> Action {
+    Action::Terminal(TermEvent::Key(KeyEvent::new(
+        KeyCode::Char(c),
+        KeyModifiers::ALT,
+    )))
+}
+
+fn open_app(board: &common::TempBoard) -> App {
+    App::new(
+        board.open(),
+        State::new("board".into(), BoardView::default(), Theme::new(false), 0),
+        PoolConfig::default(),
+        OpenOptions::default(),
+    )
+    .expect("app")
+}
+
+/// Creates tasks of these titles and priorities, in this order, all in one second.
+fn create(board: &common::TempBoard, tasks: &[(&str, i64)]) -> Vec<String> {
+    board
+        .open()
+        .write_at(1_795_000_000, |t| {
+            tasks
+                .iter()
+                .map(|(title, priority)| {
+                    t.create(&NewTask {
+                        title: (*title).into(),
+                        priority: *priority,
+                        ..NewTask::default()
+                    })
+                })
+                .collect()
+        })
+        .expect("create tasks")
+}
+
+fn selected_id(app: &App) -> Option<String> {
+    app.state.selected_task().map(|t| t.id.clone())
+}
+
+/// What the watcher does when another process commits, and what the main loop does next.
+fn another_process_committed(app: &mut App) {
+    app.update(Action::BoardChanged);
+    app.catch_up();
+}
+
+fn pending_prompt_input(app: &App) -> String {
+    match &app.state.mode {
+        Mode::Prompt(prompt) => prompt.input.clone(),
+        other => panic!("expected a prompt, got {other:?}"),
+    }
+}
+
+#[test]
+fn the_selection_stays_on_its_task_when_cards_above_it_leave() {
+    let board = common::TempBoard::new();
+    let ids = create(&board, &[("a", 0), ("b", 0), ("c", 0), ("d", 0)]);
+    let mut app = open_app(&board);
+    app.update(key('l'));
+    app.update(key('j'));
+    app.update(key('j'));
+    assert_eq!(selected_id(&app).as_ref(), Some(&ids[2]));
+
+    board
+        .open()
+        .write(|t| t.block(&ids[0], "taken elsewhere"))
+        .expect("another writer");
+    another_process_committed(&mut app);
+    assert_eq!(
+        selected_id(&app).as_ref(),
+        Some(&ids[2]),
+        "the cursor stays on c, now one row up"
+    );
+
+    app.update(key('c'));
+    let reader = board.open();
+    assert_eq!(status(&reader, &ids[2]), Status::Done, "c acts on c");
+    assert_eq!(status(&reader, &ids[3]), Status::Ready, "not on d");
+}
+
+#[test]
+fn when_the_selected_task_leaves_the_cursor_takes_the_card_that_was_below_it() {
+    let board = common::TempBoard::new();
+    let ids = create(&board, &[("parent", 5), ("next in line", 1)]);
+    let child = board
+        .open()
+        .write(|t| {
+            t.create(&NewTask {
+                title: "child".into(),
+                priority: 3,
+                parents: vec![ids[0].clone()],
+                ..NewTask::default()
+            })
+        })
+        .expect("child");
+    let mut app = open_app(&board);
+    app.update(key('l'));
+    assert_eq!(selected_id(&app).as_ref(), Some(&ids[0]));
+
+    // Archiving the parent promotes the child into the parent's row of the ready column.
+    app.update(key('a'));
+    assert_eq!(app.state.view.column(&Status::Ready)[0], child);
+    assert_eq!(
+        selected_id(&app).as_ref(),
+        Some(&ids[1]),
+        "the cursor goes to the card that was below, not to the newcomer"
+    );
+
+    app.update(key('c'));
+    let reader = board.open();
+    assert_eq!(status(&reader, &ids[1]), Status::Done);
+    assert_eq!(status(&reader, &child), Status::Ready);
+}
+
+#[test]
+fn a_change_that_writes_no_events_shows_within_the_reload_throttle() {
+    use gateboard::tui::freshness::RELOAD_AT_MOST_EVERY;
+    use std::time::Instant;
+
+    let f = fixture();
+    let mut app = f.app;
+    let id = f.ids[1].clone();
+    let sql = rusqlite::Connection::open(&f.board.path).expect("raw connection");
+    let rename = |title: &str| {
+        sql.execute(
+            "UPDATE tasks SET title = ?1 WHERE id = ?2",
+            rusqlite::params![title, id],
+        )
+        .expect("raw update")
+    };
+    let title = |app: &App| app.state.view.task(&id).map(|t| t.title.clone());
+    let wait_for = |app: &mut App, wanted: &str| {
+        let start = Instant::now();
+        while title(app).as_deref() != Some(wanted) {
+            assert!(
+                start.elapsed() < RELOAD_AT_MOST_EVERY + Duration::from_millis(500),
+                "{wanted:?} did not show; the card still reads {:?}",
+                title(app)
+            );
+            let wake = app.next_wake().unwrap_or_else(Instant::now);
+            std::thread::sleep(wake.saturating_duration_since(Instant::now()));
+            app.catch_up();
+        }
+    };
+
+    // The watcher fires on the WAL write, before the commit is visible: that look finds nothing.
+    another_process_committed(&mut app);
+    rename("renamed raw");
+    wait_for(&mut app, "renamed raw");
+
+    // Again at once, while a reload has just been done: it is throttled, not dropped.
+    rename("renamed again");
+    another_process_committed(&mut app);
+    wait_for(&mut app, "renamed again");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keys_only_quit_while_the_terminal_is_too_small() {
+    let mut f = fixture();
+    f.app.update(Action::Resize {
+        width: 60,
+        height: 15,
+    });
+    for c in ['l', 'c', '+', 'p', 'b', '/', '?'] {
+        f.app.update(key(c));
+    }
+    f.app.update(Action::Complete);
+    assert_eq!(f.app.state.column, 0, "the cursor did not move");
+    assert_eq!(f.app.state.mode, Mode::Normal);
+    assert!(!f.app.state.pool.running, "no workers were started");
+    assert_eq!(status(&f.board.open(), &f.ids[1]), Status::Ready);
+
+    f.app.update(Action::Resize {
+        width: 100,
+        height: 30,
+    });
+    f.app.update(key('l'));
+    assert_eq!(f.app.state.column, 1, "keys act again once the board shows");
+    f.app.update(key('n'));
+    f.app.update(Action::Resize {
+        width: 60,
+        height: 15,
+    });
+    f.app.update(key('q'));
+    assert!(
+        f.app.should_quit(),
+        "q quits, as the note says, even from a prompt"
+    );
+    f.app.shutdown().await;
+}
+
+#[test]
+fn ctrl_and_alt_letters_are_not_typed_into_a_prompt() {
+    let mut f = fixture();
+    f.app.update(key('n'));
+    typed(&mut f.app, "abc");
+    f.app.update(ctrl('u'));
+    assert_eq!(pending_prompt_input(&f.app), "", "Ctrl-U clears the line");
+    typed(&mut f.app, "x");
+    f.app.update(ctrl('a'));
+    f.app.update(alt('y'));
+    assert_eq!(pending_prompt_input(&f.app), "x");
+    f.app.update(ctrl('c'));
+    assert!(f.app.should_quit(), "Ctrl-C still quits");
+}
+
+#[test]
+fn ctrl_and_alt_letters_are_not_board_commands() {
+    let mut f = fixture();
+    f.app.update(key('l'));
+    f.app.update(ctrl('a'));
+    f.app.update(alt('c'));
+    assert_eq!(status(&f.board.open(), &f.ids[1]), Status::Ready);
+}
+
+#[test]
+fn each_column_lists_tasks_in_the_order_workers_claim_them() {
+    use gateboard::core::ops::Claimer;
+
+    let board = common::TempBoard::new();
+    let names: Vec<String> = (0..12).map(|i| format!("task {i}")).collect();
+    let first: Vec<(&str, i64)> = names[..6].iter().map(|n| (n.as_str(), 1)).collect();
+    create(&board, &first);
+    let mut app = open_app(&board);
+    // More equals (same priority, same second) arriving live, and one that outranks them all.
+    let mut later: Vec<(&str, i64)> = names[6..].iter().map(|n| (n.as_str(), 1)).collect();
+    later.push(("urgent", 9));
+    create(&board, &later);
+    another_process_committed(&mut app);
+    let shown = app.state.view.column(&Status::Ready).to_vec();
+    assert_eq!(shown.len(), 13);
+
+    let mut worker = board.open();
+    let claimer = Claimer {
+        lock: "test:w0".into(),
+        ttl: Duration::from_secs(60),
+    };
+    let claimed: Vec<String> = std::iter::from_fn(|| {
+        worker
+            .write(|t| t.claim_next(&claimer))
+            .expect("claim")
+            .claim
+            .map(|c| c.task_id)
+    })
+    .collect();
+    assert_eq!(shown, claimed);
 }

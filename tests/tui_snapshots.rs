@@ -271,3 +271,15 @@ fn claim_rejected_stands_out_in_colour_and_without() {
     assert!(uncoloured(plain.bg), "NO_COLOR: no colours at all");
     assert!(plain.add_modifier.contains(Modifier::REVERSED));
 }
+
+#[test]
+fn an_active_filter_shows_in_the_status_bar_and_the_column_counts() {
+    let mut state = demo_state();
+    state.set_filter("migration".into());
+    let terminal = render(&state, 100, 30);
+    let screen = format!("{}", terminal.backend());
+    assert!(screen.contains(r#"filter "migration""#), "{screen}");
+    assert!(screen.contains(" todo (1/2) "), "{screen}");
+    assert!(screen.contains(" running (1/2) "), "{screen}");
+    insta::assert_snapshot!(terminal.backend());
+}

@@ -299,7 +299,7 @@ fn tui(cli: &Cli, workers: Option<usize>) -> Result<u8, Failure> {
         Err(report) => match report.downcast::<BoardError>() {
             Ok(e) => Err(Failure::Board(e)),
             Err(report) => {
-                let _ = writeln!(io::stderr(), "{report:?}");
+                let _ = writeln!(io::stderr(), "gateboard: {report:#}");
                 Ok(1)
             }
         },

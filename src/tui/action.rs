@@ -60,6 +60,8 @@ pub enum Action {
     Type(char),
     /// Delete the last character of a prompt.
     Erase,
+    /// Delete everything typed into a prompt (Ctrl-U, as in a shell).
+    EraseLine,
     /// Submit a prompt.
     Submit,
     /// A click at a cell of the terminal.
@@ -86,6 +88,22 @@ pub enum Action {
     Terminal(TermEvent),
 }
 
+impl Action {
+    /// Whether this is a person's command on the board on screen; such commands are ignored
+    /// while the terminal is too small to show the board, so nothing acts unseen.
+    pub fn needs_the_board(&self) -> bool {
+        !matches!(
+            self,
+            Action::Quit
+                | Action::Resize { .. }
+                | Action::BoardChanged
+                | Action::Pool(_)
+                | Action::Tick
+                | Action::Terminal(_)
+        )
+    }
+}
+
 /// Translates a terminal event, given what is on screen (a prompt takes typing).
 pub fn from_terminal(event: TermEvent, mode: &Mode) -> Option<Action> {
     match event {
@@ -104,9 +122,38 @@ pub fn from_terminal(event: TermEvent, mode: &Mode) -> Option<Action> {
     }
 }
 
+/// Translates a terminal event while the terminal is too small to draw the board: the note
+/// shown then offers only quitting, so only quitting and resizing act.
+pub fn from_terminal_too_small(event: TermEvent) -> Option<Action> {
+    match event {
+        TermEvent::Key(key) if key.kind != KeyEventKind::Release => {
+            let quits = is_ctrl_c(&key) || (key.code == KeyCode::Char('q') && is_plain(&key));
+            quits.then_some(Action::Quit)
+        }
+        TermEvent::Resize(width, height) => Some(Action::Resize { width, height }),
+        _ => None,
+    }
+}
+
+fn is_ctrl_c(key: &KeyEvent) -> bool {
+    key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('c')
+}
+
+/// Whether a key carries no modifier but Shift: only such keys type text or name commands, so
+/// Ctrl-U or Alt-A neither type a letter nor archive a task.
+fn is_plain(key: &KeyEvent) -> bool {
+    !key.modifiers.intersects(
+        KeyModifiers::CONTROL
+            | KeyModifiers::ALT
+            | KeyModifiers::SUPER
+            | KeyModifiers::HYPER
+            | KeyModifiers::META,
+    )
+}
+
 /// The keymap: vim keys and arrows both.
 pub fn from_key(key: KeyEvent, mode: &Mode) -> Option<Action> {
-    if key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('c') {
+    if is_ctrl_c(&key) {
         return Some(Action::Quit);
     }
     if let Mode::Prompt(_) = mode {
@@ -114,9 +161,13 @@ pub fn from_key(key: KeyEvent, mode: &Mode) -> Option<Action> {
             KeyCode::Enter => Some(Action::Submit),
             KeyCode::Esc => Some(Action::Back),
             KeyCode::Backspace => Some(Action::Erase),
-            KeyCode::Char(c) => Some(Action::Type(c)),
+            KeyCode::Char('u') if key.modifiers == KeyModifiers::CONTROL => Some(Action::EraseLine),
+            KeyCode::Char(c) if is_plain(&key) => Some(Action::Type(c)),
             _ => None,
         };
+    }
+    if matches!(key.code, KeyCode::Char(_)) && !is_plain(&key) {
+        return None;
     }
     let action = match key.code {
         KeyCode::Char('h') | KeyCode::Left => Action::Left,

@@ -1,13 +1,14 @@
 //! The TUI's state machine: every `Action` goes through `update`, which changes the state and
 //! performs the board writes and pool commands a key asks for.
 
-use std::collections::BTreeSet;
-use std::time::{Duration, Instant};
+use std::collections::{HashMap, HashSet};
+use std::time::Instant;
 
 use ratatui::layout::Rect;
 use tokio::sync::mpsc;
 
 use super::action::{self, Action};
+use super::freshness::Freshness;
 use super::layout;
 use super::state::{BoardView, ClaimRate, Mode, Pane, PoolView, Prompt, PromptKind, State};
 use crate::core::audit::{claims_before_parent_events, claims_before_parent_events_after};
@@ -19,8 +20,6 @@ use crate::pool::{Pool, PoolConfig};
 const EVENT_PAGE: usize = 5000;
 /// Events shown in the log when the board opens.
 const HISTORY: usize = 200;
-/// A change with no new events (hand-written SQL) triggers a full reload at most this often.
-const RELOAD_AT_MOST_EVERY: Duration = Duration::from_secs(2);
 /// Rows a page key moves.
 const PAGE: isize = 10;
 
@@ -36,9 +35,11 @@ pub struct App {
     cursor: i64,
     rate: ClaimRate,
     inputs: Option<mpsc::UnboundedSender<Action>>,
+    /// Something was committed (the watcher or the pool said so): read the new events.
     dirty: bool,
-    last_reload: Instant,
-    size: (u16, u16),
+    freshness: Freshness,
+    /// The terminal's size, once told.
+    screen: Option<Rect>,
     quit: bool,
 }
 
@@ -50,6 +51,16 @@ impl App {
         pool_config: PoolConfig,
         open: OpenOptions,
     ) -> Result<App, BoardError> {
+        // One snapshot, so the cursor starts exactly where the loaded tasks stand.
+        let (tasks, history, violations) = board.read(|r| {
+            let last = r.last_event_id()?;
+            let history = r.events_after((last - HISTORY as i64).max(0), HISTORY, None)?;
+            Ok((
+                r.tasks(None)?,
+                history,
+                claims_before_parent_events(r)?.len(),
+            ))
+        })?;
         let mut app = App {
             state,
             board,
@@ -57,22 +68,16 @@ impl App {
             racer: None,
             pool_config,
             open,
-            cursor: 0,
+            cursor: history.last().map_or(0, |e| e.id),
             rate: ClaimRate::default(),
             inputs: None,
             dirty: false,
-            last_reload: Instant::now(),
-            size: (0, 0),
+            freshness: Freshness::new(Instant::now()),
+            screen: None,
             quit: false,
         };
-        app.reload()?;
-        let (history, violations) = app.board.read(|r| {
-            let last = r.last_event_id()?;
-            let history = r.events_after((last - HISTORY as i64).max(0), HISTORY, None)?;
-            Ok((history, claims_before_parent_events(r)?.len()))
-        })?;
+        app.state.replace_view(BoardView::load(tasks));
         app.state.violations = violations;
-        app.cursor = history.last().map_or(app.cursor, |e| e.id.max(app.cursor));
         app.state.push_events(history);
         Ok(app)
     }
@@ -87,14 +92,11 @@ impl App {
         self.quit
     }
 
-    /// Reads every task afresh: at start, and after changes that wrote no events.
+    /// Reads every task afresh, after a change that wrote no events. The event cursor stays:
+    /// events not read yet still reach the log, the rates and the live audit.
     fn reload(&mut self) -> Result<(), BoardError> {
-        let (tasks, cursor) = self
-            .board
-            .read(|r| Ok((r.tasks(None)?, r.last_event_id()?)))?;
-        self.state.view = BoardView::load(tasks);
-        self.cursor = self.cursor.max(cursor);
-        self.last_reload = Instant::now();
+        let tasks = self.board.read(|r| r.tasks(None))?;
+        self.state.replace_view(BoardView::load(tasks));
         Ok(())
     }
 
@@ -147,20 +149,55 @@ impl App {
         }
     }
 
-    /// Reads what changed since the last look, if anything did.
-    pub fn refresh_if_dirty(&mut self) {
-        if std::mem::take(&mut self.dirty)
-            && let Err(e) = self.refresh()
-        {
+    /// Reads what changed since the last look, and reloads when a change wrote no events;
+    /// the main loop calls it after each batch of actions and at `next_wake`.
+    pub fn catch_up(&mut self) {
+        if let Err(e) = self.look(Instant::now()) {
             self.state.message = Some(e.to_string());
         }
     }
 
+    /// When `catch_up` has something to do without further input: at once while events are
+    /// left to read, else at the next second look or reload.
+    pub fn next_wake(&self) -> Option<Instant> {
+        if self.dirty {
+            Some(Instant::now())
+        } else {
+            self.freshness.next_due()
+        }
+    }
+
+    fn look(&mut self, now: Instant) -> Result<(), BoardError> {
+        let woke = std::mem::take(&mut self.dirty);
+        if woke || self.freshness.recheck_due(now) || self.freshness.reload_due(now) {
+            let found = self.refresh()?;
+            self.freshness.looked(now, woke, found);
+        }
+        if self.freshness.reload_due(now) {
+            self.reload()?;
+            self.freshness.reloaded(now);
+        }
+        Ok(())
+    }
+
+    /// Whether the terminal is too small to draw the board, so only a note shows.
+    fn too_small(&self) -> bool {
+        self.screen.is_some_and(|screen| !layout::fits(screen))
+    }
+
     fn apply(&mut self, action: Action) -> Result<(), BoardError> {
         let in_prompt = matches!(self.state.mode, Mode::Prompt(_));
+        if self.too_small() && action.needs_the_board() {
+            return Ok(());
+        }
         match action {
             Action::Terminal(event) => {
-                if let Some(action) = action::from_terminal(event, &self.state.mode) {
+                let action = if self.too_small() {
+                    action::from_terminal_too_small(event)
+                } else {
+                    action::from_terminal(event, &self.state.mode)
+                };
+                if let Some(action) = action {
                     return self.apply(action);
                 }
             }
@@ -176,6 +213,7 @@ impl App {
             Action::Erase if in_prompt => self.edit_prompt(|input| {
                 input.pop();
             }),
+            Action::EraseLine if in_prompt => self.edit_prompt(String::clear),
             Action::Submit if in_prompt => self.submit()?,
             Action::BoardChanged => self.dirty = true,
             Action::Pool(_) => {
@@ -183,7 +221,9 @@ impl App {
                 self.sync_pool_view();
             }
             Action::Tick => self.tick(),
-            Action::Resize { width, height } => self.size = (width, height),
+            Action::Resize { width, height } => {
+                self.screen = Some(Rect::new(0, 0, width, height));
+            }
             _ if self.state.mode != Mode::Normal => {}
             Action::Left => self.state.move_column(-1),
             Action::Right => self.state.move_column(1),
@@ -220,10 +260,7 @@ impl App {
             Action::Link => self.ask(PromptKind::LinkParent, String::new(), true),
             Action::New => self.ask(PromptKind::NewTitle, String::new(), false),
             Action::Filter => self.ask(PromptKind::Filter, self.state.filter.clone(), false),
-            Action::ToggleOtherStatuses => {
-                self.state.show_other = !self.state.show_other;
-                self.state.move_column(0);
-            }
+            Action::ToggleOtherStatuses => self.state.toggle_other_statuses(),
             Action::TogglePause => match &self.pool {
                 Some(pool) if pool.is_paused() => pool.resume(),
                 Some(pool) => pool.pause(),
@@ -240,7 +277,7 @@ impl App {
             }
             Action::ToggleRace => self.toggle_race()?,
             Action::Click { x, y } => self.click(x, y),
-            Action::Type(_) | Action::Erase | Action::Submit => {}
+            Action::Type(_) | Action::Erase | Action::EraseLine | Action::Submit => {}
         }
         self.sync_pool_view();
         Ok(())
@@ -261,7 +298,7 @@ impl App {
         };
         let message = write(&mut self.board, &id)?;
         self.state.message = Some(message);
-        self.refresh()
+        self.refresh().map(drop)
     }
 
     fn ask(&mut self, kind: PromptKind, input: String, needs_task: bool) {
@@ -287,7 +324,7 @@ impl App {
         let task = prompt.task.unwrap_or_default();
         match prompt.kind {
             PromptKind::Filter => {
-                self.state.filter = input;
+                self.state.set_filter(input);
                 return Ok(());
             }
             PromptKind::BlockReason => {
@@ -312,7 +349,7 @@ impl App {
                 return Ok(());
             }
         }
-        self.refresh()
+        self.refresh().map(drop)
     }
 
     fn toggle_race(&mut self) -> Result<(), BoardError> {
@@ -338,10 +375,9 @@ impl App {
     }
 
     fn click(&mut self, x: u16, y: u16) {
-        let area = Rect::new(0, 0, self.size.0, self.size.1);
-        if !layout::fits(area) {
+        let Some(area) = self.screen.filter(|screen| layout::fits(*screen)) else {
             return;
-        }
+        };
         let statuses = self.state.statuses();
         let areas = layout::areas(area, statuses.len());
         let hit = |r: Rect| x >= r.x && x < r.right() && y >= r.y && y < r.bottom();
@@ -360,14 +396,14 @@ impl App {
         if y < inner.y || y >= inner.bottom() {
             return;
         }
-        let count = self.state.cards(&status).len();
+        let cards = self.state.cards(&status);
         let first = layout::first_visible(
-            self.state.row(&status, count),
+            self.state.row(&status, &cards),
             layout::cards_per_column(areas.columns[column]),
         );
         let row = first + usize::from((y - inner.y) / layout::CARD_HEIGHT);
-        if row < count {
-            self.state.rows.insert(status, row);
+        if row < cards.len() {
+            self.state.select_row(&status, row);
         }
     }
 
@@ -404,13 +440,18 @@ impl App {
         };
     }
 
-    /// Reads only what is new: events after the cursor, and the tasks they name.
-    pub fn refresh(&mut self) -> Result<(), BoardError> {
+    /// Reads only what is new: events after the cursor, and the tasks they name. Returns
+    /// whether there were any.
+    fn refresh(&mut self) -> Result<bool, BoardError> {
         let before = self.cursor;
-        let (events, tasks, violations) = self.board.read(|r| {
+        let (events, mut tasks, violations) = self.board.read(|r| {
             let events = r.events_after(before, EVENT_PAGE, None)?;
-            let ids: BTreeSet<String> = events.iter().map(|e| e.task_id.clone()).collect();
-            let ids: Vec<String> = ids.into_iter().collect();
+            let mut named = HashSet::new();
+            let ids: Vec<String> = events
+                .iter()
+                .filter(|e| named.insert(e.task_id.as_str()))
+                .map(|e| e.task_id.clone())
+                .collect();
             let tasks = r.tasks_by_ids(&ids)?;
             let claimed = events.iter().any(|e| e.kind == EventKind::Claimed);
             let violations = if claimed {
@@ -421,10 +462,7 @@ impl App {
             Ok((events, tasks, violations))
         })?;
         if events.is_empty() {
-            if self.last_reload.elapsed() >= RELOAD_AT_MOST_EVERY {
-                self.reload()?;
-            }
-            return Ok(());
+            return Ok(false);
         }
         let now = Instant::now();
         for event in &events {
@@ -437,9 +475,15 @@ impl App {
         self.state.violations += violations;
         self.cursor = events.last().map_or(before, |e| e.id);
         let full_page = events.len() == EVENT_PAGE;
-        for task in tasks {
-            self.state.view.upsert(task);
-        }
+        // Tasks new to the view take their place among equals in the order they were created,
+        // which is the order of their first events.
+        let first_event: HashMap<&str, i64> = events
+            .iter()
+            .rev()
+            .map(|e| (e.task_id.as_str(), e.id))
+            .collect();
+        tasks.sort_by_key(|t| first_event.get(t.id.as_str()).copied());
+        self.state.apply_tasks(tasks);
         if let Mode::Detail(detail) = &self.state.mode
             && events.iter().any(|e| e.task_id == detail.task.id)
         {
@@ -451,6 +495,6 @@ impl App {
         if full_page {
             self.dirty = true;
         }
-        Ok(())
+        Ok(true)
     }
 }

@@ -6,19 +6,21 @@
 pub mod action;
 pub mod app;
 pub mod demo;
+pub mod freshness;
 pub mod layout;
 pub mod state;
 pub mod theme;
 pub mod view;
 pub mod widgets;
 
-use std::path::PathBuf;
+use std::panic::{self, AssertUnwindSafe};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
 use std::time::Duration;
 
-use color_eyre::eyre::{Result, WrapErr};
+use color_eyre::eyre::{Result, WrapErr, eyre};
 use crossterm::event::{DisableMouseCapture, EnableMouseCapture};
 use tokio::sync::mpsc;
 
@@ -62,7 +64,8 @@ pub fn workers_to_start(asked: Option<usize>, origin: Origin) -> usize {
     })
 }
 
-/// Opens the board and runs the TUI until the user quits.
+/// Opens the board and runs the TUI until the user quits. Whichever way it ends (quit, error
+/// or panic), the terminal is restored and the pool stops, releasing every claim it holds.
 pub fn run(options: TuiOptions) -> Result<()> {
     let mut board = Board::open(&options.path, &options.open)?;
     if options.default_board && board.read(|r| r.counts())?.is_empty() {
@@ -85,17 +88,27 @@ pub fn run(options: TuiOptions) -> Result<()> {
         ..PoolConfig::default()
     };
     let mut app = App::new(board, state, pool_config, options.open.clone())?;
-    runtime.block_on(async {
-        let (inputs, actions) = mpsc::unbounded_channel();
-        app.set_inputs(inputs.clone());
-        if workers > 0 {
-            app.start_pool(workers)?;
-        }
-        let terminal = TerminalGuard::enter()?;
-        let outcome = event_loop(&mut app, terminal, inputs, actions, &options.path).await;
-        app.shutdown().await;
-        outcome
-    })
+    let outcome = panic::catch_unwind(AssertUnwindSafe(|| {
+        runtime.block_on(session(&mut app, workers, &options.path))
+    }));
+    runtime.block_on(app.shutdown());
+    match outcome {
+        Ok(outcome) => outcome,
+        Err(panicked) => panic::resume_unwind(panicked),
+    }
+}
+
+/// Takes the terminal, then starts the workers, then runs until the user quits; the terminal is
+/// restored when this returns.
+async fn session(app: &mut App, workers: usize, path: &Path) -> Result<()> {
+    // The terminal first: a TUI that cannot show the board must not start claiming tasks.
+    let terminal = TerminalGuard::enter()?;
+    let (inputs, actions) = mpsc::unbounded_channel();
+    app.set_inputs(inputs.clone());
+    if workers > 0 {
+        app.start_pool(workers)?;
+    }
+    event_loop(app, terminal, inputs, actions, path).await
 }
 
 /// Restores the terminal when dropped, whichever way the loop ends.
@@ -105,9 +118,14 @@ struct TerminalGuard {
 
 impl TerminalGuard {
     fn enter() -> Result<TerminalGuard> {
-        let terminal = ratatui::try_init().wrap_err("cannot take over the terminal")?;
-        crossterm::execute!(std::io::stdout(), EnableMouseCapture)?;
-        Ok(TerminalGuard { terminal })
+        // One sentence, the hint last: this is what a person sees when there is no terminal.
+        let terminal = ratatui::try_init()
+            .map_err(|e| eyre!("cannot take over the terminal: {e} (is stdin a terminal?)"))?;
+        // Guarded from here on, so a failure below still restores the terminal.
+        let guard = TerminalGuard { terminal };
+        crossterm::execute!(std::io::stdout(), EnableMouseCapture)
+            .wrap_err("cannot turn on the mouse in the terminal")?;
+        Ok(guard)
     }
 }
 
@@ -123,38 +141,49 @@ async fn event_loop(
     mut terminal: TerminalGuard,
     inputs: mpsc::UnboundedSender<Action>,
     mut actions: mpsc::UnboundedReceiver<Action>,
-    path: &std::path::Path,
+    path: &Path,
 ) -> Result<()> {
     let stop_keys = Arc::new(AtomicBool::new(false));
     let keys = spawn_terminal_reader(inputs.clone(), stop_keys.clone());
     let watcher_inputs = inputs.clone();
-    // Without a watch the tick still refreshes; the board just updates less promptly.
+    // Without a watch (the system's inotify watches used up) the TUI still works, but changes by
+    // other processes show only when its own writes or its pool's make it look.
     let _watch = BoardWatch::start(path, move || {
         let _ = watcher_inputs.send(Action::BoardChanged);
     })
     .ok();
-    let size = terminal.terminal.size()?;
+    let size = terminal
+        .terminal
+        .size()
+        .wrap_err("cannot read the terminal's size")?;
     app.update(Action::Resize {
         width: size.width,
         height: size.height,
     });
     let mut tick = tokio::time::interval(TICK);
     let outcome = loop {
-        terminal
+        if let Err(e) = terminal
             .terminal
-            .draw(|frame| view::draw(frame, &app.state))?;
+            .draw(|frame| view::draw(frame, &app.state))
+        {
+            break Err(e).wrap_err("cannot draw to the terminal");
+        }
+        let wake = app.next_wake();
         let first = tokio::select! {
-            action = actions.recv() => action,
+            action = actions.recv() => match action {
+                Some(action) => Some(action),
+                None => break Ok(()),
+            },
             _ = tick.tick() => Some(Action::Tick),
+            () = sleep_until(wake) => None,
         };
-        let Some(first) = first else {
-            break Ok(());
-        };
-        app.update(first);
+        if let Some(first) = first {
+            app.update(first);
+        }
         while let Ok(more) = actions.try_recv() {
             app.update(more);
         }
-        app.refresh_if_dirty();
+        app.catch_up();
         if app.should_quit() {
             break Ok(());
         }
@@ -162,6 +191,14 @@ async fn event_loop(
     stop_keys.store(true, Ordering::Relaxed);
     let _ = keys.join();
     outcome
+}
+
+/// Sleeps until `deadline`, or forever without one.
+async fn sleep_until(deadline: Option<std::time::Instant>) {
+    match deadline {
+        Some(at) => tokio::time::sleep_until(at.into()).await,
+        None => std::future::pending().await,
+    }
 }
 
 /// Reads keys, mouse and resizes on a thread of its own and sends them as actions.

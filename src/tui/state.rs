@@ -12,24 +12,38 @@ use super::theme::Theme;
 /// How many events the log keeps.
 pub const LOG_CAPACITY: usize = 500;
 
-/// The board's tasks, grouped into sorted columns; updated task by task as events arrive.
+/// The board's tasks, grouped into columns in claim order; updated task by task as events arrive.
 #[derive(Clone, Debug, Default)]
 pub struct BoardView {
-    tasks: HashMap<String, Task>,
+    tasks: HashMap<String, Card>,
     columns: HashMap<Status, Vec<String>>,
+    /// The arrival number the next task first seen gets.
+    next_arrival: u64,
 }
 
-/// Claim order: priority first (NULL last), then age, then id.
-fn order(task: &Task) -> (Reverse<i64>, i64, &str) {
+/// A task and when the view first saw it.
+#[derive(Clone, Debug)]
+struct Card {
+    task: Task,
+    /// Stands in for SQLite's rowid, claim order's last tie-break, which `Task` does not carry:
+    /// a full load numbers tasks in the board's own claim order, and a task first seen later was
+    /// inserted later.
+    arrival: u64,
+}
+
+/// Claim order, as `claim_next` takes tasks: priority first (NULL last, as SQLite sorts it
+/// under DESC), then age, then insertion order.
+fn order(card: &Card) -> (Reverse<Option<i64>>, i64, u64) {
     (
-        Reverse(task.priority.unwrap_or(i64::MIN)),
-        task.created_at,
-        task.id.as_str(),
+        Reverse(card.task.priority),
+        card.task.created_at,
+        card.arrival,
     )
 }
 
 impl BoardView {
-    /// A view of these tasks.
+    /// A view of these tasks, given in the board's claim order (as `Reader::tasks` returns
+    /// them): their position breaks the ties priority and age leave.
     pub fn load(tasks: Vec<Task>) -> BoardView {
         let mut view = BoardView::default();
         for task in tasks {
@@ -37,30 +51,41 @@ impl BoardView {
                 .entry(task.status.clone())
                 .or_default()
                 .push(task.id.clone());
-            view.tasks.insert(task.id.clone(), task);
+            let arrival = view.next_arrival;
+            view.next_arrival += 1;
+            view.tasks.insert(task.id.clone(), Card { task, arrival });
         }
-        let tasks = &view.tasks;
+        let cards = &view.tasks;
         for ids in view.columns.values_mut() {
-            ids.sort_by(|a, b| order(&tasks[a]).cmp(&order(&tasks[b])));
+            ids.sort_by_key(|id| order(&cards[id]));
         }
         view
     }
 
     /// Puts a fresh copy of one task in place, moving it between columns if its status changed.
     pub fn upsert(&mut self, task: Task) {
-        if let Some(old) = self.tasks.remove(&task.id)
-            && let Some(ids) = self.columns.get_mut(&old.status)
-            && let Some(at) = ids.iter().position(|id| *id == old.id)
-        {
-            ids.remove(at);
-        }
-        let ids = self.columns.entry(task.status.clone()).or_default();
-        let tasks = &self.tasks;
+        let arrival = match self.tasks.remove(&task.id) {
+            Some(old) => {
+                if let Some(ids) = self.columns.get_mut(&old.task.status)
+                    && let Some(at) = ids.iter().position(|id| *id == old.task.id)
+                {
+                    ids.remove(at);
+                }
+                old.arrival
+            }
+            None => {
+                self.next_arrival += 1;
+                self.next_arrival - 1
+            }
+        };
+        let card = Card { task, arrival };
+        let ids = self.columns.entry(card.task.status.clone()).or_default();
+        let cards = &self.tasks;
         let at = ids
-            .binary_search_by(|id| tasks.get(id).map(order).cmp(&Some(order(&task))))
+            .binary_search_by(|id| cards.get(id).map(order).cmp(&Some(order(&card))))
             .unwrap_or_else(|at| at);
-        ids.insert(at, task.id.clone());
-        self.tasks.insert(task.id.clone(), task);
+        ids.insert(at, card.task.id.clone());
+        self.tasks.insert(card.task.id.clone(), card);
     }
 
     /// The ids of one column, in claim order.
@@ -70,7 +95,7 @@ impl BoardView {
 
     /// A task by id.
     pub fn task(&self, id: &str) -> Option<&Task> {
-        self.tasks.get(id)
+        self.tasks.get(id).map(|card| &card.task)
     }
 
     /// How many tasks the view holds.
@@ -93,6 +118,48 @@ impl BoardView {
             .collect();
         others.sort();
         others
+    }
+}
+
+/// Where the cursor sits in one column: on a task, so it stays with that task while cards
+/// above it come and go.
+#[derive(Clone, Debug)]
+struct ColumnCursor {
+    /// The selected task; None while the column is empty.
+    task: Option<String>,
+    /// The card just below it when last placed or followed: where the cursor goes when the
+    /// task leaves, as a list's cursor does when its line is deleted.
+    below: Option<String>,
+    /// The card just above it, for when the task and the card below both left.
+    above: Option<String>,
+    /// Its row when last placed or followed, for when all three left.
+    row: usize,
+}
+
+impl ColumnCursor {
+    /// The cursor on row `row` of `cards` (clamped).
+    fn at(cards: &[&Task], row: usize) -> ColumnCursor {
+        let row = row.min(cards.len().saturating_sub(1));
+        let id = |at: Option<usize>| at.and_then(|at| cards.get(at)).map(|t| t.id.clone());
+        ColumnCursor {
+            task: id(Some(row)),
+            below: id(row.checked_add(1)),
+            above: id(row.checked_sub(1)),
+            row,
+        }
+    }
+
+    /// The row the cursor shows in `cards`: its task's, else the nearest neighbour it had.
+    fn row_in(&self, cards: &[&Task]) -> usize {
+        let find = |id: &Option<String>| {
+            id.as_deref()
+                .and_then(|id| cards.iter().position(|t| t.id == id))
+        };
+        find(&self.task)
+            .or_else(|| find(&self.below))
+            .or_else(|| find(&self.above))
+            .unwrap_or(self.row)
+            .min(cards.len().saturating_sub(1))
     }
 }
 
@@ -172,8 +239,8 @@ pub struct State {
     pub show_other: bool,
     /// Selected column (index into `statuses()`).
     pub column: usize,
-    /// Selected row per status.
-    pub rows: HashMap<Status, usize>,
+    /// The cursor of each column, kept on its task by `follow_cards`.
+    cursors: HashMap<Status, ColumnCursor>,
     /// Where keys act.
     pub pane: Pane,
     /// What covers the board.
@@ -210,7 +277,7 @@ impl State {
             view,
             show_other: false,
             column: 0,
-            rows: HashMap::new(),
+            cursors: HashMap::new(),
             pane: Pane::Board,
             mode: Mode::Normal,
             filter: String::new(),
@@ -269,20 +336,18 @@ impl State {
         statuses[self.column.min(statuses.len() - 1)].clone()
     }
 
-    /// The selected row of a column, clamped to its cards.
-    pub fn row(&self, status: &Status, cards: usize) -> usize {
-        self.rows
+    /// The selected row of a column of `cards`: where its task is now.
+    pub fn row(&self, status: &Status, cards: &[&Task]) -> usize {
+        self.cursors
             .get(status)
-            .copied()
-            .unwrap_or(0)
-            .min(cards.saturating_sub(1))
+            .map_or(0, |cursor| cursor.row_in(cards))
     }
 
     /// The task under the cursor.
     pub fn selected_task(&self) -> Option<&Task> {
         let status = self.selected_status();
         let cards = self.cards(&status);
-        let row = self.row(&status, cards.len());
+        let row = self.row(&status, &cards);
         cards.get(row).copied()
     }
 
@@ -297,12 +362,10 @@ impl State {
         match self.pane {
             Pane::Board => {
                 let status = self.selected_status();
-                let count = self.cards(&status).len();
-                let row = self.row(&status, count);
-                let next = row
-                    .saturating_add_signed(delta)
-                    .min(count.saturating_sub(1));
-                self.rows.insert(status, next);
+                let cards = self.cards(&status);
+                let next = self.row(&status, &cards).saturating_add_signed(delta);
+                let cursor = ColumnCursor::at(&cards, next);
+                self.cursors.insert(status, cursor);
             }
             Pane::Log => {
                 let most = self.log.len().saturating_sub(1);
@@ -315,6 +378,12 @@ impl State {
         }
     }
 
+    /// Puts the cursor of a column on the card at `row` (clamped to its cards).
+    pub fn select_row(&mut self, status: &Status, row: usize) {
+        let cursor = ColumnCursor::at(&self.cards(status), row);
+        self.cursors.insert(status.clone(), cursor);
+    }
+
     /// Puts the cursor on a task, wherever it is.
     pub fn select_task(&mut self, id: &str) {
         let Some(status) = self.view.task(id).map(|t| t.status.clone()) else {
@@ -323,8 +392,46 @@ impl State {
         if let Some(column) = self.statuses().iter().position(|s| *s == status) {
             self.column = column;
             if let Some(row) = self.cards(&status).iter().position(|t| t.id == id) {
-                self.rows.insert(status, row);
+                self.select_row(&status, row);
             }
+        }
+    }
+
+    /// Fresh copies of tasks, moved to their columns; each cursor stays on its task.
+    pub fn apply_tasks(&mut self, tasks: impl IntoIterator<Item = Task>) {
+        for task in tasks {
+            self.view.upsert(task);
+        }
+        self.follow_cards();
+    }
+
+    /// A whole new view of the board; each cursor stays on its task.
+    pub fn replace_view(&mut self, view: BoardView) {
+        self.view = view;
+        self.follow_cards();
+    }
+
+    /// Shows only the cards containing `filter` (case-insensitive; empty shows all).
+    pub fn set_filter(&mut self, filter: String) {
+        self.filter = filter;
+        self.follow_cards();
+    }
+
+    /// Shows or hides the statuses beyond the five columns.
+    pub fn toggle_other_statuses(&mut self) {
+        self.show_other = !self.show_other;
+        self.move_column(0);
+        self.follow_cards();
+    }
+
+    /// Re-anchors every shown column's cursor after its cards changed: on the same task while
+    /// it stays in the column, else on the neighbour it had, so the cursor never lands on an
+    /// unrelated card just because rows above it moved.
+    fn follow_cards(&mut self) {
+        for status in self.statuses() {
+            let cards = self.cards(&status);
+            let cursor = ColumnCursor::at(&cards, self.row(&status, &cards));
+            self.cursors.insert(status, cursor);
         }
     }
 

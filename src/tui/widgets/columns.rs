@@ -28,7 +28,16 @@ fn draw_column(frame: &mut Frame<'_>, state: &State, status: &Status, area: Rect
     let theme = &state.theme;
     let cards = state.cards(status);
     let focused = selected && state.pane == Pane::Board;
-    let title = format!(" {status} ({}) ", cards.len());
+    // A filter hides cards; the count says how many of the column's cards are shown.
+    let title = if state.filter.is_empty() {
+        format!(" {status} ({}) ", cards.len())
+    } else {
+        format!(
+            " {status} ({}/{}) ",
+            cards.len(),
+            state.view.column(status).len()
+        )
+    };
     let block = Block::new()
         .borders(Borders::ALL)
         .border_style(if focused {
@@ -40,7 +49,7 @@ fn draw_column(frame: &mut Frame<'_>, state: &State, status: &Status, area: Rect
     let inner = layout::inner(area);
     frame.render_widget(block, area);
     let visible = layout::cards_per_column(area);
-    let row = state.row(status, cards.len());
+    let row = state.row(status, &cards);
     let first = layout::first_visible(row, visible);
     let width = usize::from(inner.width);
     for (slot, (index, task)) in cards

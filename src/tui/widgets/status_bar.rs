@@ -2,6 +2,7 @@
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
+use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
@@ -39,6 +40,13 @@ pub fn draw(frame: &mut Frame<'_>, state: &State, area: Rect) {
         violations,
         Span::raw(format!("│ {pool} │ ")),
     ];
+    if !state.filter.is_empty() {
+        spans.push(Span::styled(
+            format!("filter \"{}\"", clip(&state.filter, 20)),
+            theme.info().add_modifier(Modifier::BOLD),
+        ));
+        spans.push(Span::raw(" │ "));
+    }
     let used: usize = spans.iter().map(|s| s.content.chars().count()).sum();
     let room = usize::from(area.width).saturating_sub(used + 9);
     match &state.message {
