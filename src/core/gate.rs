@@ -22,15 +22,21 @@ const UNFINISHED_PARENTS: &str = concat!(
     ") ORDER BY l.parent_id"
 );
 
-/// `todo` tasks whose parents are all finished: left behind by a writer that finished a parent
-/// without promoting its children. A query fragment, so callers add their own order or limit.
-pub(crate) const STRANDED_TODO: &str = concat!(
-    "SELECT t.id FROM tasks t WHERE t.status = 'todo' AND NOT EXISTS (",
-    "SELECT 1 FROM task_links l LEFT JOIN tasks p ON p.id = l.parent_id ",
-    "WHERE l.child_id = t.id AND (p.id IS NULL OR p.status NOT IN ",
-    finished_statuses!(),
-    "))"
-);
+/// The query of `todo` tasks whose parents are all finished: left behind by a writer that
+/// finished a parent without promoting its children. A macro, like `finished_statuses!`, so
+/// callers splice it into their own literal SQL and prepare it once.
+macro_rules! stranded_todo {
+    () => {
+        concat!(
+            "SELECT t.id FROM tasks t WHERE t.status = 'todo' AND NOT EXISTS (",
+            "SELECT 1 FROM task_links l LEFT JOIN tasks p ON p.id = l.parent_id ",
+            "WHERE l.child_id = t.id AND (p.id IS NULL OR p.status NOT IN ",
+            $crate::core::gate::finished_statuses!(),
+            "))"
+        )
+    };
+}
+pub(crate) use stranded_todo;
 
 /// Every parent of `child` that is not finished, with its status, so a refusal can say why.
 pub fn unfinished_parents(conn: &Connection, child: &str) -> Result<Vec<(String, Status)>> {

@@ -725,7 +725,7 @@ impl<'c> Txn<'c> {
     pub fn promote_stranded(&self) -> Result<Vec<String>> {
         let stranded: Vec<String> = self
             .conn()
-            .prepare_cached(&format!("{} ORDER BY t.id", gate::STRANDED_TODO))?
+            .prepare_cached(concat!(gate::stranded_todo!(), " ORDER BY t.id"))?
             .query_map([], |r| r.get(0))?
             .collect::<rusqlite::Result<_>>()?;
         let mut promoted = Vec::with_capacity(stranded.len());

@@ -230,15 +230,15 @@ impl<'c> Reader<'c> {
     /// Whether nothing is ready, running, or stranded in `todo` with its parents finished (the
     /// pool's sweep promotes those): the point where a drain-and-exit worker stops.
     pub fn is_idle(&self) -> Result<bool> {
-        let busy: bool = self.conn.query_row(
-            &format!(
-                "SELECT EXISTS (SELECT 1 FROM tasks WHERE status IN ('ready', 'running')) \
-                 OR EXISTS ({})",
-                gate::STRANDED_TODO
-            ),
-            [],
-            |r| r.get(0),
-        )?;
+        let busy: bool = self
+            .conn
+            .prepare_cached(concat!(
+                "SELECT EXISTS (SELECT 1 FROM tasks WHERE status IN ('ready', 'running')) ",
+                "OR EXISTS (",
+                gate::stranded_todo!(),
+                ")"
+            ))?
+            .query_row([], |r| r.get(0))?;
         Ok(!busy)
     }
 }
