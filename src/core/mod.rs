@@ -97,7 +97,7 @@ impl Board {
             return Err(BoardError::Missing(board.path));
         }
         board.configure(options).map_err(|e| board.explain(e))?;
-        board.upgrade().map_err(|e| board.explain(e))?;
+        board.upgrade(&shape).map_err(|e| board.explain(e))?;
         Ok(board)
     }
 
@@ -123,9 +123,10 @@ impl Board {
         Ok(())
     }
 
-    /// Brings the schema to `LATEST_VERSION`, taking the write lock only when there is work.
-    fn upgrade(&mut self) -> Result<()> {
-        if schema::inspect(&self.conn)?.version == schema::LATEST_VERSION {
+    /// Brings the schema to `LATEST_VERSION`, taking the write lock only when the file, as
+    /// `seen` when it was opened, needs work.
+    fn upgrade(&mut self, seen: &schema::FileShape) -> Result<()> {
+        if seen.version == schema::LATEST_VERSION {
             return Ok(());
         }
         let path = self.path.clone();
