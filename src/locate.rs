@@ -100,19 +100,21 @@ fn valid_slug(slug: &str) -> bool {
         && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
 }
 
+/// Where Hermes keeps its named boards (and the default board's metadata).
+fn boards_root(root: &Path) -> PathBuf {
+    root.join("kanban").join("boards")
+}
+
 fn board_file(root: &Path, slug: &str) -> PathBuf {
     if slug == HERMES_DEFAULT_BOARD {
         root.join("kanban.db")
     } else {
-        root.join("kanban")
-            .join("boards")
-            .join(slug)
-            .join("kanban.db")
+        boards_root(root).join(slug).join("kanban.db")
     }
 }
 
 fn board_exists(root: &Path, slug: &str) -> bool {
-    let dir = root.join("kanban").join("boards").join(slug);
+    let dir = boards_root(root).join(slug);
     slug == HERMES_DEFAULT_BOARD
         || std::fs::metadata(dir.join("board.json")).is_ok()
         || std::fs::metadata(dir.join("kanban.db")).is_ok()
@@ -152,7 +154,7 @@ pub fn hermes_board(board: Option<&str>, env: &dyn Env) -> Result<PathBuf, Herme
 
 /// The boards under a Hermes root, `default` first.
 pub fn known_boards(root: &Path) -> Vec<String> {
-    let mut named: Vec<String> = std::fs::read_dir(root.join("kanban").join("boards"))
+    let mut named: Vec<String> = std::fs::read_dir(boards_root(root))
         .map(|entries| {
             entries
                 .flatten()
