@@ -189,14 +189,25 @@ impl Board {
 
     /// Runs `f` as one `BEGIN IMMEDIATE` transaction: all of it commits, or none of it.
     pub fn write<T>(&mut self, f: impl FnOnce(&Txn<'_>) -> Result<T>) -> Result<T> {
-        self.write_at(now_epoch(), f)
+        self.write_clocked(now_epoch, f)
     }
 
     /// `write`, with the transaction's clock set to `now` (epoch seconds): for expiry and replay.
     pub fn write_at<T>(&mut self, now: i64, f: impl FnOnce(&Txn<'_>) -> Result<T>) -> Result<T> {
+        self.write_clocked(|| now, f)
+    }
+
+    /// Reads the clock only once the write lock is held. Transactions commit one at a time, so
+    /// their timestamps then follow commit order across processes: a clock read before waiting
+    /// for the lock could stamp a child's claim earlier than the parent completion it waited for.
+    fn write_clocked<T>(
+        &mut self,
+        clock: impl FnOnce() -> i64,
+        f: impl FnOnce(&Txn<'_>) -> Result<T>,
+    ) -> Result<T> {
         let deadline = Instant::now() + self.lock_timeout;
         self.retry_busy("BEGIN IMMEDIATE", deadline)?;
-        let txn = Txn::new(&self.conn, now);
+        let txn = Txn::new(&self.conn, clock());
         let value = match f(&txn) {
             Ok(value) => value,
             Err(e) => {
