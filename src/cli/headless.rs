@@ -5,12 +5,15 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use super::verbs::Failure;
-use super::{BenchArgs, RaceArgs, WorkArgs};
+use super::{BenchArgs, RaceArgs, RunArgs, WorkArgs};
 use crate::core::audit::{audit, claims_before_parent_events, claims_before_parent_timestamps};
 use crate::core::{Board, BoardError, OpenOptions};
 use crate::pool::bench::{self, Workload};
 use crate::pool::racer::{RaceConfig, RaceMode, Racer};
-use crate::pool::{Pool, PoolConfig};
+use tokio::signal::unix::{Signal, SignalKind, signal};
+
+use crate::pool::exec::backoff::Backoff;
+use crate::pool::{Exec, Pool, PoolConfig, Work};
 
 /// How often a headless run looks at the board for `--exit-when-idle`.
 const IDLE_POLL: Duration = Duration::from_millis(100);
@@ -29,35 +32,27 @@ pub fn work(
     open: &OpenOptions,
     out: &mut dyn Write,
 ) -> Result<(), Failure> {
-    let config = PoolConfig {
-        workers: args.workers,
-        work_time: (
-            Duration::from_millis(args.work_ms.min),
-            Duration::from_millis(args.work_ms.max),
-        ),
-        claim_ttl: Duration::from_secs(args.ttl.max(1)),
-        open: open.clone(),
-    };
+    let config = pool_config(&args.run, args.workers, open)?;
+    let commands_only = matches!(config.work, Work::Commands(_));
     let rt = runtime()?;
     let stats = rt.block_on(async {
+        let mut stop = StopSignals::listen()?;
         let pool = Pool::start(board.path(), config)?;
         // A duration past what the clock can count means no deadline at all.
         let deadline = args.duration.and_then(|d| Instant::now().checked_add(d));
-        let ctrl_c = tokio::signal::ctrl_c();
-        tokio::pin!(ctrl_c);
         loop {
             tokio::select! {
-                _ = &mut ctrl_c => break,
-                _ = tokio::time::sleep(IDLE_POLL) => {}
+                () = stop.received() => break,
+                () = tokio::time::sleep(IDLE_POLL) => {}
             }
             if deadline.is_some_and(|d| Instant::now() >= d) {
                 break;
             }
-            if args.exit_when_idle && board.read(|r| r.is_idle())? {
+            if args.exit_when_idle && board.read(|r| r.is_idle_for(commands_only, None))? {
                 break;
             }
         }
-        Ok::<_, BoardError>(pool.stop().await)
+        Ok::<_, Failure>(pool.stop().await)
     })?;
     let secs = stats.elapsed.as_secs_f64();
     writeln!(
@@ -71,6 +66,73 @@ pub fn work(
         stats.completed as f64 / secs.max(1e-9)
     )?;
     Ok(())
+}
+
+/// The pool a `work`, `run` or `tui` command line asks for: real commands unless `--work-ms`.
+pub(super) fn pool_config(
+    run: &RunArgs,
+    workers: usize,
+    open: &OpenOptions,
+) -> Result<PoolConfig, Failure> {
+    let work = match run.work_ms {
+        Some(ms) => Work::Simulated(
+            Duration::from_millis(ms.min),
+            Duration::from_millis(ms.max),
+        ),
+        None => {
+            let supervisor = crate::pool::exec::this_program().map_err(|e| {
+                Failure::System(format!("cannot find gateboard's own program to run commands: {e}"))
+            })?;
+            Work::Commands(Exec {
+                backoff: Backoff {
+                    base: run.retry_delay,
+                    ..Backoff::default()
+                },
+                ..Exec::new(supervisor)
+            })
+        }
+    };
+    Ok(PoolConfig {
+        workers,
+        work,
+        key_prefix: None,
+        claim_ttl: Duration::from_secs(run.ttl.max(1)),
+        open: open.clone(),
+    })
+}
+
+/// Ctrl-C, SIGTERM, SIGHUP and SIGQUIT: each stops a pool the same orderly way, releasing its
+/// claims and stopping its commands, since a service manager stops with SIGTERM, not Ctrl-C.
+pub(crate) struct StopSignals {
+    interrupt: Signal,
+    terminate: Signal,
+    hangup: Signal,
+    quit: Signal,
+}
+
+impl StopSignals {
+    /// Starts listening; must run inside the runtime.
+    pub(crate) fn listen() -> Result<StopSignals, Failure> {
+        let listen = |kind| {
+            signal(kind).map_err(|e| Failure::System(format!("cannot listen for signals: {e}")))
+        };
+        Ok(StopSignals {
+            interrupt: listen(SignalKind::interrupt())?,
+            terminate: listen(SignalKind::terminate())?,
+            hangup: listen(SignalKind::hangup())?,
+            quit: listen(SignalKind::quit())?,
+        })
+    }
+
+    /// Resolves when any of the signals arrives.
+    pub(crate) async fn received(&mut self) {
+        tokio::select! {
+            _ = self.interrupt.recv() => {}
+            _ = self.terminate.recv() => {}
+            _ = self.hangup.recv() => {}
+            _ = self.quit.recv() => {}
+        }
+    }
 }
 
 /// `gateboard race`: the seed's race against the pool; returns whether the invariant held.

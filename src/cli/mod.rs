@@ -8,6 +8,7 @@
 //! 8 nothing was claimable.
 
 mod headless;
+mod logs;
 mod print;
 mod verbs;
 
@@ -140,6 +141,8 @@ pub enum Verb {
         /// Workers to start [default: 4 on gateboard's own boards, none on another program's]
         #[arg(long, value_parser = parse_workers)]
         workers: Option<usize>,
+        #[command(flatten)]
+        run: RunArgs,
     },
     /// Create the board file (idempotent)
     Init,
@@ -261,6 +264,25 @@ pub enum Verb {
     Harden,
     /// Run the worker pool on the board and print a summary (Ctrl-C stops, releasing claims)
     Work(WorkArgs),
+    /// Stop a running task from any process: its command is killed and the task blocked
+    Cancel {
+        /// The running task
+        id: String,
+    },
+    /// Print the output of a task's run (the latest unless --run)
+    Logs {
+        /// The task
+        id: String,
+        /// The run's id (see `show`)
+        #[arg(long, value_name = "N")]
+        run: Option<i64>,
+        /// Keep printing while the run goes on
+        #[arg(long)]
+        follow: bool,
+    },
+    /// Runs one attempt's command in its own process group (used by the pool itself)
+    #[command(name = "__supervise", hide = true)]
+    Supervise(SuperviseArgs),
     /// Race a create-then-link writer against workers on a scratch board (or --db); exit 1 on any violation
     Race(RaceArgs),
     /// Measure pool throughput on two workloads beside the bare durable-commit loop
@@ -285,12 +307,54 @@ pub struct WorkArgs {
     /// Stop once nothing on the board is ready or running
     #[arg(long)]
     pub exit_when_idle: bool,
-    /// Simulated work time per task, in milliseconds: A or A..B
-    #[arg(long, value_name = "A..B", default_value = "0", value_parser = parse_work_ms)]
-    pub work_ms: WorkMs,
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+/// How a pool works its tasks: shared by `work`, `run` and `tui`.
+#[derive(Debug, Args, Clone)]
+pub struct RunArgs {
+    /// Simulate work instead of running commands: every task is claimed, takes A..B
+    /// milliseconds and completes (for benchmarks and demos)
+    #[arg(long, value_name = "A..B", value_parser = parse_work_ms)]
+    pub work_ms: Option<WorkMs>,
     /// Seconds a claim lives without a heartbeat before others may reclaim it
-    #[arg(long, value_name = "SECS", default_value_t = 60)]
+    #[arg(long, value_name = "SECS", default_value_t = DEFAULT_TTL_SECS)]
     pub ttl: u64,
+    /// Seconds a failed task waits before its first retry (doubling, at most 30 s, with jitter)
+    #[arg(long, value_name = "SECS", default_value = "1", value_parser = parse_seconds)]
+    pub retry_delay: Duration,
+}
+
+impl Default for RunArgs {
+    /// What the flags default to, for the TUI opened without a verb.
+    fn default() -> Self {
+        RunArgs {
+            work_ms: None,
+            ttl: DEFAULT_TTL_SECS,
+            retry_delay: Duration::from_secs(1),
+        }
+    }
+}
+
+/// Seconds a pool's claim lives without a heartbeat.
+const DEFAULT_TTL_SECS: u64 = 60;
+
+/// Arguments of the supervisor the pool starts for each attempt.
+#[derive(Debug, Args)]
+pub struct SuperviseArgs {
+    /// The run's log file
+    #[arg(long)]
+    pub log: PathBuf,
+    /// The command's folder
+    #[arg(long)]
+    pub cwd: PathBuf,
+    /// Milliseconds between SIGTERM and SIGKILL when stopped
+    #[arg(long, default_value_t = 3000)]
+    pub grace_ms: u64,
+    /// The shell command
+    #[arg(last = true, required = true)]
+    pub command: String,
 }
 
 /// Arguments of `race`.
@@ -407,7 +471,46 @@ pub struct AddArgs {
     /// Longer description
     #[arg(long)]
     pub body: Option<String>,
+    /// The shell command a worker runs for it (under `sh -c`)
+    #[arg(long, value_name = "SHELL COMMAND")]
+    pub cmd: Option<String>,
+    /// The folder the command runs in [default: the current folder]
+    #[arg(long, value_name = "DIR", requires = "cmd")]
+    pub cwd: Option<PathBuf>,
+    /// A variable added to the command's environment (repeatable)
+    #[arg(long = "env", value_name = "KEY=VALUE", requires = "cmd", value_parser = parse_env)]
+    pub env: Vec<(String, String)>,
+    /// Seconds one attempt may run before its whole process group is killed
+    #[arg(long, value_name = "SECS", requires = "cmd", value_parser = parse_timeout)]
+    pub timeout: Option<u64>,
+    /// Retries after the first failure (at most N+1 attempts); without it a failure blocks
+    #[arg(long, value_name = "N", requires = "cmd", value_parser = clap::value_parser!(u32).range(0..=100))]
+    pub retries: Option<u32>,
 }
+
+/// `KEY=VALUE`, with a key a shell could export.
+fn parse_env(text: &str) -> Result<(String, String), String> {
+    let (key, value) = text
+        .split_once('=')
+        .ok_or_else(|| format!("{text:?} is not KEY=VALUE"))?;
+    if key.is_empty() || key.contains('\0') || value.contains('\0') {
+        return Err(format!("{text:?} is not KEY=VALUE with a non-empty key"));
+    }
+    Ok((key.to_owned(), value.to_owned()))
+}
+
+/// A whole, positive number of seconds.
+fn parse_timeout(text: &str) -> Result<u64, String> {
+    match text.trim().parse::<u64>() {
+        Ok(0) => Err("a timeout of 0 seconds would kill every attempt at once".into()),
+        Ok(secs) if secs <= MAX_TIMEOUT_SECS => Ok(secs),
+        Ok(_) => Err(format!("a timeout is at most {MAX_TIMEOUT_SECS} seconds (a year)")),
+        Err(_) => Err(format!("{text:?} is not a whole number of seconds")),
+    }
+}
+
+/// A year: longer than any command is meant to run, and far from any clock's overflow.
+const MAX_TIMEOUT_SECS: u64 = 366 * 24 * 3600;
 
 #[cfg(test)]
 mod tests {

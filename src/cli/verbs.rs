@@ -1,14 +1,16 @@
 //! Each verb: open the board, call the core once, print the outcome, choose the exit code.
 
 use std::io::{self, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
 use super::print;
-use super::{AddArgs, BenchArgs, Cli, RaceArgs, Verb, headless};
+use super::{AddArgs, BenchArgs, Cli, RaceArgs, RunArgs, Verb, headless, logs};
+use crate::pool::exec::supervisor;
 use crate::core::audit::audit;
 use crate::core::ops::{ClaimOutcome, Claimer};
+use crate::core::model::TaskCommand;
 use crate::core::{Board, BoardError, NewTask, OpenOptions, Status};
 use crate::locate;
 use crate::tui::TuiOptions;
@@ -101,8 +103,16 @@ const NOTHING_CLAIMABLE: u8 = 8;
 fn execute(cli: &Cli, out: &mut dyn Write) -> Result<u8, Failure> {
     let verb = cli.verb.as_ref();
     match verb {
-        None => return tui(cli, None),
-        Some(Verb::Tui { workers }) => return tui(cli, *workers),
+        None => return tui(cli, None, &RunArgs::default()),
+        Some(Verb::Tui { workers, run }) => return tui(cli, *workers, run),
+        Some(Verb::Supervise(args)) => {
+            return Ok(supervisor::run(&supervisor::Supervised {
+                command: &args.command,
+                cwd: &args.cwd,
+                log: &args.log,
+                grace: Duration::from_millis(args.grace_ms),
+            }));
+        }
         Some(Verb::Race(args)) => return race(cli, args, out),
         Some(Verb::Bench(args)) => return bench(args, out).map(|()| 0),
         _ => {}
@@ -115,7 +125,7 @@ fn execute(cli: &Cli, out: &mut dyn Write) -> Result<u8, Failure> {
     match verb {
         Some(Verb::Init) => writeln!(out, "{}", board.path().display())?,
         Some(Verb::Add(args)) => {
-            let new = new_task(args, cli);
+            let new = new_task(args, cli)?;
             let id = board.write(|txn| txn.create(&new))?;
             writeln!(out, "{id}")?;
         }
@@ -195,7 +205,13 @@ fn execute(cli: &Cli, out: &mut dyn Write) -> Result<u8, Failure> {
             return Ok(if found.is_empty() { 0 } else { 1 });
         }
         Some(Verb::Work(args)) => headless::work(&board, args, &open_options(cli, false), out)?,
-        None | Some(Verb::Tui { .. }) | Some(Verb::Race(_)) | Some(Verb::Bench(_)) => {}
+        Some(Verb::Cancel { id }) => {
+            let by = claimer_name(cli);
+            board.write(|txn| txn.cancel(id, &by))?;
+        }
+        Some(Verb::Logs { id, run, follow }) => logs::print(&board, id, *run, *follow, out)?,
+        None
+        | Some(Verb::Tui { .. } | Verb::Race(_) | Verb::Bench(_) | Verb::Supervise(_)) => {}
         Some(Verb::Harden) => {
             if board.harden()? {
                 writeln!(out, "installed the guard triggers")?;
@@ -275,8 +291,10 @@ fn open_board(cli: &Cli) -> Result<Board, Failure> {
 }
 
 /// The TUI reports through color-eyre; a board error still gets its documented exit code.
-fn tui(cli: &Cli, workers: Option<usize>) -> Result<u8, Failure> {
+fn tui(cli: &Cli, workers: Option<usize>, run: &RunArgs) -> Result<u8, Failure> {
     let choice = board_path(cli, true)?;
+    let open = open_options(cli, choice.default_board);
+    let pool = headless::pool_config(run, 0, &open)?;
     let label = if choice.hermes {
         format!("Hermes board {}", choice.path.display())
     } else {
@@ -292,7 +310,9 @@ fn tui(cli: &Cli, workers: Option<usize>) -> Result<u8, Failure> {
         } else {
             workers
         },
-        open: open_options(cli, !choice.hermes),
+        // Only the per-user default board is made on first run; a mistyped --db is an error.
+        open,
+        pool,
     };
     match crate::tui::run(options) {
         Ok(()) => Ok(0),
@@ -360,15 +380,43 @@ fn claimer_name(cli: &Cli) -> String {
     })
 }
 
-fn new_task(args: &AddArgs, cli: &Cli) -> NewTask {
-    NewTask {
+fn new_task(args: &AddArgs, cli: &Cli) -> Result<NewTask, Failure> {
+    let command = match &args.cmd {
+        Some(command) => Some(TaskCommand {
+            command: command.clone(),
+            cwd: absolute_folder(args.cwd.as_deref())?,
+            env: args.env.clone(),
+            timeout_secs: args.timeout,
+            retries: args.retries.unwrap_or(0),
+        }),
+        None => None,
+    };
+    Ok(NewTask {
         title: args.title.clone(),
         body: args.body.clone(),
         assignee: args.assignee.clone(),
         priority: args.priority,
         created_by: Some(claimer_name(cli)),
         parents: args.parents.clone(),
-    }
+        command,
+        key: None,
+    })
+}
+
+/// `--cwd` (or the current folder) made absolute, as the board stores it. The folder need not
+/// exist yet: a task may wait for a parent that makes it.
+fn absolute_folder(cwd: Option<&Path>) -> Result<String, Failure> {
+    let here = std::env::current_dir()
+        .map_err(|e| Failure::System(format!("cannot read the current folder: {e}")))?;
+    let folder = match cwd {
+        Some(dir) => std::path::absolute(here.join(dir))
+            .map_err(|e| Failure::Usage(format!("--cwd {}: {e}", dir.display())))?,
+        None => here,
+    };
+    folder
+        .to_str()
+        .map(str::to_owned)
+        .ok_or_else(|| Failure::Usage(format!("--cwd {} is not UTF-8", folder.display())))
 }
 
 fn claim(

@@ -1,5 +1,6 @@
 //! The board store: the only door to SQL. Everything else in gateboard calls through here.
 
+pub mod attempt;
 pub mod audit;
 pub mod baseline;
 pub mod error;
@@ -189,12 +190,12 @@ impl Board {
 
     /// Runs `f` as one `BEGIN IMMEDIATE` transaction: all of it commits, or none of it.
     pub fn write<T>(&mut self, f: impl FnOnce(&Txn<'_>) -> Result<T>) -> Result<T> {
-        self.write_clocked(now_epoch, f)
+        self.write_clocked(now_epoch_ms, f)
     }
 
     /// `write`, with the transaction's clock set to `now` (epoch seconds): for expiry and replay.
     pub fn write_at<T>(&mut self, now: i64, f: impl FnOnce(&Txn<'_>) -> Result<T>) -> Result<T> {
-        self.write_clocked(|| now, f)
+        self.write_clocked(|| now.saturating_mul(1000), f)
     }
 
     /// Reads the clock only once the write lock is held. Transactions commit one at a time, so
@@ -202,12 +203,12 @@ impl Board {
     /// for the lock could stamp a child's claim earlier than the parent completion it waited for.
     fn write_clocked<T>(
         &mut self,
-        clock: impl FnOnce() -> i64,
+        clock_ms: impl FnOnce() -> i64,
         f: impl FnOnce(&Txn<'_>) -> Result<T>,
     ) -> Result<T> {
         let deadline = Instant::now() + self.lock_timeout;
         self.retry_busy("BEGIN IMMEDIATE", deadline)?;
-        let txn = Txn::new(&self.conn, clock());
+        let txn = Txn::new(&self.conn, clock_ms());
         let value = match f(&txn) {
             Ok(value) => value,
             Err(e) => {
@@ -317,8 +318,13 @@ fn open_error(path: &Path, e: rusqlite::Error) -> BoardError {
 
 /// Epoch seconds, the board format's unit of time.
 pub fn now_epoch() -> i64 {
+    now_epoch_ms().div_euclid(1000)
+}
+
+/// Epoch milliseconds: the clock of retry backoffs, which are shorter than a second in tests.
+pub fn now_epoch_ms() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
         .unwrap_or(0)
 }

@@ -141,17 +141,31 @@ pub struct Task {
     pub result: Option<String>,
     /// The open run, if any.
     pub current_run_id: Option<i64>,
-    /// Why it is blocked: the reason of its latest `blocked` event.
+    /// Why it is blocked: the reason of its latest `blocked` (or Hermes's `gave_up`) event.
     pub block_reason: Option<String>,
+    /// The shell command a worker runs for it; None for a task no gateboard pool can run.
+    pub command: Option<String>,
+    /// Seconds one attempt may run (Hermes's `max_runtime_seconds`).
+    pub timeout_secs: Option<i64>,
+    /// Failed attempts in a row (Hermes's `consecutive_failures`).
+    pub failures: i64,
+    /// Epoch milliseconds before which a failed task is not retried.
+    pub retry_at_ms: Option<i64>,
 }
 
 /// The columns `Task` is read from, in order; `block_reason` is computed.
 pub(crate) const TASK_COLUMNS: &str = "t.id, t.title, t.body, t.assignee, t.status, t.priority, \
      t.created_by, t.created_at, t.started_at, t.completed_at, t.claim_lock, t.claim_expires, \
      t.result, t.current_run_id, \
-     CASE WHEN t.status = 'blocked' THEN (SELECT json_extract(e.payload, '$.reason') \
-        FROM task_events e WHERE e.task_id = t.id AND e.kind = 'blocked' \
-        AND json_valid(e.payload) ORDER BY e.id DESC LIMIT 1) END";
+     CASE WHEN t.status = 'blocked' THEN (SELECT COALESCE(json_extract(e.payload, '$.reason'), \
+        json_extract(e.payload, '$.error')) \
+        FROM task_events e WHERE e.task_id = t.id AND e.kind IN ('blocked', 'gave_up') \
+        AND json_valid(e.payload) ORDER BY e.id DESC LIMIT 1) END, \
+     c.command, t.max_runtime_seconds, t.consecutive_failures, c.retry_at_ms";
+
+/// The tables `TASK_COLUMNS` reads: a task and its command, if it has one.
+pub(crate) const TASK_FROM: &str =
+    "tasks t LEFT JOIN gateboard_commands c ON c.task_id = t.id";
 
 impl Task {
     pub(crate) fn from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Task> {
@@ -171,6 +185,10 @@ impl Task {
             result: text(row, 12)?,
             current_run_id: int(row, 13)?,
             block_reason: text(row, 14)?,
+            command: text(row, 15)?,
+            timeout_secs: int(row, 16)?,
+            failures: int(row, 17)?.unwrap_or(0),
+            retry_at_ms: int(row, 18)?,
         })
     }
 }
@@ -228,12 +246,20 @@ pub enum EventKind {
     Archived,
     /// Someone commented on it.
     Commented,
+    /// An attempt exited non-zero or died of a signal (Hermes's word).
+    Crashed,
+    /// An attempt ran past its timeout and was killed.
+    TimedOut,
+    /// An attempt's command could not be started.
+    SpawnFailed,
+    /// The retries were spent, so the task was blocked (Hermes's word).
+    GaveUp,
     /// A kind gateboard does not write.
     Other(String),
 }
 
 impl EventKind {
-    const NAMED: [EventKind; 13] = [
+    const NAMED: [EventKind; 17] = [
         EventKind::Created,
         EventKind::Linked,
         EventKind::Unlinked,
@@ -247,6 +273,10 @@ impl EventKind {
         EventKind::Heartbeat,
         EventKind::Archived,
         EventKind::Commented,
+        EventKind::Crashed,
+        EventKind::TimedOut,
+        EventKind::SpawnFailed,
+        EventKind::GaveUp,
     ];
 
     /// The word stored in the file.
@@ -265,6 +295,10 @@ impl EventKind {
             EventKind::Heartbeat => "heartbeat",
             EventKind::Archived => "archived",
             EventKind::Commented => "commented",
+            EventKind::Crashed => "crashed",
+            EventKind::TimedOut => "timed_out",
+            EventKind::SpawnFailed => "spawn_failed",
+            EventKind::GaveUp => "gave_up",
             EventKind::Other(s) => s,
         }
     }
@@ -356,13 +390,28 @@ pub struct Run {
     pub summary: Option<String>,
     /// The assignee profile Hermes Agent runs it as; Hermes clears `claim_lock` when a run ends.
     pub profile: Option<String>,
+    /// What went wrong, for a failed attempt.
+    pub error: Option<String>,
+    /// The command's exit code, when it exited.
+    pub exit_code: Option<i64>,
+    /// The signal that ended the command, when one did.
+    pub signal: Option<i64>,
+    /// How long the attempt ran, in milliseconds, once it ended.
+    pub duration_ms: Option<i64>,
+    /// The file holding the attempt's output (stdout and stderr, interleaved).
+    pub log: Option<String>,
+    /// The pid of the process that ran the attempt (Hermes's `worker_pid`).
+    pub worker_pid: Option<i64>,
 }
 
-pub(crate) const RUN_COLUMNS: &str =
-    "id, task_id, status, claim_lock, started_at, ended_at, outcome, summary, profile";
+pub(crate) const RUN_COLUMNS: &str = "id, task_id, status, claim_lock, started_at, ended_at, \
+     outcome, summary, profile, error, metadata, worker_pid";
 
 impl Run {
     pub(crate) fn from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Run> {
+        // Metadata is JSON another program may have written any way; unreadable means empty.
+        let metadata: Option<serde_json::Value> =
+            text(row, 10)?.and_then(|m| serde_json::from_str(&m).ok());
         Ok(Run {
             id: row.get(0)?,
             task_id: text(row, 1)?.unwrap_or_default(),
@@ -373,6 +422,16 @@ impl Run {
             outcome: text(row, 6)?,
             summary: text(row, 7)?,
             profile: text(row, 8)?,
+            error: text(row, 9)?,
+            exit_code: meta_int(&metadata, "exit_code"),
+            signal: meta_int(&metadata, "signal"),
+            duration_ms: meta_int(&metadata, "duration_ms"),
+            log: metadata
+                .as_ref()
+                .and_then(|m| m.get("log"))
+                .and_then(serde_json::Value::as_str)
+                .map(str::to_owned),
+            worker_pid: int(row, 11)?,
         })
     }
 
@@ -383,6 +442,10 @@ impl Run {
             .or(self.profile.as_deref())
             .unwrap_or("an unnamed worker")
     }
+}
+
+fn meta_int(metadata: &Option<serde_json::Value>, key: &str) -> Option<i64> {
+    metadata.as_ref()?.get(key)?.as_i64()
 }
 
 /// A comment on a task.
@@ -443,6 +506,25 @@ pub struct NewTask {
     pub created_by: Option<String>,
     /// Ids of existing tasks it waits on.
     pub parents: Vec<String>,
+    /// What a worker runs for it; None for a card no pool runs.
+    pub command: Option<TaskCommand>,
+    /// Names the task so creating it again finds it instead (Hermes's `idempotency_key`).
+    pub key: Option<String>,
+}
+
+/// A task's shell command and how to run it: core data, so every pool reads it alike.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct TaskCommand {
+    /// Run under `sh -c`.
+    pub command: String,
+    /// The absolute folder it runs in (Hermes's `workspace_path`, kind `dir`).
+    pub cwd: String,
+    /// Added to the pool's environment, in order.
+    pub env: Vec<(String, String)>,
+    /// Seconds one attempt may run before its process group is killed.
+    pub timeout_secs: Option<u64>,
+    /// Retries after the first failure: at most `retries + 1` attempts.
+    pub retries: u32,
 }
 
 /// Makes a fresh task id: `t_` and 8 lowercase hex characters, as Hermes does.

@@ -10,13 +10,15 @@ use serde_json::json;
 
 use super::error::{BoardError, Result};
 use super::gate;
-use super::model::{EventKind, NewTask, Status, TASK_COLUMNS, Task, new_task_id};
+use super::model::{
+    EventKind, NewTask, Status, TASK_COLUMNS, TASK_FROM, Task, TaskCommand, new_task_id,
+};
 use super::query::Reader;
 
 /// A write transaction in progress; reads see its own writes.
 pub struct Txn<'c> {
     reader: Reader<'c>,
-    now: i64,
+    now_ms: i64,
 }
 
 impl<'c> Deref for Txn<'c> {
@@ -44,6 +46,21 @@ pub struct Claim {
     pub run_id: i64,
     /// Epoch seconds when the claim lapses unless renewed.
     pub expires: i64,
+    /// What to run, read in the claiming transaction; None for a task without a command.
+    pub command: Option<TaskCommand>,
+    /// Failed attempts in a row before this one, so the pool can size the next backoff.
+    pub failures: i64,
+}
+
+/// Which ready tasks a claimer may take.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ClaimScope {
+    /// Only tasks with a command: a pool that runs commands must not claim cards it cannot run.
+    pub commands_only: bool,
+    /// Only tasks whose `idempotency_key` starts with this (the tasks of one graph file).
+    pub key_prefix: Option<String>,
+    /// Recorded as `worker_pid` on the task and its run, so a watcher can tell a live worker.
+    pub worker_pid: Option<u32>,
 }
 
 /// What the gate decided about one claim.
@@ -89,10 +106,10 @@ pub struct GraphNode {
 const CLAIM_BATCH: i64 = 4;
 
 impl<'c> Txn<'c> {
-    pub(crate) fn new(conn: &'c Connection, now: i64) -> Self {
+    pub(crate) fn new(conn: &'c Connection, now_ms: i64) -> Self {
         Txn {
             reader: Reader::new(conn),
-            now,
+            now_ms,
         }
     }
 
@@ -125,11 +142,16 @@ impl<'c> Txn<'c> {
 
     /// The transaction's clock, epoch seconds.
     pub fn now(&self) -> i64 {
-        self.now
+        self.now_ms.div_euclid(1000)
+    }
+
+    /// The transaction's clock, epoch milliseconds: for backoffs shorter than a second.
+    pub fn now_ms(&self) -> i64 {
+        self.now_ms
     }
 
     /// Appends one event row and returns its id, the cursor live views follow.
-    fn event(
+    pub(super) fn event(
         &self,
         task: &str,
         run_id: Option<i64>,
@@ -144,7 +166,7 @@ impl<'c> Txn<'c> {
             run_id,
             kind.as_str(),
             payload.map(|p| p.to_string()),
-            self.now
+            self.now()
         ])?;
         Ok(self.conn().last_insert_rowid())
     }
@@ -173,8 +195,8 @@ impl<'c> Txn<'c> {
         let id = self.unused_id()?;
         self.conn()
             .prepare_cached(
-                "INSERT INTO tasks (id, title, body, assignee, status, priority, created_by, created_at) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                "INSERT INTO tasks (id, title, body, assignee, status, priority, created_by, created_at, \
+                 idempotency_key) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
             )?
             .execute(params![
                 id,
@@ -184,8 +206,12 @@ impl<'c> Txn<'c> {
                 status,
                 new.priority,
                 new.created_by,
-                self.now
+                self.now(),
+                new.key,
             ])?;
+        if let Some(command) = &new.command {
+            self.set_command(&id, command)?;
+        }
         let mut link = self
             .conn()
             .prepare_cached("INSERT INTO task_links (parent_id, child_id) VALUES (?1, ?2)")?;
@@ -362,7 +388,7 @@ impl<'c> Txn<'c> {
     }
 
     /// Moves a `todo` task to `ready` when its parents are all finished; returns whether it moved.
-    fn promote_if_ready(&self, id: &str) -> Result<bool> {
+    pub(super) fn promote_if_ready(&self, id: &str) -> Result<bool> {
         if !gate::parents_finished(self.conn(), id)? {
             return Ok(false);
         }
@@ -374,7 +400,7 @@ impl<'c> Txn<'c> {
     }
 
     /// Promotes every waiting child of `parent` whose last unfinished parent it was.
-    fn promote_children(&self, parent: &str) -> Result<Vec<String>> {
+    pub(super) fn promote_children(&self, parent: &str) -> Result<Vec<String>> {
         let waiting: Vec<String> = self
             .conn()
             .prepare_cached(
@@ -393,7 +419,7 @@ impl<'c> Txn<'c> {
     }
 
     /// Compare-and-set of a status; returns whether the task was in `from`.
-    fn set_status(&self, id: &str, from: &Status, to: &Status) -> Result<bool> {
+    pub(super) fn set_status(&self, id: &str, from: &Status, to: &Status) -> Result<bool> {
         Ok(self
             .conn()
             .prepare_cached("UPDATE tasks SET status = ?3 WHERE id = ?1 AND status = ?2")?
@@ -413,17 +439,23 @@ impl<'c> Txn<'c> {
                 expected: "ready and unclaimed",
             });
         }
-        self.gate_and_claim(&task, claimer)
+        self.gate_and_claim(&task, claimer, &ClaimScope::default())
     }
 
     /// The gate itself, for a task just read as ready and unclaimed in this transaction.
-    fn gate_and_claim(&self, task: &Task, claimer: &Claimer) -> Result<ClaimOutcome> {
+    fn gate_and_claim(
+        &self,
+        task: &Task,
+        claimer: &Claimer,
+        scope: &ClaimScope,
+    ) -> Result<ClaimOutcome> {
         let unfinished = gate::unfinished_parents(self.conn(), &task.id)?;
         if !unfinished.is_empty() {
             self.reject_claim(&task.id)?;
             return Ok(ClaimOutcome::Rejected { unfinished });
         }
-        self.grant_claim(task, claimer).map(ClaimOutcome::Claimed)
+        self.grant_claim(task, claimer, scope)
+            .map(ClaimOutcome::Claimed)
     }
 
     fn reject_claim(&self, id: &str) -> Result<()> {
@@ -437,9 +469,9 @@ impl<'c> Txn<'c> {
         Ok(())
     }
 
-    fn grant_claim(&self, task: &Task, claimer: &Claimer) -> Result<Claim> {
+    fn grant_claim(&self, task: &Task, claimer: &Claimer, scope: &ClaimScope) -> Result<Claim> {
         let ttl = i64::try_from(claimer.ttl.as_secs()).unwrap_or(i64::MAX / 2);
-        let expires = self.now.saturating_add(ttl);
+        let expires = self.now().saturating_add(ttl);
         if let Some(stale) = task.current_run_id {
             self.end_run(
                 stale,
@@ -452,10 +484,10 @@ impl<'c> Txn<'c> {
             .conn()
             .prepare_cached(
                 "UPDATE tasks SET status = 'running', claim_lock = ?2, claim_expires = ?3, \
-                 started_at = COALESCE(started_at, ?4), last_heartbeat_at = ?4 \
+                 started_at = COALESCE(started_at, ?4), last_heartbeat_at = ?4, worker_pid = ?5 \
                  WHERE id = ?1 AND status = 'ready' AND claim_lock IS NULL",
             )?
-            .execute(params![task.id, claimer.lock, expires, self.now])?;
+            .execute(params![task.id, claimer.lock, expires, self.now(), scope.worker_pid])?;
         if swapped != 1 {
             return Err(BoardError::WrongStatus {
                 id: task.id.clone(),
@@ -467,14 +499,17 @@ impl<'c> Txn<'c> {
         self.conn()
             .prepare_cached(
                 "INSERT INTO task_runs (task_id, profile, status, claim_lock, claim_expires, \
-                 last_heartbeat_at, started_at) VALUES (?1, ?2, 'running', ?3, ?4, ?5, ?5)",
+                 last_heartbeat_at, started_at, worker_pid, max_runtime_seconds) \
+                 VALUES (?1, ?2, 'running', ?3, ?4, ?5, ?5, ?6, ?7)",
             )?
             .execute(params![
                 task.id,
                 task.assignee,
                 claimer.lock,
                 expires,
-                self.now
+                self.now(),
+                scope.worker_pid,
+                task.timeout_secs,
             ])?;
         let run_id = self.conn().last_insert_rowid();
         self.conn()
@@ -490,26 +525,49 @@ impl<'c> Txn<'c> {
             task_id: task.id.clone(),
             run_id,
             expires,
+            command: self.command(&task.id)?,
+            failures: task.failures,
         })
     }
 
     /// Claims the highest-priority, oldest claimable task, gating each candidate in turn.
     pub fn claim_next(&self, claimer: &Claimer) -> Result<ClaimNext> {
+        self.claim_next_in(claimer, &ClaimScope::default())
+    }
+
+    /// `claim_next` among the tasks of `scope` only. A task waiting out a retry backoff is
+    /// not claimable until it has passed.
+    pub fn claim_next_in(&self, claimer: &Claimer, scope: &ClaimScope) -> Result<ClaimNext> {
         let mut outcome = ClaimNext::default();
+        let commands = if scope.commands_only {
+            "AND c.task_id IS NOT NULL"
+        } else {
+            ""
+        };
+        let keyed = if scope.key_prefix.is_some() {
+            "AND substr(t.idempotency_key, 1, length(?3)) = ?3"
+        } else {
+            "AND ?3 IS NULL"
+        };
+        let sql = format!(
+            "SELECT {TASK_COLUMNS} FROM {TASK_FROM} WHERE t.status = 'ready' AND t.claim_lock IS NULL \
+             AND (c.retry_at_ms IS NULL OR c.retry_at_ms <= ?2) {commands} {keyed} \
+             ORDER BY t.priority DESC, t.created_at, t.rowid LIMIT ?1"
+        );
         loop {
             let candidates: Vec<Task> = self
                 .conn()
-                .prepare_cached(&format!(
-                    "SELECT {TASK_COLUMNS} FROM tasks t WHERE t.status = 'ready' AND t.claim_lock IS NULL \
-                     ORDER BY t.priority DESC, t.created_at, t.rowid LIMIT ?1"
-                ))?
-                .query_map(params![CLAIM_BATCH], Task::from_row)?
+                .prepare_cached(&sql)?
+                .query_map(
+                    params![CLAIM_BATCH, self.now_ms, scope.key_prefix],
+                    Task::from_row,
+                )?
                 .collect::<rusqlite::Result<_>>()?;
             if candidates.is_empty() {
                 return Ok(outcome);
             }
             for task in candidates {
-                match self.gate_and_claim(&task, claimer)? {
+                match self.gate_and_claim(&task, claimer, scope)? {
                     ClaimOutcome::Claimed(claim) => {
                         outcome.claim = Some(claim);
                         return Ok(outcome);
@@ -521,7 +579,7 @@ impl<'c> Txn<'c> {
     }
 
     /// The running task `id`, if `lock` holds its claim.
-    fn held(&self, id: &str, lock: &str, operation: &'static str) -> Result<Task> {
+    pub(super) fn held(&self, id: &str, lock: &str, operation: &'static str) -> Result<Task> {
         self.check_holder(self.task(id)?, lock, operation)
     }
 
@@ -550,18 +608,18 @@ impl<'c> Txn<'c> {
     pub fn heartbeat(&self, id: &str, claimer: &Claimer) -> Result<i64> {
         let task = self.held(id, &claimer.lock, "heartbeat")?;
         let ttl = i64::try_from(claimer.ttl.as_secs()).unwrap_or(i64::MAX / 2);
-        let expires = self.now.saturating_add(ttl);
+        let expires = self.now().saturating_add(ttl);
         self.conn()
             .prepare_cached(
                 "UPDATE tasks SET claim_expires = ?2, last_heartbeat_at = ?3 WHERE id = ?1",
             )?
-            .execute(params![id, expires, self.now])?;
+            .execute(params![id, expires, self.now()])?;
         if let Some(run) = task.current_run_id {
             self.conn()
                 .prepare_cached(
                     "UPDATE task_runs SET claim_expires = ?2, last_heartbeat_at = ?3 WHERE id = ?1",
                 )?
-                .execute(params![run, expires, self.now])?;
+                .execute(params![run, expires, self.now()])?;
         }
         self.event(
             id,
@@ -610,7 +668,7 @@ impl<'c> Txn<'c> {
                  claim_lock = NULL, claim_expires = NULL, worker_pid = NULL, current_run_id = NULL, \
                  block_kind = NULL, block_recurrences = 0, consecutive_failures = 0 WHERE id = ?1",
             )?
-            .execute(params![id, result, self.now])?;
+            .execute(params![id, result, self.now()])?;
         let run_id = task.current_run_id;
         if let Some(run) = run_id {
             self.end_run(run, "done", "completed", result)?;
@@ -630,13 +688,19 @@ impl<'c> Txn<'c> {
         })
     }
 
-    fn end_run(&self, run: i64, status: &str, outcome: &str, summary: Option<&str>) -> Result<()> {
+    pub(super) fn end_run(
+        &self,
+        run: i64,
+        status: &str,
+        outcome: &str,
+        summary: Option<&str>,
+    ) -> Result<()> {
         self.conn()
             .prepare_cached(
                 "UPDATE task_runs SET status = ?2, outcome = ?3, summary = COALESCE(?4, summary), \
                  ended_at = ?5, claim_expires = NULL WHERE id = ?1 AND ended_at IS NULL",
             )?
-            .execute(params![run, status, outcome, summary, self.now])?;
+            .execute(params![run, status, outcome, summary, self.now()])?;
         Ok(())
     }
 
@@ -691,6 +755,11 @@ impl<'c> Txn<'c> {
         }
         let next = gate::waiting_status(self.conn(), id)?;
         self.set_status(id, &Status::Blocked, &next)?;
+        // A person looked at the failure: the task gets a fresh set of retries, at once.
+        self.conn()
+            .prepare_cached("UPDATE tasks SET consecutive_failures = 0 WHERE id = ?1")?
+            .execute(params![id])?;
+        self.clear_retry(id)?;
         self.event(
             id,
             None,
@@ -708,7 +777,7 @@ impl<'c> Txn<'c> {
                 "SELECT id FROM tasks WHERE status = 'running' \
                  AND claim_expires IS NOT NULL AND claim_expires < ?1 ORDER BY id",
             )?
-            .query_map(params![self.now], |r| r.get(0))?
+            .query_map(params![self.now()], |r| r.get(0))?
             .collect::<rusqlite::Result<_>>()?;
         for id in &expired {
             self.requeue(id, "claim expired")?;
@@ -744,7 +813,7 @@ impl<'c> Txn<'c> {
     }
 
     /// Running -> ready (or todo, should a parent be unfinished), closing the run as reclaimed.
-    fn requeue(&self, id: &str, why: &str) -> Result<()> {
+    pub(super) fn requeue(&self, id: &str, why: &str) -> Result<()> {
         let task = self.task(id)?;
         let next = gate::waiting_status(self.conn(), id)?;
         self.conn()
@@ -781,7 +850,7 @@ impl<'c> Txn<'c> {
                 "UPDATE tasks SET status = 'archived', completed_at = COALESCE(completed_at, ?2), \
                  claim_lock = NULL, claim_expires = NULL, worker_pid = NULL WHERE id = ?1",
             )?
-            .execute(params![id, self.now])?;
+            .execute(params![id, self.now()])?;
         self.event(id, None, EventKind::Archived, None)?;
         Ok(Completion {
             run_id: None,
@@ -799,7 +868,7 @@ impl<'c> Txn<'c> {
             .prepare_cached(
                 "INSERT INTO task_comments (task_id, author, body, created_at) VALUES (?1, ?2, ?3, ?4)",
             )?
-            .execute(params![id, author, body, self.now])?;
+            .execute(params![id, author, body, self.now()])?;
         let comment = self.conn().last_insert_rowid();
         self.event(
             id,

@@ -5,7 +5,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use super::error::{BoardError, Result};
 use super::gate;
 use super::model::{
-    Comment, EVENT_COLUMNS, Event, Neighbour, RUN_COLUMNS, Run, Status, TASK_COLUMNS, Task,
+    Comment, EVENT_COLUMNS, Event, Neighbour, RUN_COLUMNS, Run, Status, TASK_COLUMNS, TASK_FROM, Task,
     TaskDetail,
 };
 
@@ -32,7 +32,7 @@ impl<'c> Reader<'c> {
     /// The task, if it exists.
     pub fn find_task(&self, id: &str) -> Result<Option<Task>> {
         let mut stmt = self.conn.prepare_cached(&format!(
-            "SELECT {TASK_COLUMNS} FROM tasks t WHERE t.id = ?1"
+            "SELECT {TASK_COLUMNS} FROM {TASK_FROM} WHERE t.id = ?1"
         ))?;
         Ok(stmt.query_row(params![id], Task::from_row).optional()?)
     }
@@ -41,7 +41,7 @@ impl<'c> Reader<'c> {
     /// after events name them.
     pub fn tasks_by_ids(&self, ids: &[String]) -> Result<Vec<Task>> {
         let mut stmt = self.conn.prepare_cached(&format!(
-            "SELECT {TASK_COLUMNS} FROM tasks t WHERE t.id = ?1"
+            "SELECT {TASK_COLUMNS} FROM {TASK_FROM} WHERE t.id = ?1"
         ))?;
         let mut tasks = Vec::with_capacity(ids.len());
         for id in ids {
@@ -58,7 +58,7 @@ impl<'c> Reader<'c> {
         let tasks = match status {
             Some(status) => {
                 let mut stmt = self.conn.prepare_cached(&format!(
-                    "SELECT {TASK_COLUMNS} FROM tasks t WHERE t.status = ?1 {order}"
+                    "SELECT {TASK_COLUMNS} FROM {TASK_FROM} WHERE t.status = ?1 {order}"
                 ))?;
                 stmt.query_map(params![status], Task::from_row)?
                     .collect::<rusqlite::Result<Vec<_>>>()?
@@ -66,7 +66,7 @@ impl<'c> Reader<'c> {
             None => {
                 let mut stmt = self
                     .conn
-                    .prepare_cached(&format!("SELECT {TASK_COLUMNS} FROM tasks t {order}"))?;
+                    .prepare_cached(&format!("SELECT {TASK_COLUMNS} FROM {TASK_FROM} {order}"))?;
                 stmt.query_map([], Task::from_row)?
                     .collect::<rusqlite::Result<Vec<_>>>()?
             }
@@ -129,15 +129,21 @@ impl<'c> Reader<'c> {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
+    /// Every attempt at a task, oldest first.
+    pub fn runs(&self, id: &str) -> Result<Vec<Run>> {
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {RUN_COLUMNS} FROM task_runs WHERE task_id = ?1 ORDER BY id"
+        ))?;
+        let runs = stmt
+            .query_map(params![id], Run::from_row)?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(runs)
+    }
+
     /// Everything a detail view shows about one task, including why it cannot run yet.
     pub fn detail(&self, id: &str) -> Result<TaskDetail> {
         let task = self.task(id)?;
-        let mut runs_stmt = self.conn.prepare_cached(&format!(
-            "SELECT {RUN_COLUMNS} FROM task_runs WHERE task_id = ?1 ORDER BY id"
-        ))?;
-        let runs = runs_stmt
-            .query_map(params![id], Run::from_row)?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let runs = self.runs(id)?;
         let mut comments_stmt = self.conn.prepare_cached(
             "SELECT id, author, body, created_at FROM task_comments WHERE task_id = ?1 ORDER BY id",
         )?;
@@ -227,18 +233,39 @@ impl<'c> Reader<'c> {
             })?)
     }
 
+    /// The running tasks, with their open run, whose claim lock starts with `prefix`: what a
+    /// pool checks to learn that a claim it works under was cancelled or taken over.
+    pub fn open_runs_of(&self, prefix: &str) -> Result<Vec<(String, i64)>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, current_run_id FROM tasks WHERE status = 'running' \
+             AND substr(claim_lock, 1, length(?1)) = ?1 AND current_run_id IS NOT NULL",
+        )?;
+        let rows = stmt.query_map(params![prefix], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
     /// Whether nothing is ready, running, or stranded in `todo` with its parents finished (the
     /// pool's sweep promotes those): the point where a drain-and-exit worker stops.
     pub fn is_idle(&self) -> Result<bool> {
+        self.is_idle_for(false, None)
+    }
+
+    /// `is_idle` among the tasks a pool can run: with `commands_only`, only tasks with a
+    /// command count; with `key_prefix`, only the tasks of one graph file. A task waiting out a
+    /// retry backoff is ready, so it counts.
+    pub fn is_idle_for(&self, commands_only: bool, key_prefix: Option<&str>) -> Result<bool> {
         let busy: bool = self
             .conn
             .prepare_cached(concat!(
-                "SELECT EXISTS (SELECT 1 FROM tasks WHERE status IN ('ready', 'running')) ",
+                "SELECT EXISTS (SELECT 1 FROM tasks t WHERE t.status IN ('ready', 'running') ",
+                "AND (?1 = 0 OR EXISTS (SELECT 1 FROM gateboard_commands c WHERE c.task_id = t.id)) ",
+                "AND (?2 IS NULL OR substr(t.idempotency_key, 1, length(?2)) = ?2)) ",
                 "OR EXISTS (",
                 gate::stranded_todo!(),
-                ")"
+                " AND (?1 = 0 OR EXISTS (SELECT 1 FROM gateboard_commands c WHERE c.task_id = t.id)) ",
+                "AND (?2 IS NULL OR substr(t.idempotency_key, 1, length(?2)) = ?2))"
             ))?
-            .query_row([], |r| r.get(0))?;
+            .query_row(params![commands_only, key_prefix], |r| r.get(0))?;
         Ok(!busy)
     }
 }

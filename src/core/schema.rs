@@ -139,6 +139,18 @@ CREATE TABLE IF NOT EXISTS gateboard_meta (key TEXT PRIMARY KEY, value TEXT NOT 
 CREATE INDEX IF NOT EXISTS idx_tasks_claim_order ON tasks(status, priority DESC, created_at);
 ";
 
+/// A task's command lives in a table of our own: Hermes has no column for it, and a table
+/// Hermes never rebuilds keeps it safe. `env` is a JSON array of [key, value] pairs;
+/// `retry_at_ms` holds a failed task back until its backoff has passed.
+const COMMANDS: &str = "
+CREATE TABLE IF NOT EXISTS gateboard_commands (
+    task_id TEXT PRIMARY KEY,
+    command TEXT NOT NULL,
+    env TEXT NOT NULL DEFAULT '[]',
+    retry_at_ms INTEGER
+);
+";
+
 /// The triggers that make SQLite itself refuse the two writes that break the invariant,
 /// whoever the writer is. gateboard's own code checks first; these are the backstop.
 const GUARDS: &str = concat!(
@@ -169,7 +181,7 @@ const GUARD_NAMES: [&str; 3] = [
 ];
 
 /// The newest schema version this build writes.
-pub const LATEST_VERSION: i64 = 2;
+pub const LATEST_VERSION: i64 = 3;
 
 /// Who made a board file: it decides whether workers start on their own and whether guards are installed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -235,6 +247,9 @@ pub(crate) fn migrate(conn: &Connection, from: i64, fresh: bool) -> Result<()> {
         if fresh {
             install_guards(conn)?;
         }
+    }
+    if from < 3 {
+        conn.execute_batch(COMMANDS)?;
     }
     conn.pragma_update(None, "user_version", LATEST_VERSION)?;
     Ok(())

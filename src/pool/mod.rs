@@ -6,12 +6,14 @@
 //! at once, each still gated task by task inside the transaction and each writing its events.
 
 pub mod bench;
+mod claim_watch;
+pub mod exec;
 pub mod racer;
 mod worker;
 mod writer;
 
-use std::collections::VecDeque;
-use std::path::Path;
+use std::collections::{HashMap, VecDeque};
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -19,16 +21,61 @@ use std::time::{Duration, Instant};
 use tokio::sync::{Notify, broadcast, watch};
 use tokio::task::JoinHandle;
 
+use crate::core::ops::ClaimScope;
 use crate::core::{Board, BoardError, OpenOptions};
+use exec::backoff::Backoff;
 use crate::watch::BoardWatch;
+
+/// What a worker does with a claimed task.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Work {
+    /// Sleep a random time in this range (inclusive), then complete: every task is claimed,
+    /// command or not. For benchmarks, demos and watching boards nobody runs commands on.
+    Simulated(Duration, Duration),
+    /// Run each task's command; only tasks with a command are claimed.
+    Commands(Exec),
+}
+
+impl Default for Work {
+    fn default() -> Self {
+        Work::Simulated(Duration::ZERO, Duration::ZERO)
+    }
+}
+
+/// How commands are run.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Exec {
+    /// The supervisor program: gateboard itself (see [`exec::supervisor`]).
+    pub supervisor: PathBuf,
+    /// How long a failed task waits before its next try.
+    pub backoff: Backoff,
+    /// How long a stopped command's group has between SIGTERM and SIGKILL.
+    pub grace: Duration,
+}
+
+impl Exec {
+    /// Commands supervised by `supervisor` with the default backoff and grace.
+    pub fn new(supervisor: PathBuf) -> Exec {
+        Exec {
+            supervisor,
+            backoff: Backoff::default(),
+            grace: DEFAULT_GRACE,
+        }
+    }
+}
+
+/// Between SIGTERM and SIGKILL: enough for a command to clean up, short enough for Ctrl-C.
+pub const DEFAULT_GRACE: Duration = Duration::from_secs(3);
 
 /// How a pool runs.
 #[derive(Clone, Debug)]
 pub struct PoolConfig {
     /// Workers at start.
     pub workers: usize,
-    /// Each simulated task takes a random time in this range (inclusive).
-    pub work_time: (Duration, Duration),
+    /// Run commands, or simulate work.
+    pub work: Work,
+    /// Only tasks whose key starts with this (the tasks of one graph file); None for all.
+    pub key_prefix: Option<String>,
     /// How long a claim lives without a heartbeat; expired claims are swept back to ready.
     pub claim_ttl: Duration,
     /// How the writer opens the board.
@@ -39,7 +86,8 @@ impl Default for PoolConfig {
     fn default() -> Self {
         PoolConfig {
             workers: 4,
-            work_time: (Duration::ZERO, Duration::ZERO),
+            work: Work::default(),
+            key_prefix: None,
             claim_ttl: Duration::from_secs(60),
             open: OpenOptions::default(),
         }
@@ -67,6 +115,24 @@ pub enum PoolEvent {
         worker: usize,
         /// The task.
         task: String,
+    },
+    /// An attempt failed (or asked to be tried later); the task waits for its next try.
+    Retrying {
+        /// Worker number.
+        worker: usize,
+        /// The task.
+        task: String,
+        /// Epoch milliseconds of the next try.
+        at_ms: i64,
+    },
+    /// The retries were spent: the task is blocked.
+    GaveUp {
+        /// Worker number.
+        worker: usize,
+        /// The task.
+        task: String,
+        /// What the blocked column shows.
+        reason: String,
     },
     /// A child became ready: its last parent was completed, or the sweep found it stranded.
     Promoted {
@@ -133,6 +199,10 @@ pub struct WorkerStatus {
     pub since: Instant,
     /// Tasks it completed.
     pub done: u64,
+    /// The command it runs, while it runs one.
+    pub command: Option<String>,
+    /// The command's pid (its process group), while it runs.
+    pub pid: Option<u32>,
 }
 
 /// Counters since the pool started.
@@ -144,6 +214,8 @@ pub struct PoolStats {
     pub rejected: u64,
     /// Tasks completed.
     pub completed: u64,
+    /// Attempts that failed (each retried or blocked).
+    pub failed: u64,
     /// Expired claims swept back.
     pub reclaimed: u64,
     /// Write transactions committed.
@@ -157,6 +229,7 @@ pub(crate) struct Shared {
     claimed: AtomicU64,
     rejected: AtomicU64,
     completed: AtomicU64,
+    failed: AtomicU64,
     reclaimed: AtomicU64,
     commits: AtomicU64,
     started: Instant,
@@ -165,6 +238,10 @@ pub(crate) struct Shared {
     /// Rung when a task may have become claimable, so idle workers stop waiting.
     work_available: Notify,
     events: broadcast::Sender<PoolEvent>,
+    /// The claims workers are working on, so the claim watch can tell them when one is gone.
+    watched: Mutex<HashMap<usize, claim_watch::Watched>>,
+    /// Counts registrations, so a look at the board judges only claims made before it.
+    watch_generation: AtomicU64,
 }
 
 const LATENCY_SAMPLES: usize = 1 << 16;
@@ -189,6 +266,8 @@ impl Shared {
                         state: WorkerState::Retired,
                         since: Instant::now(),
                         done: 0,
+                        command: None,
+                        pid: None,
                     },
                 );
             }
@@ -197,8 +276,24 @@ impl Shared {
             }
             workers[worker].state = state.clone();
             workers[worker].since = Instant::now();
+            workers[worker].command = None;
+            workers[worker].pid = None;
         }
         self.publish(PoolEvent::Worker { worker, state });
+    }
+
+    /// Marks a worker busy with `task`, and with the command and pid once they are known.
+    fn set_working(&self, worker: usize, task: &str, command: Option<String>, pid: Option<u32>) {
+        self.set_state(
+            worker,
+            WorkerState::Working {
+                task: task.to_owned(),
+            },
+        );
+        if let Some(w) = self.workers().get_mut(worker) {
+            w.command = command;
+            w.pid = pid;
+        }
     }
 
     fn stats(&self) -> PoolStats {
@@ -206,6 +301,7 @@ impl Shared {
             claimed: self.claimed.load(Ordering::Relaxed),
             rejected: self.rejected.load(Ordering::Relaxed),
             completed: self.completed.load(Ordering::Relaxed),
+            failed: self.failed.load(Ordering::Relaxed),
             reclaimed: self.reclaimed.load(Ordering::Relaxed),
             commits: self.commits.load(Ordering::Relaxed),
             elapsed: self.started.elapsed(),
@@ -239,9 +335,11 @@ pub struct Pool {
     shared: Arc<Shared>,
     control: watch::Sender<Control>,
     writer: writer::Writer,
+    claim_watch: claim_watch::ClaimWatch,
     workers: Vec<JoinHandle<()>>,
     config: PoolConfig,
     name: String,
+    board_path: PathBuf,
     /// Wakes idle workers when another connection commits; None if the folder cannot be watched,
     /// in which case idle workers still look every quarter second.
     _watch: Option<BoardWatch>,
@@ -258,6 +356,7 @@ impl Pool {
             claimed: AtomicU64::new(0),
             rejected: AtomicU64::new(0),
             completed: AtomicU64::new(0),
+            failed: AtomicU64::new(0),
             reclaimed: AtomicU64::new(0),
             commits: AtomicU64::new(0),
             started: Instant::now(),
@@ -265,23 +364,34 @@ impl Pool {
             latencies: Mutex::new(VecDeque::new()),
             work_available: Notify::new(),
             events,
+            watched: Mutex::new(HashMap::new()),
+            watch_generation: AtomicU64::new(0),
         });
         let writer = writer::Writer::start(board, shared.clone(), config.claim_ttl)?;
+        let name = format!("gateboard:{}:{:04x}", std::process::id(), fastrand::u16(..));
+        let claim_watch = claim_watch::ClaimWatch::start(path, &config.open, &name, shared.clone())?;
         let waker = shared.clone();
-        let watch = BoardWatch::start(path, move || waker.work_available.notify_waiters()).ok();
+        let looker = claim_watch.looker();
+        let watch = BoardWatch::start(path, move || {
+            waker.work_available.notify_waiters();
+            looker.look();
+        })
+        .ok();
         let (control, _) = watch::channel(Control {
             target: config.workers,
             paused: false,
             stopping: false,
         });
-        let name = format!("gateboard:{}:{:04x}", std::process::id(), fastrand::u16(..));
         let mut pool = Pool {
             shared,
             control,
             writer,
+            claim_watch,
             workers: Vec::new(),
             config,
             name,
+            // Commands run in other folders and read GATEBOARD_DB: give them a path that works there.
+            board_path: std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf()),
             _watch: watch,
         };
         pool.spawn_up_to(pool.config.workers);
@@ -309,8 +419,14 @@ impl Pool {
                 shared: self.shared.clone(),
                 control: self.control.subscribe(),
                 requests: self.writer.requests(),
-                work_time: self.config.work_time,
+                work: self.config.work.clone(),
+                scope: ClaimScope {
+                    commands_only: matches!(self.config.work, Work::Commands(_)),
+                    key_prefix: self.config.key_prefix.clone(),
+                    worker_pid: Some(std::process::id()),
+                },
                 claim_ttl: self.config.claim_ttl,
+                board: self.board_path.clone(),
             };
             self.workers.push(tokio::spawn(worker::run(ctx)));
         }
@@ -381,8 +497,13 @@ impl Pool {
         }
         let stats = self.shared.stats();
         let writer = self.writer;
+        let claim_watch = self.claim_watch;
         // Closing the writer joins a thread; do it off the async workers.
-        let _ = tokio::task::spawn_blocking(move || writer.close()).await;
+        let _ = tokio::task::spawn_blocking(move || {
+            claim_watch.close();
+            writer.close();
+        })
+        .await;
         stats
     }
 }

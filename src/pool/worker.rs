@@ -1,21 +1,30 @@
-//! One worker's loop: ask the writer for a claim, run the task, hand it back completed.
+//! One worker's loop: ask the writer for a claim, run the task (its command, or simulated work),
+//! and hand the attempt back with the next request, so one commit serves both.
 
+use std::ffi::OsString;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use tokio::sync::{oneshot, watch};
+use tokio::sync::{Notify, oneshot, watch};
 use tokio::time::sleep;
 
+use super::exec::output::{last_line, log_path};
+use super::exec::{Execution, Exit, Launch};
 use super::writer::{Failure, Request, StepReply};
-use super::{Control, PoolEvent, Shared, WorkerState};
+use super::{Control, PoolEvent, Shared, WorkerState, Work};
 use crate::core::BoardError;
-use crate::core::ops::{Claim, Claimer};
+use crate::core::attempt::{Attempt, AttemptEnd, FailureKind};
+use crate::core::model::TaskCommand;
+use crate::core::ops::{Claim, ClaimScope, Claimer};
 
 /// How long an idle worker waits before looking again when nobody rang.
 const IDLE_RECHECK: Duration = Duration::from_millis(250);
 /// How long a worker waits after a failed write before trying again.
 const TROUBLE_BACKOFF: Duration = Duration::from_millis(500);
+/// EX_TEMPFAIL: the command asks to be tried again later, which is not a failure.
+const EXIT_TRY_LATER: i32 = 75;
 
 /// Everything one worker needs.
 pub(crate) struct Context {
@@ -24,16 +33,26 @@ pub(crate) struct Context {
     pub shared: Arc<Shared>,
     pub control: watch::Receiver<Control>,
     pub requests: mpsc::Sender<Request>,
-    pub work_time: (Duration, Duration),
+    pub work: Work,
+    pub scope: ClaimScope,
     pub claim_ttl: Duration,
+    pub board: PathBuf,
 }
 
-/// How a simulated task ended.
-enum Work {
-    Finished,
+/// How a claimed task's turn ended.
+enum Turn {
+    /// It ran to an end the board must record.
+    Ended(Attempt),
     /// The pool is stopping: give the claim back.
     Stopped,
-    /// The claim was lost while working (blocked by a person, or expired).
+    /// The claim was lost while working (cancelled, blocked by a person, or expired).
+    Lost(String),
+}
+
+/// Why a worker stopped a command before it ended by itself.
+enum Stop {
+    Timeout(u64),
+    PoolStopping,
     Lost(String),
 }
 
@@ -42,7 +61,7 @@ pub(crate) async fn run(mut ctx: Context) {
         lock: ctx.lock.clone(),
         ttl: ctx.claim_ttl,
     };
-    let mut finished: Option<String> = None;
+    let mut finished: Option<Attempt> = None;
     loop {
         let control = *ctx.control.borrow_and_update();
         let retiring = control.stopping || ctx.id >= control.target;
@@ -63,6 +82,7 @@ pub(crate) async fn run(mut ctx: Context) {
             worker: ctx.id,
             claimer: claimer.clone(),
             finished: finished.clone(),
+            scope: ctx.scope.clone(),
             claim_next,
             reply,
         })
@@ -70,15 +90,15 @@ pub(crate) async fn run(mut ctx: Context) {
         let StepReply { completed, claim } = match step {
             Ok(step) => step,
             Err(_) => {
-                // The whole write failed (already published); keep the finished task and retry.
+                // The whole write failed (already published); keep the attempt and retry.
                 sleep(TROUBLE_BACKOFF).await;
                 continue;
             }
         };
-        if let (Some(task), Some(Err(e))) = (finished.take(), completed) {
+        if let (Some(attempt), Some(Err(e))) = (finished.take(), completed) {
             ctx.shared.publish(PoolEvent::LostClaim {
                 worker: ctx.id,
-                task,
+                task: attempt.task_id,
                 reason: e.to_string(),
             });
         }
@@ -101,17 +121,35 @@ pub(crate) async fn run(mut ctx: Context) {
     }
 }
 
-/// Runs one claimed task; returns its id if it should be completed on the next step.
-async fn work_on(ctx: &mut Context, claimer: &Claimer, claim: Claim) -> Option<String> {
-    let task = claim.task_id;
-    ctx.shared
-        .set_state(ctx.id, WorkerState::Working { task: task.clone() });
-    match simulate(ctx, claimer, &task).await {
-        Work::Finished => Some(task),
-        Work::Stopped => {
-            let released = ask(ctx, |reply| Request::Release {
+/// Runs one claimed task; returns the attempt to hand in with the next step, if any.
+async fn work_on(ctx: &mut Context, claimer: &Claimer, claim: Claim) -> Option<Attempt> {
+    let task = claim.task_id.clone();
+    let run_id = claim.run_id;
+    ctx.shared.set_working(ctx.id, &task, None, None);
+    let gone = ctx.shared.watch_claim(ctx.id, &task, run_id);
+    let turn = match (ctx.work.clone(), claim.command.clone()) {
+        (Work::Simulated(low, high), _) => simulate(ctx, claimer, &claim, low, high, &gone).await,
+        (Work::Commands(exec), Some(command)) => {
+            execute(ctx, claimer, &claim, &command, &exec, &gone).await
+        }
+        (Work::Commands(_), None) => Turn::Ended(attempt(
+            &claim,
+            AttemptEnd::Failed {
+                kind: FailureKind::SpawnFailed,
+                cause: "the task has no command".into(),
+                last_line: None,
+            },
+            Duration::ZERO,
+        )),
+    };
+    ctx.shared.unwatch_claim(ctx.id);
+    match turn {
+        Turn::Ended(attempt) => Some(attempt),
+        Turn::Stopped => {
+            let released = ask(ctx, |reply| Request::Interrupt {
                 worker: ctx.id,
                 task: task.clone(),
+                run_id,
                 claimer: claimer.clone(),
                 reply,
             })
@@ -125,7 +163,7 @@ async fn work_on(ctx: &mut Context, claimer: &Claimer, claim: Claim) -> Option<S
             }
             None
         }
-        Work::Lost(reason) => {
+        Turn::Lost(reason) => {
             ctx.shared.publish(PoolEvent::LostClaim {
                 worker: ctx.id,
                 task,
@@ -136,53 +174,298 @@ async fn work_on(ctx: &mut Context, claimer: &Claimer, claim: Claim) -> Option<S
     }
 }
 
-/// Sleeps the simulated work time, renewing the claim every third of its TTL, and stops early
-/// only when the pool stops (a pause or a shrink lets the task finish).
-async fn simulate(ctx: &mut Context, claimer: &Claimer, task: &str) -> Work {
-    let (low, high) = ctx.work_time;
-    let span = high.saturating_sub(low).as_micros() as u64;
+/// An attempt with no process behind it.
+fn attempt(claim: &Claim, end: AttemptEnd, duration: Duration) -> Attempt {
+    Attempt {
+        task_id: claim.task_id.clone(),
+        run_id: claim.run_id,
+        end,
+        exit_code: None,
+        signal: None,
+        duration,
+        log: None,
+        command_pid: None,
+        retry_delay: Duration::ZERO,
+    }
+}
+
+/// Renews a claim every third of its TTL.
+struct Renewal {
+    every: Duration,
+    next: tokio::time::Instant,
+}
+
+impl Renewal {
+    fn new(ttl: Duration) -> Renewal {
+        let every = (ttl / 3).max(Duration::from_millis(200));
+        Renewal {
+            every,
+            next: tokio::time::Instant::now() + every,
+        }
+    }
+
+    /// Renews the claim; an error means the claim is gone (a locked board is passing trouble).
+    async fn renew(&mut self, ctx: &Context, claimer: &Claimer, task: &str) -> Result<(), String> {
+        self.next += self.every;
+        let renewed = ask(ctx, |reply| Request::Heartbeat {
+            task: task.to_owned(),
+            claimer: claimer.clone(),
+            reply,
+        })
+        .await;
+        match renewed {
+            Err(e) if !matches!(*e, BoardError::Locked { .. } | BoardError::Sqlite(_)) => {
+                Err(e.to_string())
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Sleeps the simulated work time, renewing the claim, and stops early only when the pool
+/// stops or the claim is taken away (a pause or a shrink lets the task finish).
+async fn simulate(
+    ctx: &mut Context,
+    claimer: &Claimer,
+    claim: &Claim,
+    low: Duration,
+    high: Duration,
+    gone: &Notify,
+) -> Turn {
+    let span = u64::try_from(high.saturating_sub(low).as_micros()).unwrap_or(u64::MAX);
     let work = low
         + Duration::from_micros(if span == 0 {
             0
         } else {
             fastrand::u64(0..=span)
         });
+    let started = Instant::now();
+    let done = || Turn::Ended(attempt(claim, AttemptEnd::Succeeded { result: None }, work));
     if work.is_zero() {
-        return Work::Finished;
+        return done();
     }
     let deadline = tokio::time::Instant::now() + work;
-    let renew_every = (ctx.claim_ttl / 3).max(Duration::from_millis(200));
-    let mut renew_at = tokio::time::Instant::now() + renew_every;
+    let mut renewal = Renewal::new(ctx.claim_ttl);
     loop {
         if ctx.control.borrow().stopping {
-            return Work::Stopped;
+            return Turn::Stopped;
         }
-        let wake_at = deadline.min(renew_at);
         tokio::select! {
-            _ = tokio::time::sleep_until(wake_at) => {
-                if tokio::time::Instant::now() >= deadline {
-                    return Work::Finished;
+            () = tokio::time::sleep_until(deadline) => return done(),
+            () = tokio::time::sleep_until(renewal.next) => {
+                if let Err(reason) = renewal.renew(ctx, claimer, &claim.task_id).await {
+                    return Turn::Lost(reason);
                 }
-                renew_at += renew_every;
-                let renewed = ask(ctx, |reply| Request::Heartbeat {
-                    task: task.to_owned(),
-                    claimer: claimer.clone(),
-                    reply,
-                })
-                .await;
-                // A locked board is passing trouble; any refusal means the claim is gone.
-                if let Err(e) = renewed
-                    && !matches!(*e, BoardError::Locked { .. } | BoardError::Sqlite(_))
-                {
-                    return Work::Lost(e.to_string());
-                }
+            }
+            () = gone.notified() => {
+                return Turn::Lost(format!("the claim was taken away after {:.1}s", started.elapsed().as_secs_f64()));
             }
             changed = ctx.control.changed() => {
                 if changed.is_err() {
-                    return Work::Stopped;
+                    return Turn::Stopped;
                 }
             }
         }
+    }
+}
+
+/// Runs the task's command under a supervisor until it ends, times out, loses its claim, or
+/// the pool stops; whichever way, the command's whole process group is gone afterwards.
+async fn execute(
+    ctx: &mut Context,
+    claimer: &Claimer,
+    claim: &Claim,
+    command: &TaskCommand,
+    exec: &super::Exec,
+    gone: &Notify,
+) -> Turn {
+    let log = log_path(&ctx.board, &claim.task_id, claim.run_id);
+    let log_text = log.to_string_lossy().into_owned();
+    let failed = |kind, cause: String, duration| {
+        Turn::Ended(Attempt {
+            log: Some(log_text.clone()),
+            retry_delay: exec.backoff.delay(claim.failures + 1, fastrand::f64()),
+            ..attempt(
+                claim,
+                AttemptEnd::Failed {
+                    kind,
+                    cause,
+                    last_line: None,
+                },
+                duration,
+            )
+        })
+    };
+    if let Some(folder) = log.parent()
+        && let Err(e) = std::fs::create_dir_all(folder)
+    {
+        return failed(
+            FailureKind::SpawnFailed,
+            format!("cannot make the log folder {}: {e}", folder.display()),
+            Duration::ZERO,
+        );
+    }
+    let mut env: Vec<(OsString, OsString)> = command
+        .env
+        .iter()
+        .map(|(k, v)| (k.into(), v.into()))
+        .collect();
+    env.push(("GATEBOARD_TASK_ID".into(), claim.task_id.clone().into()));
+    env.push(("GATEBOARD_RUN_ID".into(), claim.run_id.to_string().into()));
+    env.push(("GATEBOARD_DB".into(), ctx.board.clone().into_os_string()));
+    let launch = Launch {
+        supervisor: exec.supervisor.clone(),
+        command: command.command.clone(),
+        cwd: PathBuf::from(&command.cwd),
+        env,
+        log: log.clone(),
+        grace: exec.grace,
+    };
+    let started = Instant::now();
+    let mut execution = match Execution::start(&launch).await {
+        Ok(execution) => execution,
+        Err(e) => {
+            return failed(
+                FailureKind::SpawnFailed,
+                format!("cannot start the supervisor {}: {e}", exec.supervisor.display()),
+                started.elapsed(),
+            );
+        }
+    };
+    ctx.shared.set_working(
+        ctx.id,
+        &claim.task_id,
+        Some(command.command.clone()),
+        execution.pid,
+    );
+    let timeout = command.timeout_secs;
+    let deadline = timeout.and_then(|t| tokio::time::Instant::now().checked_add(Duration::from_secs(t)));
+    let mut renewal = Renewal::new(ctx.claim_ttl);
+    let mut stop: Option<Stop> = None;
+    let exit = loop {
+        if stop.is_none() && ctx.control.borrow().stopping {
+            execution.stop();
+            stop = Some(Stop::PoolStopping);
+        }
+        let running = stop.is_none();
+        tokio::select! {
+            exit = execution.wait() => break exit,
+            () = sleep_until(deadline), if running => {
+                execution.stop();
+                stop = Some(Stop::Timeout(timeout.unwrap_or(0)));
+            }
+            () = tokio::time::sleep_until(renewal.next), if running => {
+                if let Err(reason) = renewal.renew(ctx, claimer, &claim.task_id).await {
+                    execution.stop();
+                    stop = Some(Stop::Lost(reason));
+                }
+            }
+            () = gone.notified(), if running => {
+                execution.stop();
+                stop = Some(Stop::Lost("the claim was taken away (cancelled, blocked or reclaimed)".into()));
+            }
+            changed = ctx.control.changed(), if running => {
+                if changed.is_err() {
+                    execution.stop();
+                    stop = Some(Stop::PoolStopping);
+                }
+            }
+        }
+    };
+    let pid = execution.pid;
+    execution.reap().await;
+    let duration = started.elapsed();
+    let (end, exit_code, signal) = match (stop, &exit) {
+        (Some(Stop::PoolStopping), _) => return Turn::Stopped,
+        (Some(Stop::Lost(reason)), _) => return Turn::Lost(reason),
+        (Some(Stop::Timeout(secs)), _) => (
+            AttemptEnd::Failed {
+                kind: FailureKind::TimedOut,
+                cause: format!("timed out after {secs}s"),
+                last_line: None,
+            },
+            None,
+            None,
+        ),
+        (None, Exit::Code(0)) => (
+            AttemptEnd::Succeeded {
+                result: last_line(&log).ok().flatten(),
+            },
+            Some(0),
+            None,
+        ),
+        (None, Exit::Code(EXIT_TRY_LATER)) => (AttemptEnd::Deferred, Some(EXIT_TRY_LATER), None),
+        (None, Exit::Code(code)) => (
+            AttemptEnd::Failed {
+                // sh's own codes for a program it could not find or execute.
+                kind: if matches!(code, 126 | 127) {
+                    FailureKind::SpawnFailed
+                } else {
+                    FailureKind::Crashed
+                },
+                cause: format!("exit {code}"),
+                last_line: None,
+            },
+            Some(*code),
+            None,
+        ),
+        (None, Exit::Signal(signal)) => (
+            AttemptEnd::Failed {
+                kind: FailureKind::Crashed,
+                cause: format!("killed by signal {}", signal_name(*signal)),
+                last_line: None,
+            },
+            None,
+            Some(*signal),
+        ),
+        (None, Exit::NotStarted(why)) => (
+            AttemptEnd::Failed {
+                kind: FailureKind::SpawnFailed,
+                cause: why.clone(),
+                last_line: None,
+            },
+            None,
+            None,
+        ),
+    };
+    let end = match end {
+        AttemptEnd::Failed { kind, cause, .. } => AttemptEnd::Failed {
+            kind,
+            cause,
+            last_line: last_line(&log).ok().flatten(),
+        },
+        other => other,
+    };
+    let retry_delay = match &end {
+        AttemptEnd::Deferred => exec.backoff.base,
+        _ => exec.backoff.delay(claim.failures + 1, fastrand::f64()),
+    };
+    Turn::Ended(Attempt {
+        task_id: claim.task_id.clone(),
+        run_id: claim.run_id,
+        end,
+        exit_code,
+        signal,
+        duration,
+        log: Some(log_text),
+        command_pid: pid,
+        retry_delay,
+    })
+}
+
+/// A signal's name as a person knows it, with its number.
+fn signal_name(signal: i32) -> String {
+    match nix::sys::signal::Signal::try_from(signal) {
+        Ok(s) => format!("{s} ({signal})"),
+        Err(_) => signal.to_string(),
+    }
+}
+
+/// Sleeps until `deadline`, or forever without one.
+async fn sleep_until(deadline: Option<tokio::time::Instant>) {
+    match deadline {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
     }
 }
 

@@ -10,7 +10,8 @@ use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
 
 use super::{PoolEvent, Shared};
-use crate::core::ops::{Claim, Claimer, Completion};
+use crate::core::attempt::{Attempt, AttemptEnd, AttemptOutcome};
+use crate::core::ops::{Claim, ClaimScope, Claimer};
 use crate::core::{Board, BoardError};
 
 /// The most requests one transaction carries.
@@ -24,20 +25,21 @@ pub(crate) type Failure = Arc<BoardError>;
 /// What the writer answers to a step.
 #[derive(Debug)]
 pub(crate) struct StepReply {
-    /// The outcome of completing the finished task, if one was handed in.
-    pub completed: Option<Result<Completion, Failure>>,
+    /// What the board did with the attempt handed in, if one was.
+    pub completed: Option<Result<AttemptOutcome, Failure>>,
     /// The next claim, if one was asked for and something was claimable.
     pub claim: Option<Claim>,
 }
 
 /// A worker's request.
 pub(crate) enum Request {
-    /// Complete the task just finished (if any), then claim the next (if asked): the worker's
+    /// End the attempt just finished (if any), then claim the next (if asked): the worker's
     /// whole turn in one request, so one commit serves both.
     Step {
         worker: usize,
         claimer: Claimer,
-        finished: Option<String>,
+        finished: Option<Attempt>,
+        scope: ClaimScope,
         claim_next: bool,
         reply: oneshot::Sender<Result<StepReply, Failure>>,
     },
@@ -47,10 +49,11 @@ pub(crate) enum Request {
         claimer: Claimer,
         reply: oneshot::Sender<Result<i64, Failure>>,
     },
-    /// Give a claim back.
-    Release {
+    /// Give a claim back because the pool stops: the run closes as interrupted.
+    Interrupt {
         worker: usize,
         task: String,
+        run_id: i64,
         claimer: Claimer,
         reply: oneshot::Sender<Result<(), Failure>>,
     },
@@ -106,7 +109,7 @@ struct Swept {
 enum Outcome {
     Step(Result<StepReply, BoardError>, Vec<String>),
     Heartbeat(Result<i64, BoardError>),
-    Release(Result<(), BoardError>),
+    Interrupt(Result<(), BoardError>),
 }
 
 fn serve(
@@ -155,16 +158,17 @@ fn serve(
                     Request::Step {
                         claimer,
                         finished,
+                        scope,
                         claim_next,
                         ..
                     } => {
                         let mut rejected = Vec::new();
                         let reply = txn.isolated(|t| {
-                            let completed = finished.as_ref().map(|task| {
-                                t.isolated(|t| t.complete(task, Some(&claimer.lock), None))
+                            let completed = finished.as_ref().map(|attempt| {
+                                t.isolated(|t| t.finish_attempt(attempt, claimer))
                             });
                             let claim = if *claim_next {
-                                let next = t.claim_next(claimer)?;
+                                let next = t.claim_next_in(claimer, scope)?;
                                 rejected = next.rejected;
                                 next.claim
                             } else {
@@ -180,9 +184,12 @@ fn serve(
                     Request::Heartbeat { task, claimer, .. } => {
                         Outcome::Heartbeat(txn.isolated(|t| t.heartbeat(task, claimer)))
                     }
-                    Request::Release { task, claimer, .. } => {
-                        Outcome::Release(txn.isolated(|t| t.release(task, claimer)))
-                    }
+                    Request::Interrupt {
+                        task,
+                        run_id,
+                        claimer,
+                        ..
+                    } => Outcome::Interrupt(txn.isolated(|t| t.interrupt(task, *run_id, claimer))),
                 })
                 .collect();
             let swept = if sweep {
@@ -245,23 +252,8 @@ fn answer(shared: &Shared, request: Request, outcome: Outcome) {
                 shared.publish(PoolEvent::ClaimRejected { task });
             }
             if let Ok(step) = &result {
-                if let (Some(task), Some(Ok(done))) = (&finished, &step.completed) {
-                    shared.completed.fetch_add(1, Ordering::Relaxed);
-                    if let Some(w) = shared.workers().get_mut(worker) {
-                        w.done += 1;
-                    }
-                    shared.publish(PoolEvent::Completed {
-                        worker,
-                        task: task.clone(),
-                    });
-                    for child in &done.promoted {
-                        shared.publish(PoolEvent::Promoted {
-                            task: child.clone(),
-                        });
-                    }
-                    if !done.promoted.is_empty() {
-                        shared.work_available.notify_waiters();
-                    }
+                if let (Some(attempt), Some(Ok(outcome))) = (&finished, &step.completed) {
+                    publish_attempt(shared, worker, attempt, outcome);
                 }
                 if let Some(claim) = &step.claim {
                     shared.claimed.fetch_add(1, Ordering::Relaxed);
@@ -277,13 +269,13 @@ fn answer(shared: &Shared, request: Request, outcome: Outcome) {
             let _ = reply.send(result.map_err(Arc::new));
         }
         (
-            Request::Release {
+            Request::Interrupt {
                 worker,
                 task,
                 reply,
                 ..
             },
-            Outcome::Release(result),
+            Outcome::Interrupt(result),
         ) => {
             if result.is_ok() {
                 shared.publish(PoolEvent::Released { worker, task });
@@ -305,6 +297,45 @@ fn fail(request: Request, e: Failure) {
     match request {
         Request::Step { reply, .. } => drop(reply.send(Err(e))),
         Request::Heartbeat { reply, .. } => drop(reply.send(Err(e))),
-        Request::Release { reply, .. } => drop(reply.send(Err(e))),
+        Request::Interrupt { reply, .. } => drop(reply.send(Err(e))),
+    }
+}
+
+/// Publishes what the board did with one worker's attempt.
+fn publish_attempt(shared: &Shared, worker: usize, attempt: &Attempt, outcome: &AttemptOutcome) {
+    let task = attempt.task_id.clone();
+    if matches!(attempt.end, AttemptEnd::Failed { .. }) {
+        shared.failed.fetch_add(1, Ordering::Relaxed);
+    }
+    match outcome {
+        AttemptOutcome::Completed(done) => {
+            shared.completed.fetch_add(1, Ordering::Relaxed);
+            if let Some(w) = shared.workers().get_mut(worker) {
+                w.done += 1;
+            }
+            shared.publish(PoolEvent::Completed { worker, task });
+            for child in &done.promoted {
+                shared.publish(PoolEvent::Promoted {
+                    task: child.clone(),
+                });
+            }
+            if !done.promoted.is_empty() {
+                shared.work_available.notify_waiters();
+            }
+        }
+        AttemptOutcome::Retrying { at_ms, .. } => {
+            shared.publish(PoolEvent::Retrying {
+                worker,
+                task,
+                at_ms: *at_ms,
+            });
+        }
+        AttemptOutcome::Blocked { reason } => {
+            shared.publish(PoolEvent::GaveUp {
+                worker,
+                task,
+                reason: reason.clone(),
+            });
+        }
     }
 }

@@ -1,8 +1,10 @@
 //! The demo board shipped in `assets/`, loaded into an empty default board so a newcomer sees
-//! claims at once.
+//! claims at once. Its tasks run real (harmless) commands, one of them flaky, so the first run
+//! shows output, a retry and a dependency graph being worked.
 
 use serde::Deserialize;
 
+use crate::core::model::TaskCommand;
 use crate::core::ops::GraphNode;
 use crate::core::{Board, BoardError, NewTask};
 
@@ -18,10 +20,13 @@ struct DemoTask {
     parents: Vec<String>,
     #[serde(default)]
     priority: i64,
+    cmd: String,
+    #[serde(default)]
+    retries: u32,
 }
 
-/// The demo DAG as graph nodes.
-pub fn graph() -> Result<Vec<GraphNode>, BoardError> {
+/// The demo DAG as graph nodes, its commands running in `cwd`.
+pub fn graph(cwd: &str) -> Result<Vec<GraphNode>, BoardError> {
     let tasks: Vec<DemoTask> = serde_json::from_str(DEMO)
         .map_err(|e| BoardError::Invalid(format!("the shipped demo board is malformed: {e}")))?;
     Ok(tasks
@@ -34,6 +39,13 @@ pub fn graph() -> Result<Vec<GraphNode>, BoardError> {
                 priority: t.priority,
                 created_by: Some("gateboard demo".into()),
                 parents: t.parents,
+                command: Some(TaskCommand {
+                    command: t.cmd,
+                    cwd: cwd.to_owned(),
+                    env: Vec::new(),
+                    timeout_secs: Some(60),
+                    retries: t.retries,
+                }),
                 ..NewTask::default()
             },
         })
@@ -42,6 +54,11 @@ pub fn graph() -> Result<Vec<GraphNode>, BoardError> {
 
 /// Creates the demo DAG in one transaction; returns how many tasks it made.
 pub fn load(board: &mut Board) -> Result<usize, BoardError> {
-    let graph = graph()?;
+    // The board's own folder: it exists, and it is the user's.
+    let folder = std::path::absolute(board.path())
+        .ok()
+        .and_then(|p| p.parent().map(|f| f.to_string_lossy().into_owned()))
+        .unwrap_or_else(|| "/".into());
+    let graph = graph(&folder)?;
     board.write(|t| t.create_graph(&graph)).map(|ids| ids.len())
 }

@@ -34,9 +34,6 @@ use theme::Theme;
 
 /// Workers a gateboard-made board starts with.
 pub const DEFAULT_WORKERS: usize = 4;
-/// Simulated work times in the TUI: slow enough to watch a card run.
-pub const WATCHABLE_WORK: (Duration, Duration) =
-    (Duration::from_millis(400), Duration::from_millis(2500));
 /// How often clocks and rates refresh without other input.
 const TICK: Duration = Duration::from_millis(250);
 
@@ -53,6 +50,8 @@ pub struct TuiOptions {
     pub workers: Option<usize>,
     /// How to open the file.
     pub open: OpenOptions,
+    /// How the pool works tasks (commands, or simulated work); its size comes from `workers`.
+    pub pool: PoolConfig,
 }
 
 /// How many workers to start: as asked, else 4 on gateboard's own boards and none on a board
@@ -82,12 +81,7 @@ pub fn run(options: TuiOptions) -> Result<()> {
         Theme::from_env(),
         now_epoch(),
     );
-    let pool_config = PoolConfig {
-        work_time: WATCHABLE_WORK,
-        open: options.open.clone(),
-        ..PoolConfig::default()
-    };
-    let mut app = App::new(board, state, pool_config, options.open.clone())?;
+    let mut app = App::new(board, state, options.pool.clone(), options.open.clone())?;
     let outcome = panic::catch_unwind(AssertUnwindSafe(|| {
         runtime.block_on(session(&mut app, workers, &options.path))
     }));

@@ -1,0 +1,482 @@
+//! A task's command and the end of each attempt at running it: completion, failure with its
+//! retries and backoff, a deferral (exit 75), an interruption, a cancel.
+//!
+//! What Hermes Agent already has a column for lives in that column, meaning what Hermes means
+//! by it (`max_runtime_seconds`, `workspace_path`, `max_retries` counting the failures that block,
+//! `consecutive_failures`, `last_failure_error`, the run's `outcome`, `error`, `metadata`); the
+//! command itself, its environment and the retry time live in `gateboard_commands`.
+
+use std::time::Duration;
+
+use rusqlite::{OptionalExtension, params};
+use serde::Serialize;
+use serde_json::json;
+
+use super::error::{BoardError, Result};
+use super::gate;
+use super::model::{EventKind, Status, TaskCommand};
+use super::ops::{Claimer, Completion, Txn};
+
+/// The most characters of an error or a result line kept in a row, as Hermes bounds them.
+pub const ERROR_CHARS: usize = 500;
+
+/// Why an attempt failed, in Hermes's words.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FailureKind {
+    /// It exited non-zero or died of a signal.
+    Crashed,
+    /// It ran past its timeout and its process group was killed.
+    TimedOut,
+    /// Its command could not be started (missing folder, missing program).
+    SpawnFailed,
+}
+
+impl FailureKind {
+    /// The word stored as the run's outcome and as the event's kind.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FailureKind::Crashed => "crashed",
+            FailureKind::TimedOut => "timed_out",
+            FailureKind::SpawnFailed => "spawn_failed",
+        }
+    }
+
+    fn event(self) -> EventKind {
+        match self {
+            FailureKind::Crashed => EventKind::Crashed,
+            FailureKind::TimedOut => EventKind::TimedOut,
+            FailureKind::SpawnFailed => EventKind::SpawnFailed,
+        }
+    }
+}
+
+/// How one attempt ended, as the pool saw it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AttemptEnd {
+    /// Exit 0: the task is done, with this result.
+    Succeeded {
+        /// The last line of output, bounded.
+        result: Option<String>,
+    },
+    /// Exit 75 (EX_TEMPFAIL): try again after `retry_delay`, without counting a failure.
+    Deferred,
+    /// Anything else: counted; retried after `retry_delay` while retries remain, else blocked.
+    Failed {
+        /// Which kind of failure.
+        kind: FailureKind,
+        /// What a person reads first: "exit 3", "timed out after 5s", "killed by signal 9".
+        cause: String,
+        /// The last line of output, if there was any.
+        last_line: Option<String>,
+    },
+}
+
+/// One finished attempt, handed to the board by the worker that ran it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Attempt {
+    /// The task.
+    pub task_id: String,
+    /// The run its claim opened; only that run may end the task.
+    pub run_id: i64,
+    /// How it ended.
+    pub end: AttemptEnd,
+    /// The command's exit code, if it exited.
+    pub exit_code: Option<i32>,
+    /// The signal that ended it, if one did.
+    pub signal: Option<i32>,
+    /// How long it ran.
+    pub duration: Duration,
+    /// Where its output is.
+    pub log: Option<String>,
+    /// The pid of the command's process group leader.
+    pub command_pid: Option<u32>,
+    /// How long to hold the task back before the next try (failures and deferrals).
+    pub retry_delay: Duration,
+}
+
+/// What the board did with an attempt.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AttemptOutcome {
+    /// The task is done; children it gated were promoted.
+    Completed(Completion),
+    /// The task waits until `at_ms` (epoch ms) and then runs again.
+    Retrying {
+        /// Epoch milliseconds of the next try.
+        at_ms: i64,
+        /// Failed attempts so far (0 for a deferral).
+        failures: i64,
+    },
+    /// The retries are spent: the task is blocked with this reason.
+    Blocked {
+        /// What the blocked column shows.
+        reason: String,
+    },
+}
+
+impl<'c> Txn<'c> {
+    /// Stores a task's command, folder, environment, timeout and retries.
+    pub(super) fn set_command(&self, id: &str, command: &TaskCommand) -> Result<()> {
+        if command.command.trim().is_empty() {
+            return Err(BoardError::Invalid("a command cannot be blank".into()));
+        }
+        if !command.cwd.starts_with('/') {
+            return Err(BoardError::Invalid(format!(
+                "a command's folder must be absolute, not {}",
+                command.cwd
+            )));
+        }
+        let timeout = command
+            .timeout_secs
+            .map(|t| i64::try_from(t).map_err(|_| BoardError::Invalid("timeout too large".into())))
+            .transpose()?;
+        let env = serde_json::to_string(&command.env)
+            .map_err(|e| BoardError::Invalid(format!("cannot store the environment: {e}")))?;
+        self.conn()
+            .prepare_cached(
+                "INSERT INTO gateboard_commands (task_id, command, env) VALUES (?1, ?2, ?3) \
+                 ON CONFLICT (task_id) DO UPDATE SET command = excluded.command, env = excluded.env",
+            )?
+            .execute(params![id, command.command, env])?;
+        // Hermes's max_retries counts the failures that block: N retries block on failure N+1.
+        self.conn()
+            .prepare_cached(
+                "UPDATE tasks SET workspace_kind = 'dir', workspace_path = ?2, \
+                 max_runtime_seconds = ?3, max_retries = ?4 WHERE id = ?1",
+            )?
+            .execute(params![
+                id,
+                command.cwd,
+                timeout,
+                i64::from(command.retries) + 1
+            ])?;
+        Ok(())
+    }
+
+    /// Changes the command of a task that is not running, finished or archived (a graph file
+    /// imported again after a fix).
+    pub fn redefine_command(&self, id: &str, command: &TaskCommand) -> Result<()> {
+        let task = self.task(id)?;
+        if matches!(
+            task.status,
+            Status::Running | Status::Done | Status::Archived
+        ) {
+            return Err(BoardError::WrongStatus {
+                id: id.to_owned(),
+                status: task.status,
+                operation: "change the command of",
+                expected: "not running and not finished",
+            });
+        }
+        self.set_command(id, command)
+    }
+
+    /// Forgets a pending retry time.
+    pub(super) fn clear_retry(&self, id: &str) -> Result<()> {
+        self.conn()
+            .prepare_cached("UPDATE gateboard_commands SET retry_at_ms = NULL WHERE task_id = ?1")?
+            .execute(params![id])?;
+        Ok(())
+    }
+
+    /// Ends an attempt the way it went: done, retried after a backoff, or blocked with a
+    /// reason a person can act on. Only the run the claim opened may end the task, so a worker
+    /// whose claim lapsed and was taken over cannot complete or fail what another run holds.
+    pub fn finish_attempt(&self, attempt: &Attempt, claimer: &Claimer) -> Result<AttemptOutcome> {
+        let task = self.held(&attempt.task_id, &claimer.lock, "finish")?;
+        if task.current_run_id != Some(attempt.run_id) {
+            return Err(BoardError::NotClaimHolder {
+                id: attempt.task_id.clone(),
+                holder: format!(
+                    "run {}",
+                    task.current_run_id
+                        .map_or_else(|| "none".to_owned(), |r| r.to_string())
+                ),
+                claimer: format!("run {} of {}", attempt.run_id, claimer.lock),
+            });
+        }
+        let id = attempt.task_id.as_str();
+        let duration_ms = i64::try_from(attempt.duration.as_millis()).unwrap_or(i64::MAX);
+        let metadata = |extra: serde_json::Value| {
+            let mut meta = json!({
+                "exit_code": attempt.exit_code,
+                "signal": attempt.signal,
+                "duration_ms": duration_ms,
+                "log": attempt.log,
+                "command_pid": attempt.command_pid,
+            });
+            if let (Some(meta), Some(extra)) = (meta.as_object_mut(), extra.as_object()) {
+                meta.extend(extra.clone());
+            }
+            meta.to_string()
+        };
+        match &attempt.end {
+            AttemptEnd::Succeeded { result } => {
+                let result = result.as_deref().map(|r| bounded(r, ERROR_CHARS));
+                self.clear_retry(id)?;
+                let done = self.complete(id, Some(&claimer.lock), result.as_deref())?;
+                self.set_metadata(attempt.run_id, &metadata(json!({})))?;
+                Ok(AttemptOutcome::Completed(done))
+            }
+            AttemptEnd::Deferred => {
+                let at_ms = self.retry_at(attempt.retry_delay);
+                self.close_run(
+                    attempt.run_id,
+                    "deferred",
+                    "deferred",
+                    Some("exit 75: asked to be tried again later"),
+                    &metadata(json!({})),
+                )?;
+                self.hold_back(id, at_ms)?;
+                self.event(
+                    id,
+                    Some(attempt.run_id),
+                    EventKind::Other("deferred".into()),
+                    Some(json!({ "exit_code": attempt.exit_code, "retry_at_ms": at_ms })),
+                )?;
+                Ok(AttemptOutcome::Retrying {
+                    at_ms,
+                    failures: task.failures,
+                })
+            }
+            AttemptEnd::Failed {
+                kind,
+                cause,
+                last_line,
+            } => {
+                let failures = task.failures.saturating_add(1);
+                let limit = self.failure_limit(id)?;
+                let error = bounded(
+                    &match last_line {
+                        Some(line) => format!("{cause}: {line}"),
+                        None => cause.clone(),
+                    },
+                    ERROR_CHARS,
+                );
+                self.conn()
+                    .prepare_cached(
+                        "UPDATE tasks SET consecutive_failures = ?2, last_failure_error = ?3 \
+                         WHERE id = ?1",
+                    )?
+                    .execute(params![id, failures, error])?;
+                let payload = json!({
+                    "error": error,
+                    "failures": failures,
+                    "exit_code": attempt.exit_code,
+                    "signal": attempt.signal,
+                    "log": attempt.log,
+                });
+                if failures >= limit {
+                    let attempts = if failures == 1 {
+                        "1 attempt".to_owned()
+                    } else {
+                        format!("{failures} attempts")
+                    };
+                    let reason = bounded(
+                        &match last_line {
+                            Some(line) => format!("{cause} after {attempts}: {line}"),
+                            None => format!("{cause} after {attempts}"),
+                        },
+                        ERROR_CHARS,
+                    );
+                    self.close_run(
+                        attempt.run_id,
+                        "gave_up",
+                        "gave_up",
+                        Some(&error),
+                        &metadata(json!({ "trigger_outcome": kind.as_str(), "failures": failures })),
+                    )?;
+                    self.set_error(attempt.run_id, &error)?;
+                    self.leave_running(id, &Status::Blocked)?;
+                    self.clear_retry(id)?;
+                    self.event(id, Some(attempt.run_id), kind.event(), Some(payload))?;
+                    self.event(
+                        id,
+                        Some(attempt.run_id),
+                        EventKind::GaveUp,
+                        Some(json!({
+                            "reason": reason,
+                            "error": error,
+                            "failures": failures,
+                            "effective_limit": limit,
+                            "trigger_outcome": kind.as_str(),
+                        })),
+                    )?;
+                    Ok(AttemptOutcome::Blocked { reason })
+                } else {
+                    let at_ms = self.retry_at(attempt.retry_delay);
+                    self.close_run(
+                        attempt.run_id,
+                        kind.as_str(),
+                        kind.as_str(),
+                        Some(&error),
+                        &metadata(json!({ "failures": failures })),
+                    )?;
+                    self.set_error(attempt.run_id, &error)?;
+                    self.hold_back(id, at_ms)?;
+                    let mut payload = payload;
+                    if let Some(p) = payload.as_object_mut() {
+                        p.insert("retry_at_ms".into(), json!(at_ms));
+                    }
+                    self.event(id, Some(attempt.run_id), kind.event(), Some(payload))?;
+                    Ok(AttemptOutcome::Retrying { at_ms, failures })
+                }
+            }
+        }
+    }
+
+    /// Gives a claim back because the pool is stopping: the run closes as interrupted and the
+    /// task returns to the queue without counting a failure.
+    pub fn interrupt(&self, id: &str, run_id: i64, claimer: &Claimer) -> Result<()> {
+        let task = self.held(id, &claimer.lock, "release")?;
+        if task.current_run_id != Some(run_id) {
+            return Err(BoardError::NotClaimHolder {
+                id: id.to_owned(),
+                holder: "another run".into(),
+                claimer: format!("run {run_id} of {}", claimer.lock),
+            });
+        }
+        self.close_run(
+            run_id,
+            "released",
+            "interrupted",
+            Some("the pool stopped"),
+            &json!({}).to_string(),
+        )?;
+        let next = self.leave_running(id, &gate::waiting_status(self.conn(), id)?)?;
+        self.event(
+            id,
+            Some(run_id),
+            EventKind::Reclaimed,
+            Some(json!({ "lock": claimer.lock, "reason": "interrupted", "status": next })),
+        )?;
+        Ok(())
+    }
+
+    /// Stops a running task from any process: its run closes `cancelled`, the task is blocked
+    /// with "cancelled by <by>", and the pool running it kills its command when it notices.
+    pub fn cancel(&self, id: &str, by: &str) -> Result<()> {
+        let task = self.task(id)?;
+        if task.status != Status::Running {
+            return Err(BoardError::WrongStatus {
+                id: id.to_owned(),
+                status: task.status,
+                operation: "cancel",
+                expected: "running",
+            });
+        }
+        let reason = format!("cancelled by {by}");
+        if let Some(run) = task.current_run_id {
+            self.close_run(run, "cancelled", "cancelled", Some(&reason), "{}")?;
+        }
+        self.leave_running(id, &Status::Blocked)?;
+        self.clear_retry(id)?;
+        self.event(
+            id,
+            task.current_run_id,
+            EventKind::Blocked,
+            Some(json!({ "reason": reason, "cancelled_by": by })),
+        )?;
+        Ok(())
+    }
+
+    /// The command of a task, if it has one.
+    pub fn command(&self, id: &str) -> Result<Option<TaskCommand>> {
+        let row = self
+            .conn()
+            .prepare_cached(
+                "SELECT c.command, c.env, t.workspace_path, t.max_runtime_seconds, t.max_retries \
+                 FROM gateboard_commands c JOIN tasks t ON t.id = c.task_id WHERE c.task_id = ?1",
+            )?
+            .query_row(params![id], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, Option<String>>(1)?,
+                    r.get::<_, Option<String>>(2)?,
+                    r.get::<_, Option<i64>>(3)?,
+                    r.get::<_, Option<i64>>(4)?,
+                ))
+            })
+            .optional()?;
+        Ok(row.map(|(command, env, cwd, timeout, max_retries)| TaskCommand {
+            command,
+            // Stored by us as a JSON list of pairs; anything else another program wrote is no env.
+            env: env
+                .and_then(|e| serde_json::from_str(&e).ok())
+                .unwrap_or_default(),
+            cwd: cwd.unwrap_or_else(|| "/".into()),
+            timeout_secs: timeout.and_then(|t| u64::try_from(t).ok()).filter(|&t| t > 0),
+            retries: max_retries
+                .and_then(|m| u32::try_from(m.saturating_sub(1)).ok())
+                .unwrap_or(0),
+        }))
+    }
+
+    /// Failures that block the task: Hermes's `max_retries`, else one (no retries).
+    fn failure_limit(&self, id: &str) -> Result<i64> {
+        let limit: Option<i64> = self
+            .conn()
+            .prepare_cached("SELECT max_retries FROM tasks WHERE id = ?1")?
+            .query_row(params![id], |r| r.get(0))?;
+        Ok(limit.unwrap_or(1).max(1))
+    }
+
+    fn retry_at(&self, delay: Duration) -> i64 {
+        self.now_ms()
+            .saturating_add(i64::try_from(delay.as_millis()).unwrap_or(i64::MAX))
+    }
+
+    /// Back to the queue, re-gated, not claimable before `at_ms`.
+    fn hold_back(&self, id: &str, at_ms: i64) -> Result<()> {
+        self.leave_running(id, &gate::waiting_status(self.conn(), id)?)?;
+        self.conn()
+            .prepare_cached("UPDATE gateboard_commands SET retry_at_ms = ?2 WHERE task_id = ?1")?
+            .execute(params![id, at_ms])?;
+        Ok(())
+    }
+
+    /// Clears the claim of a running task and gives it `status`.
+    fn leave_running(&self, id: &str, status: &Status) -> Result<Status> {
+        self.conn()
+            .prepare_cached(
+                "UPDATE tasks SET status = ?2, claim_lock = NULL, claim_expires = NULL, \
+                 worker_pid = NULL, current_run_id = NULL WHERE id = ?1",
+            )?
+            .execute(params![id, status])?;
+        Ok(status.clone())
+    }
+
+    fn close_run(
+        &self,
+        run: i64,
+        status: &str,
+        outcome: &str,
+        summary: Option<&str>,
+        metadata: &str,
+    ) -> Result<()> {
+        self.end_run(run, status, outcome, summary)?;
+        self.set_metadata(run, metadata)
+    }
+
+    fn set_metadata(&self, run: i64, metadata: &str) -> Result<()> {
+        self.conn()
+            .prepare_cached("UPDATE task_runs SET metadata = ?2 WHERE id = ?1")?
+            .execute(params![run, metadata])?;
+        Ok(())
+    }
+
+    fn set_error(&self, run: i64, error: &str) -> Result<()> {
+        self.conn()
+            .prepare_cached("UPDATE task_runs SET error = ?2 WHERE id = ?1")?
+            .execute(params![run, error])?;
+        Ok(())
+    }
+}
+
+/// `text` cut to at most `max` characters, marked when cut.
+pub fn bounded(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((at, _)) => format!("{}…", &text[..at]),
+        None => text.to_owned(),
+    }
+}
