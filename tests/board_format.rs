@@ -557,6 +557,39 @@ fn a_foreign_file_is_foreign_and_unguarded_until_harden() {
 }
 
 #[test]
+fn a_lock_timeout_sqlite_cannot_hold_is_refused_before_the_file_is_touched() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("board.db");
+    for lock_timeout in [
+        gateboard::core::MAX_LOCK_TIMEOUT + Duration::from_millis(1),
+        Duration::MAX,
+    ] {
+        let options = OpenOptions {
+            create: true,
+            lock_timeout,
+            ..OpenOptions::default()
+        };
+        let err = Board::open(&path, &options).err().expect("refused");
+        assert!(matches!(err, BoardError::Invalid(_)), "{err:?}");
+        assert!(!path.exists(), "a refused open created the file");
+    }
+    let longest = OpenOptions {
+        create: true,
+        lock_timeout: gateboard::core::MAX_LOCK_TIMEOUT,
+        ..OpenOptions::default()
+    };
+    let mut board = Board::open(&path, &longest).expect("the longest wait SQLite holds");
+    board
+        .write(|t| {
+            t.create(&NewTask {
+                title: "fits".into(),
+                ..NewTask::default()
+            })
+        })
+        .expect("a write with the longest wait");
+}
+
+#[test]
 fn a_board_gateboard_creates_is_its_own_and_guarded() {
     let file = common::TempBoard::new();
     let mut board = file.open();

@@ -919,6 +919,31 @@ fn impossible_durations_and_pool_sizes_are_usage_errors() {
 }
 
 #[test]
+fn a_lock_timeout_longer_than_sqlite_can_wait_is_a_usage_error_on_every_verb() {
+    let board = Board::new();
+    let id = add(board.db(), &["work"]);
+    // SQLite's busy timeout is an i32 of milliseconds: 2147483 s fits, 2147484 s does not.
+    for timeout in ["2147484", "18446744073709551615", "1e9", "soon"] {
+        for verb in [
+            vec!["ls"],
+            vec!["init"],
+            vec!["add", "more"],
+            vec!["claim", id.as_str()],
+            vec!["show", id.as_str()],
+            vec!["audit"],
+            vec!["work", "--exit-when-idle"],
+        ] {
+            let mut args = vec!["--lock-timeout", timeout];
+            args.extend(verb);
+            let line = refused(board.db(), &args, 2);
+            assert!(line.contains("--lock-timeout"), "{args:?}: {line}");
+        }
+    }
+    ok(board.db(), &["--lock-timeout", "2147483", "ls"]);
+    ok(board.db(), &["ls", "--lock-timeout", "0"]);
+}
+
+#[test]
 fn show_aligns_empty_parents_and_children() {
     let board = Board::new();
     let id = add(board.db(), &["alone"]);

@@ -18,6 +18,7 @@ use std::time::Duration;
 
 use clap::{Args, CommandFactory, Parser, Subcommand};
 
+use crate::core::MAX_LOCK_TIMEOUT;
 use crate::pool::MAX_WORKERS;
 
 pub use verbs::run;
@@ -41,7 +42,7 @@ pub struct Cli {
     )]
     pub hermes: Option<Option<String>>,
     /// Seconds to wait for another writer before giving up
-    #[arg(long, global = true, value_name = "SECS", default_value_t = 120)]
+    #[arg(long, global = true, value_name = "SECS", default_value_t = 120, value_parser = parse_lock_timeout)]
     pub lock_timeout: u64,
     /// Who claims and completes tasks from this command line [default: cli:$USER]
     #[arg(long, global = true, env = "GATEBOARD_CLAIMER", value_name = "NAME")]
@@ -363,6 +364,21 @@ fn parse_seconds(text: &str) -> Result<Duration, String> {
     }
     Duration::try_from_secs_f64(secs)
         .map_err(|_| format!("{text} is not a usable number of seconds"))
+}
+
+/// Whole seconds to wait for a lock, no longer than SQLite can wait.
+fn parse_lock_timeout(text: &str) -> Result<u64, String> {
+    let secs: u64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("{text:?} is not a whole number of seconds"))?;
+    if Duration::from_secs(secs) > MAX_LOCK_TIMEOUT {
+        return Err(format!(
+            "{secs} seconds is longer than SQLite can wait for a lock (at most {})",
+            MAX_LOCK_TIMEOUT.as_secs()
+        ));
+    }
+    Ok(secs)
 }
 
 /// A range of simulated work times in milliseconds.

@@ -31,12 +31,17 @@ pub enum Durability {
     Normal,
 }
 
+/// The longest `lock_timeout` a board accepts: SQLite keeps its busy timeout as an `i32` of
+/// milliseconds (about 24.8 days), and a longer wait would not fit.
+pub const MAX_LOCK_TIMEOUT: Duration = Duration::from_millis(i32::MAX as u64);
+
 /// How to open a board file.
 #[derive(Clone, Debug)]
 pub struct OpenOptions {
     /// Create the file (and run the first migration) when it does not exist.
     pub create: bool,
-    /// How long to wait for another writer before giving up with `Locked`.
+    /// How long to wait for another writer before giving up with `Locked`; at most
+    /// [`MAX_LOCK_TIMEOUT`].
     pub lock_timeout: Duration,
     /// The fsync policy of commits.
     pub durability: Durability,
@@ -63,6 +68,14 @@ impl Board {
     /// Opens (or with `create`, makes) a board, upgrading its schema in place.
     pub fn open(path: impl AsRef<Path>, options: &OpenOptions) -> Result<Board> {
         let path = path.as_ref().to_path_buf();
+        // Before anything touches the file: SQLite cannot wait longer, and would panic if asked.
+        if options.lock_timeout > MAX_LOCK_TIMEOUT {
+            return Err(BoardError::Invalid(format!(
+                "a lock timeout of {}s is longer than SQLite can wait (at most {}s)",
+                options.lock_timeout.as_secs(),
+                MAX_LOCK_TIMEOUT.as_secs()
+            )));
+        }
         // Metadata only: opening the file itself outside SQLite would drop SQLite's locks later.
         match std::fs::metadata(&path) {
             Ok(meta) if meta.is_dir() => return Err(BoardError::IsDirectory(path)),
@@ -205,7 +218,8 @@ impl Board {
         clock: impl FnOnce() -> i64,
         f: impl FnOnce(&Txn<'_>) -> Result<T>,
     ) -> Result<T> {
-        let deadline = Instant::now() + self.lock_timeout;
+        // A deadline past what the clock can count means waiting as long as it takes.
+        let deadline = Instant::now().checked_add(self.lock_timeout);
         self.retry_busy("BEGIN IMMEDIATE", deadline)?;
         let txn = Txn::new(&self.conn, clock());
         let value = match f(&txn) {
@@ -235,7 +249,7 @@ impl Board {
     }
 
     /// Retries a BEGIN or COMMIT while SQLite says busy, until the deadline.
-    fn retry_busy(&self, sql: &str, deadline: Instant) -> Result<()> {
+    fn retry_busy(&self, sql: &str, deadline: Option<Instant>) -> Result<()> {
         let mut pause = Duration::from_millis(1);
         loop {
             match self
@@ -245,7 +259,7 @@ impl Board {
             {
                 Ok(_) => return Ok(()),
                 Err(e) if error::sqlite_busy(&e) => {
-                    if Instant::now() >= deadline {
+                    if deadline.is_some_and(|d| Instant::now() >= d) {
                         return Err(BoardError::Locked {
                             path: self.path.clone(),
                             waited: self.lock_timeout,
