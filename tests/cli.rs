@@ -698,6 +698,155 @@ fn events_json_prints_one_object_per_line_in_order() {
     assert_eq!(later[0]["kind"], "completed");
 }
 
+// ---- text from the board cannot drive the terminal ----
+
+/// A title carrying a newline, an OSC 52 clipboard write, a CSI clear-screen, a carriage
+/// return, a C1 CSI and a bidi override.
+const HOSTILE: &str =
+    "evil\nfake-row\u{1b}]52;c;cm0gLXJmIH4=\u{7}\u{1b}[2J\rover\u{9b}31m\u{202e}end";
+/// How it shows on a terminal.
+const HOSTILE_SHOWN: &str =
+    r"evil\nfake-row\e]52;c;cm0gLXJmIH4=\x07\e[2J\rover\u{9b}31m\u{202e}end";
+
+/// Whether a terminal would obey something in `text` rather than show it; line ends excepted.
+fn has_raw_controls(text: &str) -> bool {
+    text.chars()
+        .any(|c| (c.is_control() && c != '\n') || ('\u{202a}'..='\u{202e}').contains(&c))
+}
+
+#[test]
+fn ls_shows_a_hostile_title_escaped_on_exactly_one_line() {
+    let board = Board::new();
+    let id = add(board.db(), &[HOSTILE]);
+    let listed = ok(board.db(), &["ls"]);
+    assert_eq!(listed.lines().count(), 1, "{listed:?}");
+    assert!(listed.starts_with(&id), "{listed:?}");
+    assert!(listed.contains(HOSTILE_SHOWN), "{listed:?}");
+    assert!(!has_raw_controls(&listed), "{listed:?}");
+}
+
+#[test]
+fn show_escapes_every_field_another_writer_could_fill() {
+    let board = Board::new();
+    let parent = add(board.db(), &[HOSTILE]);
+    let id = add(
+        board.db(),
+        &[
+            HOSTILE,
+            "--parent",
+            &parent,
+            "--assignee",
+            "bob\u{1b}[2J",
+            "--body",
+            "line one\nline\rtwo\u{9b}",
+        ],
+    );
+    ok(
+        board.db(),
+        &["--claimer", "eve\u{1b}]0;pwned\u{7}", "claim", &parent],
+    );
+    ok(
+        board.db(),
+        &[
+            "--claimer",
+            "eve\u{1b}]0;pwned\u{7}",
+            "complete",
+            &parent,
+            "--result",
+            "ok\u{1b}[2J",
+        ],
+    );
+    ok(
+        board.db(),
+        &["comment", &id, "see \u{1b}[31mred", "--author", "mal\rlory"],
+    );
+    ok(board.db(), &["block", &id, "--reason", "why\u{1b}[2J\nnot"]);
+    for task in [&parent, &id] {
+        let shown = ok(board.db(), &["show", task]);
+        assert!(!has_raw_controls(&shown), "{shown:?}");
+        assert!(
+            shown
+                .lines()
+                .next()
+                .unwrap_or_default()
+                .contains(HOSTILE_SHOWN),
+            "{shown:?}"
+        );
+    }
+    let shown = ok(board.db(), &["show", &id]);
+    for escaped in [
+        r"bob\e[2J",
+        r"see \e[31mred",
+        r"mal\rlory",
+        r"why\e[2J\nnot",
+        r"  line\rtwo\u{9b}",
+        "  line one\n",
+    ] {
+        assert!(shown.contains(escaped), "{escaped:?} not in {shown:?}");
+    }
+    let done = ok(board.db(), &["show", &parent]);
+    assert!(done.contains(r"ok\e[2J"), "{done:?}");
+    assert!(done.contains(r"eve\e]0;pwned\x07"), "{done:?}");
+    let blocked = ok(board.db(), &["ls", "--status", "blocked"]);
+    assert_eq!(blocked.lines().count(), 1, "{blocked:?}");
+    assert!(blocked.contains(r"[blocked: why\e[2J\nnot]"), "{blocked:?}");
+}
+
+#[test]
+fn events_escape_payload_text_and_what_a_foreign_writer_put_in_the_log() {
+    let board = Board::new();
+    let id = add(board.db(), &["plain", "--assignee", "ann\u{9b}2J"]);
+    ok(
+        board.db(),
+        &["block", &id, "--reason", "halt\u{202e}\u{1b}[2J"],
+    );
+    let conn = rusqlite::Connection::open(board.db()).expect("raw connection");
+    conn.execute(
+        "INSERT INTO task_events (task_id, kind, payload, created_at) VALUES (?1, ?2, ?3, 0)",
+        [&id, "note\u{1b}[2J", "not json \u{9b}\u{7f}"],
+    )
+    .expect("a foreign event");
+    let printed = ok(board.db(), &["events"]);
+    assert_eq!(printed.lines().count(), 3, "{printed:?}");
+    assert!(!has_raw_controls(&printed), "{printed:?}");
+    for escaped in [
+        r"ann\u{9b}2J",
+        r"halt\u{202e}\u001b[2J",
+        r"note\e[2J",
+        r"not json \u{9b}\x7f",
+    ] {
+        assert!(printed.contains(escaped), "{escaped:?} not in {printed:?}");
+    }
+}
+
+#[test]
+fn json_output_keeps_hostile_text_exactly() {
+    let board = Board::new();
+    let id = add(board.db(), &[HOSTILE, "--body", "b\r\u{9b}"]);
+    ok(board.db(), &["block", &id, "--reason", HOSTILE]);
+    let listed = json(&ok(board.db(), &["ls", "--json"]));
+    assert_eq!(listed[0]["title"], HOSTILE);
+    assert_eq!(listed[0]["block_reason"], HOSTILE);
+    let shown = show(board.db(), &id);
+    assert_eq!(shown["task"]["title"], HOSTILE);
+    assert_eq!(shown["task"]["body"], "b\r\u{9b}");
+    let blocked = events(board.db(), &["--task", &id]);
+    assert_eq!(
+        blocked.last().expect("an event")["payload"]["reason"],
+        HOSTILE
+    );
+}
+
+#[test]
+fn an_error_echoing_a_hostile_id_shows_it_escaped_on_one_line() {
+    let board = Board::new();
+    let line = refused(board.db(), &["show", "t_\u{1b}[2J\nbad"], 3);
+    assert!(line.contains(r"t_\e[2J\nbad"), "{line:?}");
+    assert!(!has_raw_controls(&line), "{line:?}");
+    let usage = fails(board.db(), &["frobnicate\u{1b}[2J"], 2);
+    assert!(!has_raw_controls(&usage), "{usage:?}");
+}
+
 // ---- audit ----
 
 #[test]

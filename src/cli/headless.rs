@@ -11,6 +11,7 @@ use crate::core::{Board, BoardError, OpenOptions};
 use crate::pool::bench::{self, Workload};
 use crate::pool::racer::{RaceConfig, RaceMode, Racer};
 use crate::pool::{Pool, PoolConfig};
+use crate::terminal_text::Escaped;
 
 /// How often a headless run looks at the board for `--exit-when-idle`.
 const IDLE_POLL: Duration = Duration::from_millis(100);
@@ -149,7 +150,7 @@ pub fn race(
             order_audit.len()
         )?;
         for v in violations.iter().take(10) {
-            writeln!(out, "  VIOLATION: {v}")?;
+            writeln!(out, "  VIOLATION: {}", Escaped(&v.to_string()))?;
         }
         Ok(())
     };

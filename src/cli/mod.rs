@@ -73,7 +73,11 @@ impl Cli {
                     ExitCode::from(if e.use_stderr() { 2 } else { 0 })
                 }
                 _ => {
-                    eprintln!("gateboard: {} (see gateboard --help)", one_line(&e));
+                    // clap echoes the words it refused, as typed.
+                    eprintln!(
+                        "gateboard: {} (see gateboard --help)",
+                        crate::terminal_text::escape(&one_line(&e))
+                    );
                     ExitCode::from(2)
                 }
             }

@@ -11,6 +11,7 @@ use crate::core::audit::audit;
 use crate::core::ops::{ClaimOutcome, Claimer};
 use crate::core::{Board, BoardError, NewTask, OpenOptions, Status};
 use crate::locate;
+use crate::terminal_text::{Escaped as E, escape};
 use crate::tui::TuiOptions;
 use crate::watch::BoardWatch;
 
@@ -69,7 +70,8 @@ pub fn run(cli: Cli) -> ExitCode {
 }
 
 fn fail(code: u8, message: &str) -> ExitCode {
-    let _ = writeln!(io::stderr(), "gateboard: {message}");
+    // Messages echo ids and paths as given, and those may hold control characters.
+    let _ = writeln!(io::stderr(), "gateboard: {}", escape(message));
     ExitCode::from(code)
 }
 
@@ -113,7 +115,7 @@ fn execute(cli: &Cli, out: &mut dyn Write) -> Result<u8, Failure> {
         ttl: Duration::from_secs(ttl),
     };
     match verb {
-        Some(Verb::Init) => writeln!(out, "{}", board.path().display())?,
+        Some(Verb::Init) => writeln!(out, "{}", E(&board.path().display().to_string()))?,
         Some(Verb::Add(args)) => {
             let new = new_task(args, cli);
             let id = board.write(|txn| txn.create(&new))?;
@@ -123,7 +125,9 @@ fn execute(cli: &Cli, out: &mut dyn Write) -> Result<u8, Failure> {
             if !board.write(|txn| txn.link(parent, child))? {
                 writeln!(
                     io::stderr(),
-                    "gateboard: {parent} was already a parent of {child}"
+                    "gateboard: {} was already a parent of {}",
+                    E(parent),
+                    E(child)
                 )?;
             }
         }
@@ -139,7 +143,7 @@ fn execute(cli: &Cli, out: &mut dyn Write) -> Result<u8, Failure> {
             let lock = claimer_name(cli);
             let done = board.write(|txn| txn.complete(id, Some(&lock), result.as_deref()))?;
             for child in done.promoted {
-                writeln!(out, "promoted {child}")?;
+                writeln!(out, "promoted {}", E(&child))?;
             }
         }
         Some(Verb::Block { id, reason }) => board.write(|txn| txn.block(id, reason))?,
@@ -150,7 +154,7 @@ fn execute(cli: &Cli, out: &mut dyn Write) -> Result<u8, Failure> {
         Some(Verb::Archive { id }) => {
             let done = board.write(|txn| txn.archive(id))?;
             for child in done.promoted {
-                writeln!(out, "promoted {child}")?;
+                writeln!(out, "promoted {}", E(&child))?;
             }
         }
         Some(Verb::Comment { id, text, author }) => {
@@ -188,7 +192,7 @@ fn execute(cli: &Cli, out: &mut dyn Write) -> Result<u8, Failure> {
                 writeln!(out, "clean: every invariant holds")?;
             } else {
                 for violation in &found {
-                    writeln!(out, "{violation}")?;
+                    writeln!(out, "{}", E(&violation.to_string()))?;
                 }
                 writeln!(out, "{} violation(s)", found.len())?;
             }
@@ -299,7 +303,11 @@ fn tui(cli: &Cli, workers: Option<usize>) -> Result<u8, Failure> {
         Err(report) => match report.downcast::<BoardError>() {
             Ok(e) => Err(Failure::Board(e)),
             Err(report) => {
-                let _ = writeln!(io::stderr(), "gateboard: {report:#}");
+                let _ = writeln!(
+                    io::stderr(),
+                    "gateboard: {}",
+                    escape(&format!("{report:#}"))
+                );
                 Ok(1)
             }
         },
@@ -388,7 +396,8 @@ fn claim(
                 };
                 writeln!(
                     io::stderr(),
-                    "gateboard: claim rejected, task demoted to todo: {e}"
+                    "gateboard: claim rejected, task demoted to todo: {}",
+                    E(&e.to_string())
                 )?;
                 return Ok(REJECTED);
             }
@@ -402,7 +411,7 @@ fn claim(
     let demoted = (!rejected.is_empty()).then(|| {
         format!(
             "the gate demoted {} to todo (ready, but a parent is not done)",
-            rejected.join(", ")
+            E(&rejected.join(", "))
         )
     });
     let Some(claim) = claim else {
@@ -424,7 +433,7 @@ fn claim(
             }),
         )?;
     } else {
-        writeln!(out, "{}", claim.task_id)?;
+        writeln!(out, "{}", E(&claim.task_id))?;
     }
     Ok(0)
 }
@@ -446,7 +455,7 @@ fn events(
                 writeln!(
                     io::stderr(),
                     "gateboard: cannot watch {} ({e}); polling every second",
-                    board.path().display()
+                    E(&board.path().display().to_string())
                 )?;
                 None
             }
