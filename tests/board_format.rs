@@ -819,7 +819,10 @@ fn audit_is_empty_on_a_healthy_board() {
         .unwrap();
     // A claim that lapses, then is taken again and blocked, then gains a parent.
     claim(&mut b, &side, "w2");
-    b.write_at(NOW + 10_000, |t| t.reclaim_expired()).unwrap();
+    b.write_at(NOW + 10_000, |t| {
+        t.reclaim_expired(Duration::from_secs(600))
+    })
+    .unwrap();
     b.write_at(NOW + 10_001, |t| t.claim(&side, &claimer("w3")))
         .unwrap();
     b.write_at(NOW + 10_002, |t| t.block(&side, "needs a person"))
@@ -959,6 +962,25 @@ fn audit_reports_a_link_to_a_missing_task() {
                 child: "t_0000beef".into(),
             },
         ]
+    );
+}
+
+#[test]
+fn audit_reports_a_running_task_with_no_claim_expiry() {
+    let file = common::TempBoard::new();
+    let mut b = file.open();
+    let id = add(&mut b, "forever", &[]);
+    claim(&mut b, &id, "w1");
+    assert_eq!(b.read(audit).unwrap(), Vec::new());
+    raw(&file.path)
+        .execute("UPDATE tasks SET claim_expires = NULL WHERE id = ?1", [&id])
+        .unwrap();
+    assert_eq!(
+        b.read(audit).unwrap(),
+        vec![Violation::RunningWithoutExpiry {
+            task: id,
+            claim_lock: Some("w1".into()),
+        }]
     );
 }
 

@@ -373,3 +373,66 @@ fn work_promotes_a_child_whose_parent_another_writer_finished() {
         ]
     );
 }
+
+#[test]
+fn work_reclaims_a_running_row_no_claim_would_ever_lapse_and_exits_when_idle() {
+    let board = common::TempBoard::new();
+    let mut conn = board.open();
+    let long_ago = gateboard::core::now_epoch() - 3600;
+    let (stuck, child) = conn
+        .write_at(long_ago, |t| {
+            let stuck = t.create(&NewTask {
+                title: "set running elsewhere".into(),
+                ..NewTask::default()
+            })?;
+            let child = t.create(&NewTask {
+                title: "waits on it".into(),
+                parents: vec![stuck.clone()],
+                ..NewTask::default()
+            })?;
+            Ok((stuck, child))
+        })
+        .expect("tasks");
+    // Another program set it running an hour ago with no claim expiry, then went away.
+    rusqlite::Connection::open(&board.path)
+        .expect("raw connection")
+        .execute(
+            "UPDATE tasks SET status = 'running', claim_lock = 'gone', claim_expires = NULL, \
+             started_at = ?2, last_heartbeat_at = ?2 WHERE id = ?1",
+            rusqlite::params![stuck, long_ago],
+        )
+        .expect("raw running row");
+
+    let mut work = gateboard(&board.path)
+        .args(["work", "--workers", "1", "--ttl", "60", "--exit-when-idle"])
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("start work");
+    // Only a guard against a hang: without the rule, work would never become idle.
+    let start = Instant::now();
+    let status = loop {
+        if let Some(status) = work.try_wait().expect("wait") {
+            break status;
+        }
+        if start.elapsed() > Duration::from_secs(120) {
+            let _ = work.kill();
+            panic!("work never became idle: the running row was never reclaimed");
+        }
+        thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success());
+    for id in [&stuck, &child] {
+        assert_eq!(
+            conn.read(|r| r.task(id)).expect("task").status,
+            Status::Done
+        );
+    }
+    let kinds: Vec<EventKind> = conn
+        .read(|r| r.events_after(0, usize::MAX, Some(&stuck)))
+        .expect("events")
+        .into_iter()
+        .map(|e| e.kind)
+        .collect();
+    assert!(kinds.contains(&EventKind::Reclaimed), "{kinds:?}");
+    assert_eq!(conn.read(audit).expect("audit"), Vec::new());
+}

@@ -137,7 +137,9 @@ fn apply(
         Step::Unblock { task } => board.write(|t| t.unblock(&pick(*task))).map(drop),
         Step::Archive { task } => board.write(|t| t.archive(&pick(*task))).map(drop),
         Step::ReclaimLater => board
-            .write_at(now_epoch() + 3600, |t| t.reclaim_expired())
+            .write_at(now_epoch() + 3600, |t| {
+                t.reclaim_expired(Duration::from_secs(60))
+            })
             .map(drop),
         Step::Release { task } => board.write(|t| t.release(&pick(*task), &me)),
         Step::ForeignMarkReady { task } => {

@@ -19,6 +19,8 @@ use serde_json::json;
 const NOW: i64 = 1_700_000_000;
 /// How long a claim lives without a heartbeat.
 const TTL: i64 = 60;
+/// The same, as the claimer and the sweep take it.
+const SWEEP_TTL: Duration = Duration::from_secs(TTL as u64);
 
 const TABLES: [&str; 5] = [
     "tasks",
@@ -186,7 +188,7 @@ fn new_task(title: &str, parents: &[&str]) -> NewTask {
 fn claimer(lock: &str) -> Claimer {
     Claimer {
         lock: lock.into(),
-        ttl: Duration::from_secs(TTL as u64),
+        ttl: SWEEP_TTL,
     }
 }
 
@@ -1255,7 +1257,7 @@ fn reclaim_expired_returns_a_lapsed_claim_to_ready_and_closes_its_run() {
     let mut fx = Fixture::new();
     let id = fx.add("work", &[]);
     let claim = fx.claim(&id, "w1");
-    let reclaimed = fx.at(NOW + TTL + 1, |t| t.reclaim_expired());
+    let reclaimed = fx.at(NOW + TTL + 1, |t| t.reclaim_expired(SWEEP_TTL));
     assert_eq!(reclaimed, vec![id.clone()]);
     let task = fx.task(&id);
     assert_eq!(task.status, Status::Ready);
@@ -1282,7 +1284,10 @@ fn reclaim_expired_leaves_live_claims_alone_and_writes_nothing() {
     let id = fx.add("work", &[]);
     fx.claim(&id, "w1");
     let before = fx.dump();
-    assert!(fx.at(NOW + TTL - 1, |t| t.reclaim_expired()).is_empty());
+    assert!(
+        fx.at(NOW + TTL - 1, |t| t.reclaim_expired(SWEEP_TTL))
+            .is_empty()
+    );
     assert_eq!(fx.dump(), before);
     assert_eq!(fx.status(&id), Status::Running);
 }
@@ -1293,10 +1298,107 @@ fn reclaim_expired_honours_heartbeats() {
     let id = fx.add("work", &[]);
     fx.claim(&id, "w1");
     fx.at(NOW + 50, |t| t.heartbeat(&id, &claimer("w1")));
-    assert!(fx.at(NOW + TTL + 1, |t| t.reclaim_expired()).is_empty());
+    assert!(
+        fx.at(NOW + TTL + 1, |t| t.reclaim_expired(SWEEP_TTL))
+            .is_empty()
+    );
     assert_eq!(
-        fx.at(NOW + 50 + TTL + 1, |t| t.reclaim_expired()),
+        fx.at(NOW + 50 + TTL + 1, |t| t.reclaim_expired(SWEEP_TTL)),
         vec![id.clone()]
+    );
+}
+
+/// Sets `id` running as a program without claim expiries would: no `claim_expires`, and the
+/// given heartbeat and start.
+fn raw_running_without_expiry(
+    fx: &Fixture,
+    id: &str,
+    heartbeat: Option<i64>,
+    started: Option<i64>,
+) {
+    fx.raw
+        .execute(
+            "UPDATE tasks SET status = 'running', claim_lock = 'elsewhere', claim_expires = NULL, \
+             last_heartbeat_at = ?2, started_at = ?3 WHERE id = ?1",
+            rusqlite::params![id, heartbeat, started],
+        )
+        .expect("raw running row");
+}
+
+#[test]
+fn reclaim_expired_returns_a_running_row_without_expiry_once_its_heartbeat_is_a_ttl_old() {
+    let mut fx = Fixture::new();
+    let id = fx.add("work", &[]);
+    raw_running_without_expiry(&fx, &id, Some(NOW + 100), Some(NOW + 5));
+    assert!(
+        fx.at(NOW + 100 + TTL, |t| t.reclaim_expired(SWEEP_TTL))
+            .is_empty()
+    );
+    assert_eq!(fx.status(&id), Status::Running);
+    assert_eq!(
+        fx.at(NOW + 100 + TTL + 1, |t| t.reclaim_expired(SWEEP_TTL)),
+        vec![id.clone()]
+    );
+    assert_eq!(fx.status(&id), Status::Ready);
+    let event = fx.last_event(&id);
+    assert_eq!(event.kind, EventKind::Reclaimed);
+    assert_eq!(
+        event.payload,
+        Some(json!({
+            "lock": "elsewhere",
+            "reason": "running with no claim expiry and no sign of life for the TTL",
+            "status": "ready"
+        }))
+    );
+}
+
+#[test]
+fn a_running_row_without_expiry_or_heartbeat_is_timed_from_its_start() {
+    let mut fx = Fixture::new();
+    let id = fx.add("work", &[]);
+    raw_running_without_expiry(&fx, &id, None, Some(NOW + 200));
+    assert!(
+        fx.at(NOW + 200 + TTL, |t| t.reclaim_expired(SWEEP_TTL))
+            .is_empty()
+    );
+    assert_eq!(
+        fx.at(NOW + 200 + TTL + 1, |t| t.reclaim_expired(SWEEP_TTL)),
+        vec![id]
+    );
+}
+
+#[test]
+fn a_running_row_without_expiry_is_timed_from_its_newest_sign_of_life() {
+    let mut fx = Fixture::new();
+    let id = fx.add("work", &[]);
+    // An old start and an old heartbeat, but a comment written later: it is still alive.
+    raw_running_without_expiry(&fx, &id, Some(NOW + 1), Some(NOW + 1));
+    fx.at(NOW + 300, |t| t.comment(&id, "worker", "still going"));
+    assert!(
+        fx.at(NOW + 300 + TTL, |t| t.reclaim_expired(SWEEP_TTL))
+            .is_empty()
+    );
+    assert_eq!(
+        fx.at(NOW + 300 + TTL + 1, |t| t.reclaim_expired(SWEEP_TTL)),
+        vec![id]
+    );
+}
+
+#[test]
+fn a_running_row_without_any_sign_of_life_but_its_creation_is_timed_from_that() {
+    let mut fx = Fixture::new();
+    let id = fx.add("work", &[]);
+    fx.raw
+        .execute("DELETE FROM task_events WHERE task_id = ?1", [&id])
+        .expect("forget the events");
+    raw_running_without_expiry(&fx, &id, None, None);
+    assert!(
+        fx.at(NOW + TTL, |t| t.reclaim_expired(SWEEP_TTL))
+            .is_empty()
+    );
+    assert_eq!(
+        fx.at(NOW + TTL + 1, |t| t.reclaim_expired(SWEEP_TTL)),
+        vec![id]
     );
 }
 
@@ -1305,7 +1407,7 @@ fn a_reclaimed_task_is_claimed_again_under_a_new_run() {
     let mut fx = Fixture::new();
     let id = fx.add("work", &[]);
     let first = fx.claim(&id, "w1");
-    fx.at(NOW + TTL + 1, |t| t.reclaim_expired());
+    fx.at(NOW + TTL + 1, |t| t.reclaim_expired(SWEEP_TTL));
     let second = fx.claim_at(NOW + TTL + 2, &id, "w2");
     assert_ne!(first.run_id, second.run_id);
     assert_eq!(fx.task(&id).current_run_id, Some(second.run_id));
@@ -1321,7 +1423,7 @@ fn the_former_holder_of_a_reclaimed_claim_cannot_complete_the_new_claim() {
     let mut fx = Fixture::new();
     let id = fx.add("work", &[]);
     fx.claim(&id, "w1");
-    fx.at(NOW + TTL + 1, |t| t.reclaim_expired());
+    fx.at(NOW + TTL + 1, |t| t.reclaim_expired(SWEEP_TTL));
     fx.claim_at(NOW + TTL + 2, &id, "w2");
     let err = fx.refuse(|t| t.complete(&id, Some("w1"), Some("late")));
     assert!(
@@ -1348,7 +1450,7 @@ fn reclaim_of_a_task_whose_parent_became_unfinished_returns_it_to_todo() {
         .expect("drop guards");
     fx.raw_link(&parent, &child);
     assert_eq!(
-        fx.at(NOW + TTL + 1, |t| t.reclaim_expired()),
+        fx.at(NOW + TTL + 1, |t| t.reclaim_expired(SWEEP_TTL)),
         vec![child.clone()]
     );
     assert_eq!(fx.status(&child), Status::Todo);

@@ -701,19 +701,40 @@ impl<'c> Txn<'c> {
     }
 
     /// Returns every running task whose claim lapsed to the queue; their runs close as `reclaimed`.
-    pub fn reclaim_expired(&self) -> Result<Vec<String>> {
-        let expired: Vec<String> = self
+    ///
+    /// A claim lapses at its `claim_expires`. A running row with no `claim_expires` (another
+    /// program set it running without one) would otherwise never lapse, its children waiting
+    /// for good; it counts as lapsed once its newest sign of life is older than `ttl`. The
+    /// newest, not the first found: a sign is its last heartbeat, its start, its latest event or
+    /// its creation, and `started_at` keeps the first claim's time, so only the newest of them
+    /// never reclaims a row somebody is still visibly working.
+    pub fn reclaim_expired(&self, ttl: Duration) -> Result<Vec<String>> {
+        let ttl = i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX);
+        let silent_since = self.now.saturating_sub(ttl);
+        let expired: Vec<(String, bool)> = self
             .conn()
             .prepare_cached(
-                "SELECT id FROM tasks WHERE status = 'running' \
-                 AND claim_expires IS NOT NULL AND claim_expires < ?1 ORDER BY id",
+                "SELECT t.id, t.claim_expires IS NULL FROM tasks t WHERE t.status = 'running' \
+                 AND ((t.claim_expires IS NOT NULL AND t.claim_expires < ?1) \
+                   OR (t.claim_expires IS NULL AND max(t.created_at, \
+                         COALESCE(t.last_heartbeat_at, 0), COALESCE(t.started_at, 0), \
+                         COALESCE((SELECT max(e.created_at) FROM task_events e \
+                                   WHERE e.task_id = t.id), 0)) < ?2)) \
+                 ORDER BY t.id",
             )?
-            .query_map(params![self.now], |r| r.get(0))?
+            .query_map(params![self.now, silent_since], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })?
             .collect::<rusqlite::Result<_>>()?;
-        for id in &expired {
-            self.requeue(id, "claim expired")?;
+        for (id, no_expiry) in &expired {
+            let why = if *no_expiry {
+                "running with no claim expiry and no sign of life for the TTL"
+            } else {
+                "claim expired"
+            };
+            self.requeue(id, why)?;
         }
-        Ok(expired)
+        Ok(expired.into_iter().map(|(id, _)| id).collect())
     }
 
     /// Promotes every `todo` task whose parents are all finished, with `promoted` events.

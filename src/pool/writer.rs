@@ -187,7 +187,7 @@ fn serve(
                 .collect();
             let swept = if sweep {
                 Swept {
-                    reclaimed: txn.reclaim_expired()?,
+                    reclaimed: txn.reclaim_expired(sweep_every * 2)?,
                     promoted: txn.promote_stranded()?,
                 }
             } else {
