@@ -322,6 +322,28 @@ fn unlink_of_a_link_that_does_not_exist_is_refused_with_exit_4() {
     refused(board.db(), &["unlink", &a, &b], 4);
 }
 
+#[test]
+fn unlink_removes_a_link_to_a_parent_another_program_deleted_and_promotes_the_child() {
+    let board = Board::new();
+    let parent = add(board.db(), &["deleted elsewhere"]);
+    let child = add(board.db(), &["child", "--parent", &parent]);
+    rusqlite::Connection::open(board.db())
+        .expect("raw connection")
+        .execute("DELETE FROM tasks WHERE id = ?1", [&parent])
+        .expect("raw delete");
+    assert_eq!(run(board.db(), &["audit"]).code, 1, "a dangling link");
+    ok(board.db(), &["unlink", &parent, &child]);
+    assert_eq!(status(board.db(), &child), "ready");
+    let kinds: Vec<Json> = events(board.db(), &["--task", &child])
+        .iter()
+        .map(|e| e["kind"].clone())
+        .collect();
+    assert_eq!(kinds, ["created", "unlinked", "promoted"]);
+    ok(board.db(), &["audit"]);
+    // Neither the link nor the parent exists any more: no such task.
+    refused(board.db(), &["unlink", &parent, &child], 3);
+}
+
 // ---- claim ----
 
 #[test]

@@ -595,6 +595,61 @@ fn unlink_refuses_a_link_that_does_not_exist() {
 }
 
 #[test]
+fn unlink_removes_a_link_whose_parent_row_is_gone_and_promotes_the_child() {
+    let mut fx = Fixture::new();
+    let kept = fx.add("kept", &[]);
+    let child = fx.add("child", &[&kept]);
+    fx.raw_link("t_0000dead", &child);
+    fx.ok(|t| t.complete(&kept, None, None));
+    assert_eq!(
+        fx.status(&child),
+        Status::Todo,
+        "the missing parent holds it back"
+    );
+    fx.ok(|t| t.unlink("t_0000dead", &child));
+    assert_eq!(fx.links(), vec![(kept.clone(), child.clone())]);
+    assert_eq!(fx.status(&child), Status::Ready);
+    let events = fx.events(&child);
+    let tail: Vec<_> = events[events.len() - 2..]
+        .iter()
+        .map(|e| (e.kind.clone(), e.payload.clone()))
+        .collect();
+    assert_eq!(
+        tail,
+        vec![
+            (
+                EventKind::Unlinked,
+                Some(json!({"parent": "t_0000dead", "child": child, "parent_missing": true}))
+            ),
+            (EventKind::Promoted, None),
+        ]
+    );
+}
+
+#[test]
+fn unlink_of_a_dangling_link_leaves_a_child_another_parent_holds_in_todo() {
+    let mut fx = Fixture::new();
+    let waiting_on = fx.add("unfinished", &[]);
+    let child = fx.add("child", &[&waiting_on]);
+    fx.raw_link("t_0000dead", &child);
+    fx.ok(|t| t.unlink("t_0000dead", &child));
+    assert_eq!(fx.status(&child), Status::Todo);
+    assert_eq!(fx.links(), vec![(waiting_on, child)]);
+}
+
+#[test]
+fn unlink_of_a_link_between_two_missing_tasks_names_the_missing_child() {
+    let mut fx = Fixture::new();
+    fx.add("bystander", &[]);
+    fx.raw_link("t_0000dead", "t_0000beef");
+    let err = fx.refuse(|t| t.unlink("t_0000dead", "t_0000beef"));
+    assert!(
+        matches!(&err, BoardError::UnknownTask(id) if id == "t_0000beef"),
+        "{err:?}"
+    );
+}
+
+#[test]
 fn unlink_refuses_an_unknown_task() {
     let mut fx = Fixture::new();
     let a = fx.add("a", &[]);

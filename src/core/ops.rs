@@ -339,8 +339,16 @@ impl<'c> Txn<'c> {
     }
 
     /// Removes a link and re-gates the child, which may now be ready.
+    ///
+    /// The parent row may be gone (another program deleted it): the gate counts a missing
+    /// parent as unfinished, so such a dangling link would hold its child back for good, and
+    /// unlinking is the way to release it. Only when neither the link nor the parent exists
+    /// is the parent an unknown task.
     pub fn unlink(&self, parent: &str, child: &str) -> Result<()> {
-        self.task(parent)?;
+        let parent_missing = self.find_task(parent)?.is_none();
+        if parent_missing && !self.is_linked(parent, child)? {
+            return Err(BoardError::UnknownTask(parent.to_owned()));
+        }
         self.task(child)?;
         let removed = self
             .conn()
@@ -351,12 +359,11 @@ impl<'c> Txn<'c> {
                 "{parent} is not a parent of {child}"
             )));
         }
-        self.event(
-            child,
-            None,
-            EventKind::Unlinked,
-            Some(json!({ "parent": parent, "child": child })),
-        )?;
+        let mut payload = json!({ "parent": parent, "child": child });
+        if parent_missing {
+            payload["parent_missing"] = json!(true);
+        }
+        self.event(child, None, EventKind::Unlinked, Some(payload))?;
         self.promote_if_ready(child)?;
         Ok(())
     }
