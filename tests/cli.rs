@@ -931,6 +931,62 @@ fn every_verb_naming_an_unknown_task_exits_3() {
 }
 
 #[test]
+fn events_of_an_unknown_task_exit_3_but_a_deleted_task_keeps_its_history() {
+    let board = Board::new();
+    let id = add(board.db(), &["short-lived"]);
+    let line = refused(board.db(), &["events", "--task", "t_deadbeef"], 3);
+    assert!(line.contains("t_deadbeef"), "{line}");
+    fails(board.db(), &["events", "--task", "t_deadbeef", "--json"], 3);
+    rusqlite::Connection::open(board.db())
+        .expect("raw connection")
+        .execute("DELETE FROM tasks WHERE id = ?1", [&id])
+        .expect("raw delete");
+    let history = events(board.db(), &["--task", &id]);
+    assert_eq!(history.len(), 1, "{history:?}");
+    assert_eq!(history[0]["kind"], "created");
+}
+
+/// Every file in `dir` whose name starts with `stem`, besides `stem` itself.
+fn companions(dir: &Path, stem: &str) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .expect("read dir")
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|name| name.starts_with(stem) && name != stem)
+        .collect()
+}
+
+#[test]
+fn a_character_device_is_no_board_exit_5_and_nothing_is_written_beside_it() {
+    let dev_null = Path::new("/dev/null");
+    let before = companions(Path::new("/dev"), "null");
+    for args in [vec!["init"], vec!["ls"], vec!["add", "x"], vec!["audit"]] {
+        let line = fails(dev_null, &args, 5);
+        assert!(line.contains("not a regular file"), "{args:?}: {line}");
+    }
+    assert_eq!(
+        companions(Path::new("/dev"), "null"),
+        before,
+        "a -journal or -wal appeared"
+    );
+}
+
+#[test]
+fn a_fifo_is_no_board_exit_5_and_nothing_is_written_beside_it() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let fifo = dir.path().join("board.db");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("run mkfifo");
+    assert!(made.success(), "mkfifo failed");
+    for args in [vec!["init"], vec!["ls"], vec!["add", "x"]] {
+        let line = fails(&fifo, &args, 5);
+        assert!(line.contains("not a regular file"), "{args:?}: {line}");
+    }
+    assert_eq!(companions(dir.path(), "board.db"), Vec::<String>::new());
+}
+
+#[test]
 fn a_missing_board_file_exits_5_and_is_not_created() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("absent.db");

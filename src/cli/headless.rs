@@ -110,7 +110,7 @@ pub fn race(
         }
         let report = tokio::task::spawn_blocking(move || racer.stop())
             .await
-            .map_err(|e| BoardError::Invalid(format!("the race thread failed: {e}")))??;
+            .map_err(|e| BoardError::Internal(format!("the race thread failed: {e}")))??;
         // Let the workers drain what the released parents unlocked.
         while before_deadline() && !check.read(|r| r.is_idle())? {
             tokio::time::sleep(Duration::from_millis(10)).await;

@@ -89,11 +89,12 @@ pub fn exit_code(e: &BoardError) -> u8 {
         | BoardError::RuleViolation(_) => 4,
         BoardError::Missing(_)
         | BoardError::IsDirectory(_)
+        | BoardError::NotAFile(_)
         | BoardError::NotABoard { .. }
         | BoardError::TooNew { .. }
         | BoardError::Io { .. } => 5,
         BoardError::Locked { .. } => 6,
-        BoardError::Sqlite(_) => 1,
+        BoardError::Sqlite(_) | BoardError::Internal(_) => 1,
     }
 }
 
@@ -447,6 +448,14 @@ fn events(
     out: &mut dyn Write,
 ) -> Result<(), Failure> {
     const PAGE: usize = 1000;
+    // A task is known by its row or, once another program deleted the row, by its history.
+    if let Some(id) = task
+        && !board.read(|r| {
+            Ok(r.find_task(id)?.is_some() || !r.events_after(0, 1, Some(id))?.is_empty())
+        })?
+    {
+        return Err(BoardError::UnknownTask(id.to_owned()).into());
+    }
     // Start watching before the first read, so no commit slips between the read and the watch.
     let watch = if follow {
         match BoardWatch::channel(board.path()) {
@@ -489,5 +498,20 @@ fn events(
             }
             None => std::thread::sleep(Duration::from_secs(1)),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn internal_failures_exit_1_and_refused_input_exits_4() {
+        assert_eq!(
+            exit_code(&BoardError::Internal("the writer has stopped".into())),
+            1
+        );
+        assert_eq!(exit_code(&BoardError::Invalid("a blank title".into())), 4);
+        assert_eq!(exit_code(&BoardError::NotAFile("/dev/null".into())), 5);
     }
 }

@@ -79,6 +79,9 @@ impl Board {
         // Metadata only: opening the file itself outside SQLite would drop SQLite's locks later.
         match std::fs::metadata(&path) {
             Ok(meta) if meta.is_dir() => return Err(BoardError::IsDirectory(path)),
+            // SQLite would open a device or FIFO, fail with an I/O error, and leave a journal
+            // beside it; a board is a regular file.
+            Ok(meta) if !meta.is_file() => return Err(BoardError::NotAFile(path)),
             Ok(_) => {}
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 if !options.create {

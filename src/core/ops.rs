@@ -209,7 +209,7 @@ impl<'c> Txn<'c> {
                 return Ok(id);
             }
         }
-        Err(BoardError::Invalid(
+        Err(BoardError::Internal(
             "could not find an unused task id; is the random source broken?".into(),
         ))
     }

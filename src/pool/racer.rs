@@ -101,7 +101,7 @@ impl Racer {
     pub fn wait(self) -> Result<RaceReport, BoardError> {
         self.thread
             .join()
-            .unwrap_or_else(|_| Err(BoardError::Invalid("the race thread panicked".into())))
+            .unwrap_or_else(|_| Err(BoardError::Internal("the race thread panicked".into())))
     }
 }
 
