@@ -1,4 +1,6 @@
 //! Whole frames as a person sees them, drawn from fixed states with ratatui's TestBackend.
+// Tests may unwrap, expect and panic: clippy.toml covers #[test] functions, not their helpers.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::VecDeque;
 use std::time::Instant;
