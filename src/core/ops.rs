@@ -89,7 +89,7 @@ pub struct GraphNode {
 const CLAIM_BATCH: i64 = 4;
 
 impl<'c> Txn<'c> {
-    pub(crate) fn new(conn: &'c Connection, now: i64) -> Self {
+    pub(in crate::core) fn new(conn: &'c Connection, now: i64) -> Self {
         Txn {
             reader: Reader::new(conn),
             now,
