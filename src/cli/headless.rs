@@ -4,7 +4,7 @@ use std::io::{self, Write};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use super::verbs::Failure;
+use super::failure::Failure;
 use super::{BenchArgs, RaceArgs, WorkArgs};
 use crate::core::audit::{audit, claims_before_parent_events, claims_before_parent_timestamps};
 use crate::core::{Board, BoardError, OpenOptions};

@@ -7,6 +7,7 @@
 //! past `--lock-timeout`; 7 the gate rejected the claim (parents not done; the task was demoted);
 //! 8 nothing was claimable.
 
+mod failure;
 mod headless;
 mod print;
 mod verbs;
@@ -18,8 +19,13 @@ use std::time::Duration;
 
 use clap::{Args, CommandFactory, Parser, Subcommand};
 
-use crate::core::MAX_LOCK_TIMEOUT;
-use crate::pool::MAX_WORKERS;
+use crate::core::{DEFAULT_LOCK_TIMEOUT, MAX_LOCK_TIMEOUT};
+use crate::pool::racer::DEFAULT_ROUNDS;
+use crate::pool::{DEFAULT_CLAIM_TTL, DEFAULT_WORKERS, MAX_WORKERS};
+
+/// Seconds a claim made from the command line (`claim`, `heartbeat`) lives without a
+/// heartbeat unless told otherwise: long, since a person or script holds it, not a worker.
+const DEFAULT_CLAIM_TTL_SECS: u64 = 900;
 
 pub use verbs::run;
 
@@ -42,7 +48,7 @@ pub struct Cli {
     )]
     pub hermes: Option<Option<String>>,
     /// Seconds to wait for another writer before giving up
-    #[arg(long, global = true, value_name = "SECS", default_value_t = 120, value_parser = parse_lock_timeout)]
+    #[arg(long, global = true, value_name = "SECS", default_value_t = DEFAULT_LOCK_TIMEOUT.as_secs(), value_parser = parse_lock_timeout)]
     pub lock_timeout: u64,
     /// Who claims and completes tasks from this command line [default: cli:$USER]
     #[arg(long, global = true, env = "GATEBOARD_CLAIMER", value_name = "NAME")]
@@ -70,7 +76,11 @@ impl Cli {
                 | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
                     // Nothing sensible is left to do if printing help fails.
                     let _ = e.print();
-                    ExitCode::from(if e.use_stderr() { 2 } else { 0 })
+                    ExitCode::from(if e.use_stderr() {
+                        failure::USAGE
+                    } else {
+                        failure::OK
+                    })
                 }
                 _ => {
                     // clap echoes the words it refused, as typed.
@@ -78,7 +88,7 @@ impl Cli {
                         "gateboard: {} (see gateboard --help)",
                         crate::terminal_text::escape(&one_line(&e))
                     );
-                    ExitCode::from(2)
+                    ExitCode::from(failure::USAGE)
                 }
             }
         })
@@ -169,7 +179,7 @@ pub enum Verb {
         /// The task to claim
         id: Option<String>,
         /// Seconds the claim lives without a heartbeat
-        #[arg(long, value_name = "SECS", default_value_t = 900)]
+        #[arg(long, value_name = "SECS", default_value_t = DEFAULT_CLAIM_TTL_SECS)]
         ttl: u64,
         /// Print the claim as JSON
         #[arg(long)]
@@ -180,7 +190,7 @@ pub enum Verb {
         /// The running task
         id: String,
         /// Seconds from now the claim lives
-        #[arg(long, value_name = "SECS", default_value_t = 900)]
+        #[arg(long, value_name = "SECS", default_value_t = DEFAULT_CLAIM_TTL_SECS)]
         ttl: u64,
     },
     /// Finish a task (a running one only by its claim holder); promotes its children
@@ -276,7 +286,7 @@ pub enum Verb {
 #[derive(Debug, Args)]
 pub struct WorkArgs {
     /// Workers in the pool
-    #[arg(long, default_value_t = 4, value_parser = parse_pool_size)]
+    #[arg(long, default_value_t = DEFAULT_WORKERS, value_parser = parse_pool_size)]
     pub workers: usize,
     /// Stop after this many seconds
     #[arg(
@@ -294,7 +304,7 @@ pub struct WorkArgs {
     #[arg(long, value_name = "A..B", default_value = "0", value_parser = parse_work_ms)]
     pub work_ms: WorkMs,
     /// Seconds a claim lives without a heartbeat before others may reclaim it
-    #[arg(long, value_name = "SECS", default_value_t = 60)]
+    #[arg(long, value_name = "SECS", default_value_t = DEFAULT_CLAIM_TTL.as_secs())]
     pub ttl: u64,
 }
 
@@ -302,10 +312,10 @@ pub struct WorkArgs {
 #[derive(Debug, Args)]
 pub struct RaceArgs {
     /// Children the racing writer creates
-    #[arg(long, default_value_t = 200)]
+    #[arg(long, default_value_t = DEFAULT_ROUNDS)]
     pub rounds: usize,
     /// Workers claiming meanwhile
-    #[arg(long, default_value_t = 4, value_parser = parse_pool_size)]
+    #[arg(long, default_value_t = DEFAULT_WORKERS, value_parser = parse_pool_size)]
     pub workers: usize,
     /// Seconds the workers run at most
     #[arg(
@@ -460,6 +470,28 @@ mod tests {
         assert!(matches!(cli.verb, Some(Verb::Show { ref id, .. }) if id == "t_0000abcd"));
         let cli = parse("gateboard show t_0000abcd --hermes=cookai");
         assert_eq!(cli.hermes, Some(Some("cookai".into())));
+    }
+
+    #[test]
+    fn flag_defaults_are_the_library_defaults() {
+        let Some(Verb::Work(work)) = parse("gateboard work").verb else {
+            panic!("work parses as work");
+        };
+        let pool = crate::pool::PoolConfig::default();
+        assert_eq!(work.workers, pool.workers);
+        assert_eq!(Duration::from_secs(work.ttl), pool.claim_ttl);
+        let Some(Verb::Race(race)) = parse("gateboard race").verb else {
+            panic!("race parses as race");
+        };
+        assert_eq!(
+            race.rounds,
+            crate::pool::racer::RaceConfig::default().rounds
+        );
+        assert_eq!(race.workers, pool.workers);
+        assert_eq!(
+            Duration::from_secs(parse("gateboard ls").lock_timeout),
+            crate::core::OpenOptions::default().lock_timeout
+        );
     }
 
     #[test]

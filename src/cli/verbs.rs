@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
+use super::failure::{self, Failure};
 use super::print;
 use super::{AddArgs, BenchArgs, Cli, RaceArgs, Verb, headless};
 use crate::core::audit::audit;
@@ -14,40 +15,6 @@ use crate::locate;
 use crate::terminal_text::{Escaped as E, escape};
 use crate::tui::TuiOptions;
 use crate::watch::BoardWatch;
-
-/// Why a verb stopped early.
-pub(super) enum Failure {
-    Board(BoardError),
-    Output(io::Error),
-    Usage(String),
-    /// The machine refused something the verb needs (threads, a temporary folder).
-    System(String),
-    /// The board asked for cannot be used (exit 5), said in the words of where it was looked for.
-    Unusable(String),
-}
-
-impl From<locate::HermesError> for Failure {
-    fn from(e: locate::HermesError) -> Self {
-        match e {
-            locate::HermesError::NoSuchBoard { .. } => Failure::Unusable(e.to_string()),
-            locate::HermesError::NoRoot | locate::HermesError::BadSlug(_) => {
-                Failure::Usage(e.to_string())
-            }
-        }
-    }
-}
-
-impl From<BoardError> for Failure {
-    fn from(e: BoardError) -> Self {
-        Failure::Board(e)
-    }
-}
-
-impl From<io::Error> for Failure {
-    fn from(e: io::Error) -> Self {
-        Failure::Output(e)
-    }
-}
 
 /// Runs the parsed command line and returns the documented exit code.
 pub fn run(cli: Cli) -> ExitCode {
@@ -59,47 +26,9 @@ pub fn run(cli: Cli) -> ExitCode {
     });
     match outcome {
         Ok(code) => ExitCode::from(code),
-        // A reader that went away (`gateboard events --follow | head`) is not an error.
-        Err(Failure::Output(e)) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
-        Err(Failure::Output(e)) => fail(1, &format!("cannot write output: {e}")),
-        Err(Failure::Usage(msg)) => fail(2, &msg),
-        Err(Failure::System(msg)) => fail(1, &msg),
-        Err(Failure::Unusable(msg)) => fail(5, &msg),
-        Err(Failure::Board(e)) => fail(exit_code(&e), &e.to_string()),
+        Err(failure) => failure.report(),
     }
 }
-
-fn fail(code: u8, message: &str) -> ExitCode {
-    // Messages echo ids and paths as given, and those may hold control characters.
-    let _ = writeln!(io::stderr(), "gateboard: {}", escape(message));
-    ExitCode::from(code)
-}
-
-/// The documented exit code of each failure.
-pub fn exit_code(e: &BoardError) -> u8 {
-    match e {
-        BoardError::UnknownTask(_) => 3,
-        BoardError::SelfLink(_)
-        | BoardError::Cycle { .. }
-        | BoardError::ChildStarted { .. }
-        | BoardError::WrongStatus { .. }
-        | BoardError::ParentsUnfinished { .. }
-        | BoardError::NotClaimHolder { .. }
-        | BoardError::Invalid(_)
-        | BoardError::RuleViolation(_) => 4,
-        BoardError::Missing(_)
-        | BoardError::IsDirectory(_)
-        | BoardError::NotAFile(_)
-        | BoardError::NotABoard { .. }
-        | BoardError::TooNew { .. }
-        | BoardError::Io { .. } => 5,
-        BoardError::Locked { .. } => 6,
-        BoardError::Sqlite(_) | BoardError::Internal(_) => 1,
-    }
-}
-
-const REJECTED: u8 = 7;
-const NOTHING_CLAIMABLE: u8 = 8;
 
 fn execute(cli: &Cli, out: &mut dyn Write) -> Result<u8, Failure> {
     let verb = cli.verb.as_ref();
@@ -107,7 +36,7 @@ fn execute(cli: &Cli, out: &mut dyn Write) -> Result<u8, Failure> {
         None => return tui(cli, None),
         Some(Verb::Tui { workers }) => return tui(cli, *workers),
         Some(Verb::Race(args)) => return race(cli, args, out),
-        Some(Verb::Bench(args)) => return bench(args, out).map(|()| 0),
+        Some(Verb::Bench(args)) => return bench(args, out).map(|()| failure::OK),
         _ => {}
     }
     let mut board = open_board(cli)?;
@@ -197,7 +126,11 @@ fn execute(cli: &Cli, out: &mut dyn Write) -> Result<u8, Failure> {
                 }
                 writeln!(out, "{} violation(s)", found.len())?;
             }
-            return Ok(if found.is_empty() { 0 } else { 1 });
+            return Ok(if found.is_empty() {
+                failure::OK
+            } else {
+                failure::AUDIT_VIOLATIONS
+            });
         }
         Some(Verb::Work(args)) => headless::work(&board, args, &open_options(cli, false), out)?,
         None | Some(Verb::Tui { .. }) | Some(Verb::Race(_)) | Some(Verb::Bench(_)) => {}
@@ -209,7 +142,7 @@ fn execute(cli: &Cli, out: &mut dyn Write) -> Result<u8, Failure> {
             }
         }
     }
-    Ok(0)
+    Ok(failure::OK)
 }
 
 /// Which board a command line names, and what gateboard may do with it.
@@ -300,7 +233,7 @@ fn tui(cli: &Cli, workers: Option<usize>) -> Result<u8, Failure> {
         open: open_options(cli, !choice.hermes),
     };
     match crate::tui::run(options) {
-        Ok(()) => Ok(0),
+        Ok(()) => Ok(failure::OK),
         Err(report) => match report.downcast::<BoardError>() {
             Ok(e) => Err(Failure::Board(e)),
             Err(report) => {
@@ -309,7 +242,7 @@ fn tui(cli: &Cli, workers: Option<usize>) -> Result<u8, Failure> {
                     "gateboard: {}",
                     escape(&format!("{report:#}"))
                 );
-                Ok(1)
+                Ok(failure::UNEXPECTED)
             }
         },
     }
@@ -342,7 +275,11 @@ fn race(cli: &Cli, args: &RaceArgs, out: &mut dyn Write) -> Result<u8, Failure> 
     let options = open_options(cli, true);
     Board::open(&path, &options)?;
     let held = headless::race(&path, args, &options, out)?;
-    Ok(if held { 0 } else { 1 })
+    Ok(if held {
+        failure::OK
+    } else {
+        failure::AUDIT_VIOLATIONS
+    })
 }
 
 fn bench(args: &BenchArgs, out: &mut dyn Write) -> Result<(), Failure> {
@@ -400,7 +337,7 @@ fn claim(
                     "gateboard: claim rejected, task demoted to todo: {}",
                     E(&e.to_string())
                 )?;
-                return Ok(REJECTED);
+                return Ok(failure::REJECTED);
             }
         },
         None => {
@@ -418,7 +355,7 @@ fn claim(
     let Some(claim) = claim else {
         let why = demoted.map(|d| format!("; {d}")).unwrap_or_default();
         writeln!(io::stderr(), "gateboard: nothing is ready to claim{why}")?;
-        return Ok(NOTHING_CLAIMABLE);
+        return Ok(failure::NOTHING_CLAIMABLE);
     };
     if let Some(demoted) = demoted {
         writeln!(io::stderr(), "gateboard: {demoted}")?;
@@ -498,20 +435,5 @@ fn events(
             }
             None => std::thread::sleep(Duration::from_secs(1)),
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn internal_failures_exit_1_and_refused_input_exits_4() {
-        assert_eq!(
-            exit_code(&BoardError::Internal("the writer has stopped".into())),
-            1
-        );
-        assert_eq!(exit_code(&BoardError::Invalid("a blank title".into())), 4);
-        assert_eq!(exit_code(&BoardError::NotAFile("/dev/null".into())), 5);
     }
 }

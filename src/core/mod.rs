@@ -31,6 +31,9 @@ pub enum Durability {
     Normal,
 }
 
+/// How long a board waits for another writer unless told otherwise (`--lock-timeout`).
+pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(120);
+
 /// The longest `lock_timeout` a board accepts: SQLite keeps its busy timeout as an `i32` of
 /// milliseconds (about 24.8 days), and a longer wait would not fit.
 pub const MAX_LOCK_TIMEOUT: Duration = Duration::from_millis(i32::MAX as u64);
@@ -51,7 +54,7 @@ impl Default for OpenOptions {
     fn default() -> Self {
         OpenOptions {
             create: false,
-            lock_timeout: Duration::from_secs(120),
+            lock_timeout: DEFAULT_LOCK_TIMEOUT,
             durability: Durability::Full,
         }
     }

@@ -30,10 +30,13 @@ pub struct RaceConfig {
     pub mode: RaceMode,
 }
 
+/// Children a race creates unless told otherwise (`race --rounds`).
+pub const DEFAULT_ROUNDS: usize = 200;
+
 impl Default for RaceConfig {
     fn default() -> Self {
         RaceConfig {
-            rounds: 200,
+            rounds: DEFAULT_ROUNDS,
             parents: 10,
             mode: RaceMode::CreateThenLink,
         }

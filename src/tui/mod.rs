@@ -32,8 +32,8 @@ use app::App;
 use state::{BoardView, State};
 use theme::Theme;
 
-/// Workers a gateboard-made board starts with.
-pub const DEFAULT_WORKERS: usize = 4;
+/// Workers a gateboard-made board starts with: the pool's default.
+pub use crate::pool::DEFAULT_WORKERS;
 /// Simulated work times in the TUI: slow enough to watch a card run.
 pub const WATCHABLE_WORK: (Duration, Duration) =
     (Duration::from_millis(400), Duration::from_millis(2500));
