@@ -1620,31 +1620,3 @@ fn a_write_refused_part_way_leaves_nothing_of_its_earlier_steps() {
     });
     assert!(matches!(err, BoardError::SelfLink(_)), "{err:?}");
 }
-
-#[test]
-fn a_write_reads_its_clock_after_it_wins_the_lock() {
-    let file = common::TempBoard::new();
-    let holder = rusqlite::Connection::open(&file.path).expect("raw connection");
-    holder
-        .execute_batch("BEGIN IMMEDIATE")
-        .expect("hold the lock");
-    let path = file.path.clone();
-    let waiting = std::thread::spawn(move || {
-        common::open(&path)
-            .write(|t| Ok(t.now()))
-            .expect("write after the lock")
-    });
-    // Let the waiting write start, then let the clock pass a second boundary while it waits.
-    std::thread::sleep(Duration::from_millis(50));
-    let started = gateboard::core::now_epoch();
-    while gateboard::core::now_epoch() == started {
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let released_at = gateboard::core::now_epoch();
-    holder.execute_batch("ROLLBACK").expect("release the lock");
-    let stamped = waiting.join().expect("the write thread");
-    assert!(
-        stamped >= released_at,
-        "stamped {stamped}, but the lock was only free from {released_at}"
-    );
-}

@@ -342,3 +342,60 @@ pub fn now_epoch() -> i64 {
         .map(|d| d.as_secs() as i64)
         .unwrap_or(0)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::cell::Cell;
+
+    use super::*;
+
+    /// Whether another connection could take the write lock right now.
+    fn lock_is_free(path: &Path) -> bool {
+        let other = Connection::open(path).expect("a second connection");
+        other.busy_timeout(Duration::ZERO).expect("no waiting");
+        match other.execute_batch("BEGIN IMMEDIATE") {
+            Ok(()) => {
+                other.execute_batch("ROLLBACK").expect("give it back");
+                true
+            }
+            Err(e) if error::sqlite_busy(&e) => false,
+            Err(e) => panic!("BEGIN IMMEDIATE failed otherwise: {e}"),
+        }
+    }
+
+    #[test]
+    fn a_write_reads_its_clock_after_it_wins_the_lock() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("board.db");
+        let mut board = Board::open(
+            &path,
+            &OpenOptions {
+                create: true,
+                ..OpenOptions::default()
+            },
+        )
+        .expect("board");
+        assert!(
+            lock_is_free(&path),
+            "nobody holds the lock before the write"
+        );
+        // The clock is the one the transaction is stamped with: when it is read, the write
+        // lock must already be ours, so stamps follow commit order across processes.
+        let read_while_locked = Cell::new(None);
+        let stamped = board
+            .write_clocked(
+                || {
+                    read_while_locked.set(Some(!lock_is_free(&path)));
+                    42
+                },
+                |txn| Ok(txn.now()),
+            )
+            .expect("write");
+        assert_eq!(stamped, 42);
+        assert_eq!(
+            read_while_locked.get(),
+            Some(true),
+            "the clock was read before the lock was won"
+        );
+    }
+}
