@@ -1,9 +1,9 @@
 //! The command line: clap types for verbs and flags (here), the verbs (`verbs`), printing (`print`).
 //!
 //! Exit codes, for scripts:
-//! 0 success; 1 audit found violations, or an unexpected SQLite error; 2 usage error;
-//! 3 no such task; 4 refused (cycle, wrong status, not the claim holder, bad input);
-//! 5 the board file is missing, a directory, not a board, or too new; 6 the board stayed locked
+//! 0 success; 1 audit found violations, an unexpected SQLite error, or an internal failure;
+//! 2 usage error; 3 no such task; 4 refused (cycle, wrong status, not the claim holder, bad
+//! input); 5 the board file is missing, not a regular file, not a board, or too new; 6 the board stayed locked
 //! past `--lock-timeout`; 7 the gate rejected the claim (parents not done; the task was demoted);
 //! 8 nothing was claimable.
 
