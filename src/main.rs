@@ -1,3 +1,5 @@
+//! The `gateboard` binary: parse the command line and run one verb; the work is in the library.
+
 use std::process::ExitCode;
 
 use gateboard::cli::{Cli, run};

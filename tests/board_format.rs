@@ -1,6 +1,8 @@
 //! The board file's promises: Hermes-shaped foreign writes work, foreign and older files are
 //! upgraded in place keeping every row and column, the guard triggers make SQLite itself refuse
 //! the two writes that break the invariant, and the audit reports every kind of violation.
+// Tests may unwrap, expect and panic: clippy.toml covers #[test] functions, not their helpers.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 
@@ -557,6 +559,39 @@ fn a_foreign_file_is_foreign_and_unguarded_until_harden() {
 }
 
 #[test]
+fn a_lock_timeout_sqlite_cannot_hold_is_refused_before_the_file_is_touched() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("board.db");
+    for lock_timeout in [
+        gateboard::core::MAX_LOCK_TIMEOUT + Duration::from_millis(1),
+        Duration::MAX,
+    ] {
+        let options = OpenOptions {
+            create: true,
+            lock_timeout,
+            ..OpenOptions::default()
+        };
+        let err = Board::open(&path, &options).err().expect("refused");
+        assert!(matches!(err, BoardError::Invalid(_)), "{err:?}");
+        assert!(!path.exists(), "a refused open created the file");
+    }
+    let longest = OpenOptions {
+        create: true,
+        lock_timeout: gateboard::core::MAX_LOCK_TIMEOUT,
+        ..OpenOptions::default()
+    };
+    let mut board = Board::open(&path, &longest).expect("the longest wait SQLite holds");
+    board
+        .write(|t| {
+            t.create(&NewTask {
+                title: "fits".into(),
+                ..NewTask::default()
+            })
+        })
+        .expect("a write with the longest wait");
+}
+
+#[test]
 fn a_board_gateboard_creates_is_its_own_and_guarded() {
     let file = common::TempBoard::new();
     let mut board = file.open();
@@ -786,7 +821,10 @@ fn audit_is_empty_on_a_healthy_board() {
         .unwrap();
     // A claim that lapses, then is taken again and blocked, then gains a parent.
     claim(&mut b, &side, "w2");
-    b.write_at(NOW + 10_000, |t| t.reclaim_expired()).unwrap();
+    b.write_at(NOW + 10_000, |t| {
+        t.reclaim_expired(Duration::from_secs(600))
+    })
+    .unwrap();
     b.write_at(NOW + 10_001, |t| t.claim(&side, &claimer("w3")))
         .unwrap();
     b.write_at(NOW + 10_002, |t| t.block(&side, "needs a person"))
@@ -926,6 +964,25 @@ fn audit_reports_a_link_to_a_missing_task() {
                 child: "t_0000beef".into(),
             },
         ]
+    );
+}
+
+#[test]
+fn audit_reports_a_running_task_with_no_claim_expiry() {
+    let file = common::TempBoard::new();
+    let mut b = file.open();
+    let id = add(&mut b, "forever", &[]);
+    claim(&mut b, &id, "w1");
+    assert_eq!(b.read(audit).unwrap(), Vec::new());
+    raw(&file.path)
+        .execute("UPDATE tasks SET claim_expires = NULL WHERE id = ?1", [&id])
+        .unwrap();
+    assert_eq!(
+        b.read(audit).unwrap(),
+        vec![Violation::RunningWithoutExpiry {
+            task: id,
+            claim_lock: Some("w1".into()),
+        }]
     );
 }
 

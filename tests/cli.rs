@@ -1,6 +1,8 @@
 //! The `gateboard` binary end to end, each test on its own board file: every scripting verb,
 //! the documented exit codes, one line on stderr for every error, and a refused command
 //! changing nothing.
+// Tests may unwrap, expect and panic: clippy.toml covers #[test] functions, not their helpers.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::path::{Path, PathBuf};
 use std::process::Output;
@@ -320,6 +322,28 @@ fn unlink_of_a_link_that_does_not_exist_is_refused_with_exit_4() {
     let a = add(board.db(), &["a"]);
     let b = add(board.db(), &["b"]);
     refused(board.db(), &["unlink", &a, &b], 4);
+}
+
+#[test]
+fn unlink_removes_a_link_to_a_parent_another_program_deleted_and_promotes_the_child() {
+    let board = Board::new();
+    let parent = add(board.db(), &["deleted elsewhere"]);
+    let child = add(board.db(), &["child", "--parent", &parent]);
+    rusqlite::Connection::open(board.db())
+        .expect("raw connection")
+        .execute("DELETE FROM tasks WHERE id = ?1", [&parent])
+        .expect("raw delete");
+    assert_eq!(run(board.db(), &["audit"]).code, 1, "a dangling link");
+    ok(board.db(), &["unlink", &parent, &child]);
+    assert_eq!(status(board.db(), &child), "ready");
+    let kinds: Vec<Json> = events(board.db(), &["--task", &child])
+        .iter()
+        .map(|e| e["kind"].clone())
+        .collect();
+    assert_eq!(kinds, ["created", "unlinked", "promoted"]);
+    ok(board.db(), &["audit"]);
+    // Neither the link nor the parent exists any more: no such task.
+    refused(board.db(), &["unlink", &parent, &child], 3);
 }
 
 // ---- claim ----
@@ -698,6 +722,155 @@ fn events_json_prints_one_object_per_line_in_order() {
     assert_eq!(later[0]["kind"], "completed");
 }
 
+// ---- text from the board cannot drive the terminal ----
+
+/// A title carrying a newline, an OSC 52 clipboard write, a CSI clear-screen, a carriage
+/// return, a C1 CSI and a bidi override.
+const HOSTILE: &str =
+    "evil\nfake-row\u{1b}]52;c;cm0gLXJmIH4=\u{7}\u{1b}[2J\rover\u{9b}31m\u{202e}end";
+/// How it shows on a terminal.
+const HOSTILE_SHOWN: &str =
+    r"evil\nfake-row\e]52;c;cm0gLXJmIH4=\x07\e[2J\rover\u{9b}31m\u{202e}end";
+
+/// Whether a terminal would obey something in `text` rather than show it; line ends excepted.
+fn has_raw_controls(text: &str) -> bool {
+    text.chars()
+        .any(|c| (c.is_control() && c != '\n') || ('\u{202a}'..='\u{202e}').contains(&c))
+}
+
+#[test]
+fn ls_shows_a_hostile_title_escaped_on_exactly_one_line() {
+    let board = Board::new();
+    let id = add(board.db(), &[HOSTILE]);
+    let listed = ok(board.db(), &["ls"]);
+    assert_eq!(listed.lines().count(), 1, "{listed:?}");
+    assert!(listed.starts_with(&id), "{listed:?}");
+    assert!(listed.contains(HOSTILE_SHOWN), "{listed:?}");
+    assert!(!has_raw_controls(&listed), "{listed:?}");
+}
+
+#[test]
+fn show_escapes_every_field_another_writer_could_fill() {
+    let board = Board::new();
+    let parent = add(board.db(), &[HOSTILE]);
+    let id = add(
+        board.db(),
+        &[
+            HOSTILE,
+            "--parent",
+            &parent,
+            "--assignee",
+            "bob\u{1b}[2J",
+            "--body",
+            "line one\nline\rtwo\u{9b}",
+        ],
+    );
+    ok(
+        board.db(),
+        &["--claimer", "eve\u{1b}]0;pwned\u{7}", "claim", &parent],
+    );
+    ok(
+        board.db(),
+        &[
+            "--claimer",
+            "eve\u{1b}]0;pwned\u{7}",
+            "complete",
+            &parent,
+            "--result",
+            "ok\u{1b}[2J",
+        ],
+    );
+    ok(
+        board.db(),
+        &["comment", &id, "see \u{1b}[31mred", "--author", "mal\rlory"],
+    );
+    ok(board.db(), &["block", &id, "--reason", "why\u{1b}[2J\nnot"]);
+    for task in [&parent, &id] {
+        let shown = ok(board.db(), &["show", task]);
+        assert!(!has_raw_controls(&shown), "{shown:?}");
+        assert!(
+            shown
+                .lines()
+                .next()
+                .unwrap_or_default()
+                .contains(HOSTILE_SHOWN),
+            "{shown:?}"
+        );
+    }
+    let shown = ok(board.db(), &["show", &id]);
+    for escaped in [
+        r"bob\e[2J",
+        r"see \e[31mred",
+        r"mal\rlory",
+        r"why\e[2J\nnot",
+        r"  line\rtwo\u{9b}",
+        "  line one\n",
+    ] {
+        assert!(shown.contains(escaped), "{escaped:?} not in {shown:?}");
+    }
+    let done = ok(board.db(), &["show", &parent]);
+    assert!(done.contains(r"ok\e[2J"), "{done:?}");
+    assert!(done.contains(r"eve\e]0;pwned\x07"), "{done:?}");
+    let blocked = ok(board.db(), &["ls", "--status", "blocked"]);
+    assert_eq!(blocked.lines().count(), 1, "{blocked:?}");
+    assert!(blocked.contains(r"[blocked: why\e[2J\nnot]"), "{blocked:?}");
+}
+
+#[test]
+fn events_escape_payload_text_and_what_a_foreign_writer_put_in_the_log() {
+    let board = Board::new();
+    let id = add(board.db(), &["plain", "--assignee", "ann\u{9b}2J"]);
+    ok(
+        board.db(),
+        &["block", &id, "--reason", "halt\u{202e}\u{1b}[2J"],
+    );
+    let conn = rusqlite::Connection::open(board.db()).expect("raw connection");
+    conn.execute(
+        "INSERT INTO task_events (task_id, kind, payload, created_at) VALUES (?1, ?2, ?3, 0)",
+        [&id, "note\u{1b}[2J", "not json \u{9b}\u{7f}"],
+    )
+    .expect("a foreign event");
+    let printed = ok(board.db(), &["events"]);
+    assert_eq!(printed.lines().count(), 3, "{printed:?}");
+    assert!(!has_raw_controls(&printed), "{printed:?}");
+    for escaped in [
+        r"ann\u{9b}2J",
+        r"halt\u{202e}\u001b[2J",
+        r"note\e[2J",
+        r"not json \u{9b}\x7f",
+    ] {
+        assert!(printed.contains(escaped), "{escaped:?} not in {printed:?}");
+    }
+}
+
+#[test]
+fn json_output_keeps_hostile_text_exactly() {
+    let board = Board::new();
+    let id = add(board.db(), &[HOSTILE, "--body", "b\r\u{9b}"]);
+    ok(board.db(), &["block", &id, "--reason", HOSTILE]);
+    let listed = json(&ok(board.db(), &["ls", "--json"]));
+    assert_eq!(listed[0]["title"], HOSTILE);
+    assert_eq!(listed[0]["block_reason"], HOSTILE);
+    let shown = show(board.db(), &id);
+    assert_eq!(shown["task"]["title"], HOSTILE);
+    assert_eq!(shown["task"]["body"], "b\r\u{9b}");
+    let blocked = events(board.db(), &["--task", &id]);
+    assert_eq!(
+        blocked.last().expect("an event")["payload"]["reason"],
+        HOSTILE
+    );
+}
+
+#[test]
+fn an_error_echoing_a_hostile_id_shows_it_escaped_on_one_line() {
+    let board = Board::new();
+    let line = refused(board.db(), &["show", "t_\u{1b}[2J\nbad"], 3);
+    assert!(line.contains(r"t_\e[2J\nbad"), "{line:?}");
+    assert!(!has_raw_controls(&line), "{line:?}");
+    let usage = fails(board.db(), &["frobnicate\u{1b}[2J"], 2);
+    assert!(!has_raw_controls(&usage), "{usage:?}");
+}
+
 // ---- audit ----
 
 #[test]
@@ -757,6 +930,62 @@ fn every_verb_naming_an_unknown_task_exits_3() {
         let line = refused(board.db(), &args, 3);
         assert!(line.contains(unknown), "{args:?}: {line}");
     }
+}
+
+#[test]
+fn events_of_an_unknown_task_exit_3_but_a_deleted_task_keeps_its_history() {
+    let board = Board::new();
+    let id = add(board.db(), &["short-lived"]);
+    let line = refused(board.db(), &["events", "--task", "t_deadbeef"], 3);
+    assert!(line.contains("t_deadbeef"), "{line}");
+    fails(board.db(), &["events", "--task", "t_deadbeef", "--json"], 3);
+    rusqlite::Connection::open(board.db())
+        .expect("raw connection")
+        .execute("DELETE FROM tasks WHERE id = ?1", [&id])
+        .expect("raw delete");
+    let history = events(board.db(), &["--task", &id]);
+    assert_eq!(history.len(), 1, "{history:?}");
+    assert_eq!(history[0]["kind"], "created");
+}
+
+/// Every file in `dir` whose name starts with `stem`, besides `stem` itself.
+fn companions(dir: &Path, stem: &str) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .expect("read dir")
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|name| name.starts_with(stem) && name != stem)
+        .collect()
+}
+
+#[test]
+fn a_character_device_is_no_board_exit_5_and_nothing_is_written_beside_it() {
+    let dev_null = Path::new("/dev/null");
+    let before = companions(Path::new("/dev"), "null");
+    for args in [vec!["init"], vec!["ls"], vec!["add", "x"], vec!["audit"]] {
+        let line = fails(dev_null, &args, 5);
+        assert!(line.contains("not a regular file"), "{args:?}: {line}");
+    }
+    assert_eq!(
+        companions(Path::new("/dev"), "null"),
+        before,
+        "a -journal or -wal appeared"
+    );
+}
+
+#[test]
+fn a_fifo_is_no_board_exit_5_and_nothing_is_written_beside_it() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let fifo = dir.path().join("board.db");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("run mkfifo");
+    assert!(made.success(), "mkfifo failed");
+    for args in [vec!["init"], vec!["ls"], vec!["add", "x"]] {
+        let line = fails(&fifo, &args, 5);
+        assert!(line.contains("not a regular file"), "{args:?}: {line}");
+    }
+    assert_eq!(companions(dir.path(), "board.db"), Vec::<String>::new());
 }
 
 #[test]
@@ -916,6 +1145,31 @@ fn impossible_durations_and_pool_sizes_are_usage_errors() {
         let line = fails(board.db(), &args, 2);
         assert!(line.contains("--"), "{args:?}: {line}");
     }
+}
+
+#[test]
+fn a_lock_timeout_longer_than_sqlite_can_wait_is_a_usage_error_on_every_verb() {
+    let board = Board::new();
+    let id = add(board.db(), &["work"]);
+    // SQLite's busy timeout is an i32 of milliseconds: 2147483 s fits, 2147484 s does not.
+    for timeout in ["2147484", "18446744073709551615", "1e9", "soon"] {
+        for verb in [
+            vec!["ls"],
+            vec!["init"],
+            vec!["add", "more"],
+            vec!["claim", id.as_str()],
+            vec!["show", id.as_str()],
+            vec!["audit"],
+            vec!["work", "--exit-when-idle"],
+        ] {
+            let mut args = vec!["--lock-timeout", timeout];
+            args.extend(verb);
+            let line = refused(board.db(), &args, 2);
+            assert!(line.contains("--lock-timeout"), "{args:?}: {line}");
+        }
+    }
+    ok(board.db(), &["--lock-timeout", "2147483", "ls"]);
+    ok(board.db(), &["ls", "--lock-timeout", "0"]);
 }
 
 #[test]

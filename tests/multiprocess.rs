@@ -1,10 +1,14 @@
 //! Separate processes of the built binary share one board file: several claim and complete
 //! while another races create-then-link, and the invariant holds across them.
+// Tests may unwrap, expect and panic: clippy.toml covers #[test] functions, not their helpers.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 
 use std::path::Path;
 use std::process::Command;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -22,11 +26,17 @@ fn gateboard(board: &Path) -> Command {
     cmd
 }
 
-/// Claims and completes until nothing has been claimable for a while.
-fn claim_loop(board: &Path, name: &str) -> usize {
+/// Only a guard against a hang: the claimers stop on a condition, never on a clock.
+const HANG: Duration = Duration::from_secs(300);
+
+/// Claims and completes until the writer has finished and nothing is left to claim or
+/// waiting on a claim: no pause of the writer, however long, can end it early.
+fn claim_loop(board: &Path, name: &str, writer_done: &AtomicBool) -> usize {
+    let reader = common::open(board);
+    let start = Instant::now();
     let mut done = 0;
-    let mut idle_since = Instant::now();
-    while idle_since.elapsed() < Duration::from_millis(1500) {
+    loop {
+        assert!(start.elapsed() < HANG, "{name} never saw the board drain");
         let out = gateboard(board)
             .args(["--claimer", name, "claim"])
             .output()
@@ -43,16 +53,22 @@ fn claim_loop(board: &Path, name: &str) -> usize {
                     "{name} could not complete its own claim {id}"
                 );
                 done += 1;
-                idle_since = Instant::now();
             }
-            Some(8) => thread::sleep(Duration::from_millis(20)),
+            Some(8) => {
+                // Read the flag first: once it is set, the writer adds nothing more, so an
+                // idle board then stays idle.
+                if writer_done.load(Ordering::SeqCst) && reader.read(|r| r.is_idle()).expect("idle")
+                {
+                    return done;
+                }
+                thread::sleep(Duration::from_millis(20));
+            }
             other => panic!(
                 "claim exited {other:?}: {}",
                 String::from_utf8_lossy(&out.stderr)
             ),
         }
     }
-    done
 }
 
 #[test]
@@ -84,10 +100,12 @@ fn processes_sharing_a_file_never_claim_past_the_gate() {
     }
     let last_layer = previous;
 
+    let writer_done = Arc::new(AtomicBool::new(false));
     let claimers: Vec<_> = (0..CLAIMERS)
         .map(|i| {
             let path = board.path.clone();
-            thread::spawn(move || claim_loop(&path, &format!("proc-{i}")))
+            let writer_done = writer_done.clone();
+            thread::spawn(move || claim_loop(&path, &format!("proc-{i}"), &writer_done))
         })
         .collect();
     // The writer process: create a child with no parents, link it a moment later.
@@ -110,6 +128,7 @@ fn processes_sharing_a_file_never_claim_past_the_gate() {
             String::from_utf8_lossy(&link.stderr)
         );
     }
+    writer_done.store(true, Ordering::SeqCst);
     let completed: usize = claimers
         .into_iter()
         .map(|c| c.join().expect("claimer"))

@@ -1,6 +1,8 @@
 //! Every transition of a task and every refusal, through the core API: the statuses each
 //! operation leaves, the events it writes with their payloads, the runs it opens and closes,
 //! the claim it sets or clears, the exact error of each refusal, and that a refusal writes nothing.
+// Tests may unwrap, expect and panic: clippy.toml covers #[test] functions, not their helpers.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 
@@ -19,6 +21,8 @@ use serde_json::json;
 const NOW: i64 = 1_700_000_000;
 /// How long a claim lives without a heartbeat.
 const TTL: i64 = 60;
+/// The same, as the claimer and the sweep take it.
+const SWEEP_TTL: Duration = Duration::from_secs(TTL as u64);
 
 const TABLES: [&str; 5] = [
     "tasks",
@@ -186,7 +190,7 @@ fn new_task(title: &str, parents: &[&str]) -> NewTask {
 fn claimer(lock: &str) -> Claimer {
     Claimer {
         lock: lock.into(),
-        ttl: Duration::from_secs(TTL as u64),
+        ttl: SWEEP_TTL,
     }
 }
 
@@ -590,6 +594,61 @@ fn unlink_refuses_a_link_that_does_not_exist() {
     let b = fx.add("b", &[]);
     let err = fx.refuse(|t| t.unlink(&a, &b));
     assert!(matches!(err, BoardError::Invalid(_)), "{err:?}");
+}
+
+#[test]
+fn unlink_removes_a_link_whose_parent_row_is_gone_and_promotes_the_child() {
+    let mut fx = Fixture::new();
+    let kept = fx.add("kept", &[]);
+    let child = fx.add("child", &[&kept]);
+    fx.raw_link("t_0000dead", &child);
+    fx.ok(|t| t.complete(&kept, None, None));
+    assert_eq!(
+        fx.status(&child),
+        Status::Todo,
+        "the missing parent holds it back"
+    );
+    fx.ok(|t| t.unlink("t_0000dead", &child));
+    assert_eq!(fx.links(), vec![(kept.clone(), child.clone())]);
+    assert_eq!(fx.status(&child), Status::Ready);
+    let events = fx.events(&child);
+    let tail: Vec<_> = events[events.len() - 2..]
+        .iter()
+        .map(|e| (e.kind.clone(), e.payload.clone()))
+        .collect();
+    assert_eq!(
+        tail,
+        vec![
+            (
+                EventKind::Unlinked,
+                Some(json!({"parent": "t_0000dead", "child": child, "parent_missing": true}))
+            ),
+            (EventKind::Promoted, None),
+        ]
+    );
+}
+
+#[test]
+fn unlink_of_a_dangling_link_leaves_a_child_another_parent_holds_in_todo() {
+    let mut fx = Fixture::new();
+    let waiting_on = fx.add("unfinished", &[]);
+    let child = fx.add("child", &[&waiting_on]);
+    fx.raw_link("t_0000dead", &child);
+    fx.ok(|t| t.unlink("t_0000dead", &child));
+    assert_eq!(fx.status(&child), Status::Todo);
+    assert_eq!(fx.links(), vec![(waiting_on, child)]);
+}
+
+#[test]
+fn unlink_of_a_link_between_two_missing_tasks_names_the_missing_child() {
+    let mut fx = Fixture::new();
+    fx.add("bystander", &[]);
+    fx.raw_link("t_0000dead", "t_0000beef");
+    let err = fx.refuse(|t| t.unlink("t_0000dead", "t_0000beef"));
+    assert!(
+        matches!(&err, BoardError::UnknownTask(id) if id == "t_0000beef"),
+        "{err:?}"
+    );
 }
 
 #[test]
@@ -1255,7 +1314,7 @@ fn reclaim_expired_returns_a_lapsed_claim_to_ready_and_closes_its_run() {
     let mut fx = Fixture::new();
     let id = fx.add("work", &[]);
     let claim = fx.claim(&id, "w1");
-    let reclaimed = fx.at(NOW + TTL + 1, |t| t.reclaim_expired());
+    let reclaimed = fx.at(NOW + TTL + 1, |t| t.reclaim_expired(SWEEP_TTL));
     assert_eq!(reclaimed, vec![id.clone()]);
     let task = fx.task(&id);
     assert_eq!(task.status, Status::Ready);
@@ -1282,7 +1341,10 @@ fn reclaim_expired_leaves_live_claims_alone_and_writes_nothing() {
     let id = fx.add("work", &[]);
     fx.claim(&id, "w1");
     let before = fx.dump();
-    assert!(fx.at(NOW + TTL - 1, |t| t.reclaim_expired()).is_empty());
+    assert!(
+        fx.at(NOW + TTL - 1, |t| t.reclaim_expired(SWEEP_TTL))
+            .is_empty()
+    );
     assert_eq!(fx.dump(), before);
     assert_eq!(fx.status(&id), Status::Running);
 }
@@ -1293,10 +1355,107 @@ fn reclaim_expired_honours_heartbeats() {
     let id = fx.add("work", &[]);
     fx.claim(&id, "w1");
     fx.at(NOW + 50, |t| t.heartbeat(&id, &claimer("w1")));
-    assert!(fx.at(NOW + TTL + 1, |t| t.reclaim_expired()).is_empty());
+    assert!(
+        fx.at(NOW + TTL + 1, |t| t.reclaim_expired(SWEEP_TTL))
+            .is_empty()
+    );
     assert_eq!(
-        fx.at(NOW + 50 + TTL + 1, |t| t.reclaim_expired()),
+        fx.at(NOW + 50 + TTL + 1, |t| t.reclaim_expired(SWEEP_TTL)),
         vec![id.clone()]
+    );
+}
+
+/// Sets `id` running as a program without claim expiries would: no `claim_expires`, and the
+/// given heartbeat and start.
+fn raw_running_without_expiry(
+    fx: &Fixture,
+    id: &str,
+    heartbeat: Option<i64>,
+    started: Option<i64>,
+) {
+    fx.raw
+        .execute(
+            "UPDATE tasks SET status = 'running', claim_lock = 'elsewhere', claim_expires = NULL, \
+             last_heartbeat_at = ?2, started_at = ?3 WHERE id = ?1",
+            rusqlite::params![id, heartbeat, started],
+        )
+        .expect("raw running row");
+}
+
+#[test]
+fn reclaim_expired_returns_a_running_row_without_expiry_once_its_heartbeat_is_a_ttl_old() {
+    let mut fx = Fixture::new();
+    let id = fx.add("work", &[]);
+    raw_running_without_expiry(&fx, &id, Some(NOW + 100), Some(NOW + 5));
+    assert!(
+        fx.at(NOW + 100 + TTL, |t| t.reclaim_expired(SWEEP_TTL))
+            .is_empty()
+    );
+    assert_eq!(fx.status(&id), Status::Running);
+    assert_eq!(
+        fx.at(NOW + 100 + TTL + 1, |t| t.reclaim_expired(SWEEP_TTL)),
+        vec![id.clone()]
+    );
+    assert_eq!(fx.status(&id), Status::Ready);
+    let event = fx.last_event(&id);
+    assert_eq!(event.kind, EventKind::Reclaimed);
+    assert_eq!(
+        event.payload,
+        Some(json!({
+            "lock": "elsewhere",
+            "reason": "running with no claim expiry and no sign of life for the TTL",
+            "status": "ready"
+        }))
+    );
+}
+
+#[test]
+fn a_running_row_without_expiry_or_heartbeat_is_timed_from_its_start() {
+    let mut fx = Fixture::new();
+    let id = fx.add("work", &[]);
+    raw_running_without_expiry(&fx, &id, None, Some(NOW + 200));
+    assert!(
+        fx.at(NOW + 200 + TTL, |t| t.reclaim_expired(SWEEP_TTL))
+            .is_empty()
+    );
+    assert_eq!(
+        fx.at(NOW + 200 + TTL + 1, |t| t.reclaim_expired(SWEEP_TTL)),
+        vec![id]
+    );
+}
+
+#[test]
+fn a_running_row_without_expiry_is_timed_from_its_newest_sign_of_life() {
+    let mut fx = Fixture::new();
+    let id = fx.add("work", &[]);
+    // An old start and an old heartbeat, but a comment written later: it is still alive.
+    raw_running_without_expiry(&fx, &id, Some(NOW + 1), Some(NOW + 1));
+    fx.at(NOW + 300, |t| t.comment(&id, "worker", "still going"));
+    assert!(
+        fx.at(NOW + 300 + TTL, |t| t.reclaim_expired(SWEEP_TTL))
+            .is_empty()
+    );
+    assert_eq!(
+        fx.at(NOW + 300 + TTL + 1, |t| t.reclaim_expired(SWEEP_TTL)),
+        vec![id]
+    );
+}
+
+#[test]
+fn a_running_row_without_any_sign_of_life_but_its_creation_is_timed_from_that() {
+    let mut fx = Fixture::new();
+    let id = fx.add("work", &[]);
+    fx.raw
+        .execute("DELETE FROM task_events WHERE task_id = ?1", [&id])
+        .expect("forget the events");
+    raw_running_without_expiry(&fx, &id, None, None);
+    assert!(
+        fx.at(NOW + TTL, |t| t.reclaim_expired(SWEEP_TTL))
+            .is_empty()
+    );
+    assert_eq!(
+        fx.at(NOW + TTL + 1, |t| t.reclaim_expired(SWEEP_TTL)),
+        vec![id]
     );
 }
 
@@ -1305,7 +1464,7 @@ fn a_reclaimed_task_is_claimed_again_under_a_new_run() {
     let mut fx = Fixture::new();
     let id = fx.add("work", &[]);
     let first = fx.claim(&id, "w1");
-    fx.at(NOW + TTL + 1, |t| t.reclaim_expired());
+    fx.at(NOW + TTL + 1, |t| t.reclaim_expired(SWEEP_TTL));
     let second = fx.claim_at(NOW + TTL + 2, &id, "w2");
     assert_ne!(first.run_id, second.run_id);
     assert_eq!(fx.task(&id).current_run_id, Some(second.run_id));
@@ -1321,7 +1480,7 @@ fn the_former_holder_of_a_reclaimed_claim_cannot_complete_the_new_claim() {
     let mut fx = Fixture::new();
     let id = fx.add("work", &[]);
     fx.claim(&id, "w1");
-    fx.at(NOW + TTL + 1, |t| t.reclaim_expired());
+    fx.at(NOW + TTL + 1, |t| t.reclaim_expired(SWEEP_TTL));
     fx.claim_at(NOW + TTL + 2, &id, "w2");
     let err = fx.refuse(|t| t.complete(&id, Some("w1"), Some("late")));
     assert!(
@@ -1348,7 +1507,7 @@ fn reclaim_of_a_task_whose_parent_became_unfinished_returns_it_to_todo() {
         .expect("drop guards");
     fx.raw_link(&parent, &child);
     assert_eq!(
-        fx.at(NOW + TTL + 1, |t| t.reclaim_expired()),
+        fx.at(NOW + TTL + 1, |t| t.reclaim_expired(SWEEP_TTL)),
         vec![child.clone()]
     );
     assert_eq!(fx.status(&child), Status::Todo);
@@ -1460,32 +1619,4 @@ fn a_write_refused_part_way_leaves_nothing_of_its_earlier_steps() {
         t.link(&id, &id)
     });
     assert!(matches!(err, BoardError::SelfLink(_)), "{err:?}");
-}
-
-#[test]
-fn a_write_reads_its_clock_after_it_wins_the_lock() {
-    let file = common::TempBoard::new();
-    let holder = rusqlite::Connection::open(&file.path).expect("raw connection");
-    holder
-        .execute_batch("BEGIN IMMEDIATE")
-        .expect("hold the lock");
-    let path = file.path.clone();
-    let waiting = std::thread::spawn(move || {
-        common::open(&path)
-            .write(|t| Ok(t.now()))
-            .expect("write after the lock")
-    });
-    // Let the waiting write start, then let the clock pass a second boundary while it waits.
-    std::thread::sleep(Duration::from_millis(50));
-    let started = gateboard::core::now_epoch();
-    while gateboard::core::now_epoch() == started {
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let released_at = gateboard::core::now_epoch();
-    holder.execute_batch("ROLLBACK").expect("release the lock");
-    let stamped = waiting.join().expect("the write thread");
-    assert!(
-        stamped >= released_at,
-        "stamped {stamped}, but the lock was only free from {released_at}"
-    );
 }

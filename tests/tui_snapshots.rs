@@ -1,4 +1,6 @@
 //! Whole frames as a person sees them, drawn from fixed states with ratatui's TestBackend.
+// Tests may unwrap, expect and panic: clippy.toml covers #[test] functions, not their helpers.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::VecDeque;
 use std::time::Instant;
@@ -282,4 +284,87 @@ fn an_active_filter_shows_in_the_status_bar_and_the_column_counts() {
     assert!(screen.contains(" todo (1/2) "), "{screen}");
     assert!(screen.contains(" running (1/2) "), "{screen}");
     insta::assert_snapshot!(terminal.backend());
+}
+
+/// Text another program wrote, carrying a clear-screen, a carriage return, a C1 CSI and a
+/// bidi override.
+const HOSTILE: &str = "x\u{1b}[2J\ry\u{9b}z\u{202e}";
+/// How the screen shows it.
+const HOSTILE_SHOWN: &str = r"x\e[2J\ry\u{9b}z\u{202e}";
+
+fn screen(terminal: &Terminal<TestBackend>) -> String {
+    let buffer = terminal.backend().buffer();
+    buffer.content.iter().map(|c| c.symbol()).collect()
+}
+
+#[test]
+fn hostile_text_shows_escaped_on_cards_in_the_detail_view_and_in_the_log() {
+    let mut tasks = demo_tasks();
+    tasks.push(task("t_0000000a", HOSTILE, Status::Ready, 9));
+    tasks.push(Task {
+        block_reason: Some(HOSTILE.into()),
+        ..task("t_0000000b", "held", Status::Blocked, 9)
+    });
+    let mut state = State::new(
+        "board.db".into(),
+        BoardView::load(tasks),
+        Theme::new(false),
+        NOW,
+    );
+    state.push_events(vec![event(
+        30,
+        "t_0000000b",
+        EventKind::Blocked,
+        Some(serde_json::json!({ "reason": HOSTILE })),
+    )]);
+    let board = screen(&render(&state, 160, 30));
+    assert!(board.contains(HOSTILE_SHOWN), "card title: {board}");
+    assert!(
+        board.contains(&format!("⊘ {HOSTILE_SHOWN}")),
+        "card reason: {board}"
+    );
+    assert!(
+        board.contains(&format!("t_0000000b {HOSTILE_SHOWN}")),
+        "log: {board}"
+    );
+
+    state.mode = Mode::Detail(Box::new(TaskDetail {
+        task: Task {
+            body: Some(format!("first\n{HOSTILE}")),
+            assignee: Some(HOSTILE.into()),
+            ..task("t_0000000a", HOSTILE, Status::Ready, 9)
+        },
+        parents: vec![],
+        children: vec![],
+        runs: vec![],
+        events: vec![event(
+            31,
+            "t_0000000a",
+            EventKind::Other(HOSTILE.into()),
+            Some(serde_json::json!({ "note": HOSTILE })),
+        )],
+        comments: vec![],
+        not_ready_because: Some(HOSTILE.into()),
+    }));
+    let detail = screen(&render(&state, 160, 40));
+    for shown in [
+        format!("{HOSTILE_SHOWN}  t_0000000a"),
+        format!("assignee {HOSTILE_SHOWN}"),
+        format!("not ready: {HOSTILE_SHOWN}"),
+        format!("{HOSTILE_SHOWN} {{\"note\":\"x\\u001b[2J\\ry\\u{{9b}}z\\u{{202e}}\"}}"),
+    ] {
+        assert!(
+            detail.contains(&shown),
+            "{shown:?} not in the detail view: {detail}"
+        );
+    }
+    let body_line = detail.find("first").expect("the body's first line");
+    assert!(
+        detail[body_line..].contains(HOSTILE_SHOWN),
+        "body: {detail}"
+    );
+    assert!(
+        !detail.chars().any(|c| c == '\u{202e}' || c.is_control()),
+        "nothing on screen is a control character"
+    );
 }

@@ -1,4 +1,6 @@
 //! Opening the TUI where it cannot run: the real binary, with no terminal to take over.
+// Tests may unwrap, expect and panic: clippy.toml covers #[test] functions, not their helpers.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 

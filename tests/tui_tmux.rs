@@ -1,4 +1,6 @@
 //! The real binary in tmux, driven as a person would: keys in, screen text out.
+// Tests may unwrap, expect and panic: clippy.toml covers #[test] functions, not their helpers.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 

@@ -4,16 +4,16 @@ use std::io::{self, Write};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use super::verbs::Failure;
+use super::failure::Failure;
 use super::{BenchArgs, RaceArgs, RunArgs, WorkArgs};
 use crate::core::audit::{audit, claims_before_parent_events, claims_before_parent_timestamps};
 use crate::core::{Board, BoardError, OpenOptions};
 use crate::pool::bench::{self, Workload};
 use crate::pool::racer::{RaceConfig, RaceMode, Racer};
-use tokio::signal::unix::{Signal, SignalKind, signal};
-
 use crate::pool::exec::backoff::Backoff;
 use crate::pool::{Exec, Pool, PoolConfig, Work};
+use crate::terminal_text::Escaped;
+use tokio::signal::unix::{Signal, SignalKind, signal};
 
 /// How often a headless run looks at the board for `--exit-when-idle`.
 const IDLE_POLL: Duration = Duration::from_millis(100);
@@ -171,7 +171,7 @@ pub fn race(
         }
         let report = tokio::task::spawn_blocking(move || racer.stop())
             .await
-            .map_err(|e| BoardError::Invalid(format!("the race thread failed: {e}")))??;
+            .map_err(|e| BoardError::Internal(format!("the race thread failed: {e}")))??;
         // Let the workers drain what the released parents unlocked.
         while before_deadline() && !check.read(|r| r.is_idle())? {
             tokio::time::sleep(Duration::from_millis(10)).await;
@@ -211,7 +211,7 @@ pub fn race(
             order_audit.len()
         )?;
         for v in violations.iter().take(10) {
-            writeln!(out, "  VIOLATION: {v}")?;
+            writeln!(out, "  VIOLATION: {}", Escaped(&v.to_string()))?;
         }
         Ok(())
     };

@@ -5,7 +5,7 @@ use std::io::{self, IsTerminal, Read, Seek, SeekFrom, Write};
 use std::path::Path;
 use std::time::Duration;
 
-use super::verbs::Failure;
+use super::failure::Failure;
 use crate::core::model::Run;
 use crate::core::{Board, BoardError};
 

@@ -1,12 +1,13 @@
 //! The command line: clap types for verbs and flags (here), the verbs (`verbs`), printing (`print`).
 //!
 //! Exit codes, for scripts:
-//! 0 success; 1 audit found violations, or an unexpected SQLite error; 2 usage error;
-//! 3 no such task; 4 refused (cycle, wrong status, not the claim holder, bad input);
-//! 5 the board file is missing, a directory, not a board, or too new; 6 the board stayed locked
+//! 0 success; 1 audit found violations, an unexpected SQLite error, or an internal failure;
+//! 2 usage error; 3 no such task; 4 refused (cycle, wrong status, not the claim holder, bad
+//! input); 5 the board file is missing, not a regular file, not a board, or too new; 6 the board stayed locked
 //! past `--lock-timeout`; 7 the gate rejected the claim (parents not done; the task was demoted);
 //! 8 nothing was claimable.
 
+mod failure;
 mod headless;
 mod logs;
 mod print;
@@ -19,7 +20,13 @@ use std::time::Duration;
 
 use clap::{Args, CommandFactory, Parser, Subcommand};
 
-use crate::pool::MAX_WORKERS;
+use crate::core::{DEFAULT_LOCK_TIMEOUT, MAX_LOCK_TIMEOUT};
+use crate::pool::racer::DEFAULT_ROUNDS;
+use crate::pool::{DEFAULT_CLAIM_TTL, DEFAULT_WORKERS, MAX_WORKERS};
+
+/// Seconds a claim made from the command line (`claim`, `heartbeat`) lives without a
+/// heartbeat unless told otherwise: long, since a person or script holds it, not a worker.
+const DEFAULT_CLAIM_TTL_SECS: u64 = 900;
 
 pub use verbs::run;
 
@@ -42,7 +49,7 @@ pub struct Cli {
     )]
     pub hermes: Option<Option<String>>,
     /// Seconds to wait for another writer before giving up
-    #[arg(long, global = true, value_name = "SECS", default_value_t = 120)]
+    #[arg(long, global = true, value_name = "SECS", default_value_t = DEFAULT_LOCK_TIMEOUT.as_secs(), value_parser = parse_lock_timeout)]
     pub lock_timeout: u64,
     /// Who claims and completes tasks from this command line [default: cli:$USER]
     #[arg(long, global = true, env = "GATEBOARD_CLAIMER", value_name = "NAME")]
@@ -70,11 +77,19 @@ impl Cli {
                 | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
                     // Nothing sensible is left to do if printing help fails.
                     let _ = e.print();
-                    ExitCode::from(if e.use_stderr() { 2 } else { 0 })
+                    ExitCode::from(if e.use_stderr() {
+                        failure::USAGE
+                    } else {
+                        failure::OK
+                    })
                 }
                 _ => {
-                    eprintln!("gateboard: {} (see gateboard --help)", one_line(&e));
-                    ExitCode::from(2)
+                    // clap echoes the words it refused, as typed.
+                    eprintln!(
+                        "gateboard: {} (see gateboard --help)",
+                        crate::terminal_text::escape(&one_line(&e))
+                    );
+                    ExitCode::from(failure::USAGE)
                 }
             }
         })
@@ -141,6 +156,7 @@ pub enum Verb {
         /// Workers to start [default: 4 on gateboard's own boards, none on another program's]
         #[arg(long, value_parser = parse_workers)]
         workers: Option<usize>,
+        /// How its pool works tasks
         #[command(flatten)]
         run: RunArgs,
     },
@@ -167,7 +183,7 @@ pub enum Verb {
         /// The task to claim
         id: Option<String>,
         /// Seconds the claim lives without a heartbeat
-        #[arg(long, value_name = "SECS", default_value_t = 900)]
+        #[arg(long, value_name = "SECS", default_value_t = DEFAULT_CLAIM_TTL_SECS)]
         ttl: u64,
         /// Print the claim as JSON
         #[arg(long)]
@@ -178,7 +194,7 @@ pub enum Verb {
         /// The running task
         id: String,
         /// Seconds from now the claim lives
-        #[arg(long, value_name = "SECS", default_value_t = 900)]
+        #[arg(long, value_name = "SECS", default_value_t = DEFAULT_CLAIM_TTL_SECS)]
         ttl: u64,
     },
     /// Finish a task (a running one only by its claim holder); promotes its children
@@ -293,7 +309,7 @@ pub enum Verb {
 #[derive(Debug, Args)]
 pub struct WorkArgs {
     /// Workers in the pool
-    #[arg(long, default_value_t = 4, value_parser = parse_pool_size)]
+    #[arg(long, default_value_t = DEFAULT_WORKERS, value_parser = parse_pool_size)]
     pub workers: usize,
     /// Stop after this many seconds
     #[arg(
@@ -307,6 +323,7 @@ pub struct WorkArgs {
     /// Stop once nothing on the board is ready or running
     #[arg(long)]
     pub exit_when_idle: bool,
+    /// How the pool works tasks
     #[command(flatten)]
     pub run: RunArgs,
 }
@@ -319,7 +336,7 @@ pub struct RunArgs {
     #[arg(long, value_name = "A..B", value_parser = parse_work_ms)]
     pub work_ms: Option<WorkMs>,
     /// Seconds a claim lives without a heartbeat before others may reclaim it
-    #[arg(long, value_name = "SECS", default_value_t = DEFAULT_TTL_SECS)]
+    #[arg(long, value_name = "SECS", default_value_t = DEFAULT_CLAIM_TTL.as_secs())]
     pub ttl: u64,
     /// Seconds a failed task waits before its first retry (doubling, at most 30 s, with jitter)
     #[arg(long, value_name = "SECS", default_value = "1", value_parser = parse_seconds)]
@@ -331,14 +348,11 @@ impl Default for RunArgs {
     fn default() -> Self {
         RunArgs {
             work_ms: None,
-            ttl: DEFAULT_TTL_SECS,
+            ttl: DEFAULT_CLAIM_TTL.as_secs(),
             retry_delay: Duration::from_secs(1),
         }
     }
 }
-
-/// Seconds a pool's claim lives without a heartbeat.
-const DEFAULT_TTL_SECS: u64 = 60;
 
 /// Arguments of the supervisor the pool starts for each attempt.
 #[derive(Debug, Args)]
@@ -361,10 +375,10 @@ pub struct SuperviseArgs {
 #[derive(Debug, Args)]
 pub struct RaceArgs {
     /// Children the racing writer creates
-    #[arg(long, default_value_t = 200)]
+    #[arg(long, default_value_t = DEFAULT_ROUNDS)]
     pub rounds: usize,
     /// Workers claiming meanwhile
-    #[arg(long, default_value_t = 4, value_parser = parse_pool_size)]
+    #[arg(long, default_value_t = DEFAULT_WORKERS, value_parser = parse_pool_size)]
     pub workers: usize,
     /// Seconds the workers run at most
     #[arg(
@@ -427,6 +441,21 @@ fn parse_seconds(text: &str) -> Result<Duration, String> {
     }
     Duration::try_from_secs_f64(secs)
         .map_err(|_| format!("{text} is not a usable number of seconds"))
+}
+
+/// Whole seconds to wait for a lock, no longer than SQLite can wait.
+fn parse_lock_timeout(text: &str) -> Result<u64, String> {
+    let secs: u64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("{text:?} is not a whole number of seconds"))?;
+    if Duration::from_secs(secs) > MAX_LOCK_TIMEOUT {
+        return Err(format!(
+            "{secs} seconds is longer than SQLite can wait for a lock (at most {})",
+            MAX_LOCK_TIMEOUT.as_secs()
+        ));
+    }
+    Ok(secs)
 }
 
 /// A range of simulated work times in milliseconds.
@@ -543,6 +572,28 @@ mod tests {
         assert!(matches!(cli.verb, Some(Verb::Show { ref id, .. }) if id == "t_0000abcd"));
         let cli = parse("gateboard show t_0000abcd --hermes=cookai");
         assert_eq!(cli.hermes, Some(Some("cookai".into())));
+    }
+
+    #[test]
+    fn flag_defaults_are_the_library_defaults() {
+        let Some(Verb::Work(work)) = parse("gateboard work").verb else {
+            panic!("work parses as work");
+        };
+        let pool = crate::pool::PoolConfig::default();
+        assert_eq!(work.workers, pool.workers);
+        assert_eq!(Duration::from_secs(work.ttl), pool.claim_ttl);
+        let Some(Verb::Race(race)) = parse("gateboard race").verb else {
+            panic!("race parses as race");
+        };
+        assert_eq!(
+            race.rounds,
+            crate::pool::racer::RaceConfig::default().rounds
+        );
+        assert_eq!(race.workers, pool.workers);
+        assert_eq!(
+            Duration::from_secs(parse("gateboard ls").lock_timeout),
+            crate::core::OpenOptions::default().lock_timeout
+        );
     }
 
     #[test]

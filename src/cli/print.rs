@@ -1,4 +1,8 @@
 //! How verbs print: plain text for people, JSON for scripts.
+//!
+//! Plain text shows every string from the board through [`terminal_text`], so a title (or any
+//! other field another program wrote) can neither drive the terminal nor split a line; JSON
+//! prints the exact text.
 
 use std::io::{self, Write};
 
@@ -6,6 +10,7 @@ use serde::Serialize;
 
 use crate::core::model::Neighbour;
 use crate::core::{Event, Task, TaskDetail};
+use crate::terminal_text::{self, Escaped as E};
 
 /// Epoch seconds as UTC wall time.
 pub fn time(epoch: i64) -> String {
@@ -41,13 +46,16 @@ fn task_line(out: &mut dyn Write, task: &Task) -> io::Result<()> {
     write!(
         out,
         "{:<12} {:<9} {:>4}  {}",
-        task.id, task.status, priority, task.title
+        E(&task.id),
+        E(task.status.as_str()),
+        priority,
+        E(&task.title)
     )?;
     if let Some(reason) = &task.block_reason {
-        write!(out, "  [blocked: {reason}]")?;
+        write!(out, "  [blocked: {}]", E(reason))?;
     }
     if let Some(lock) = &task.claim_lock {
-        write!(out, "  [claimed by {lock}]")?;
+        write!(out, "  [claimed by {}]", E(lock))?;
     }
     writeln!(out)
 }
@@ -55,26 +63,32 @@ fn task_line(out: &mut dyn Write, task: &Task) -> io::Result<()> {
 /// Everything about one task, for a person.
 pub fn detail(out: &mut dyn Write, d: &TaskDetail) -> io::Result<()> {
     let t = &d.task;
-    writeln!(out, "{}  {}", t.id, t.title)?;
-    writeln!(out, "status:    {}", t.status)?;
+    writeln!(out, "{}  {}", E(&t.id), E(&t.title))?;
+    writeln!(out, "status:    {}", E(t.status.as_str()))?;
     if let Some(why) = &d.not_ready_because {
-        writeln!(out, "not ready: {why}")?;
+        writeln!(out, "not ready: {}", E(why))?;
     }
     if let Some(p) = t.priority {
         writeln!(out, "priority:  {p}")?;
     }
     if let Some(a) = &t.assignee {
-        writeln!(out, "assignee:  {a}")?;
+        writeln!(out, "assignee:  {}", E(a))?;
     }
     writeln!(out, "created:   {}", time(t.created_at))?;
     if let Some(at) = t.completed_at {
         writeln!(out, "completed: {}", time(at))?;
     }
     if let Some(r) = &t.result {
-        writeln!(out, "result:    {r}")?;
+        writeln!(out, "result:    {}", E(r))?;
     }
     if let Some(body) = &t.body {
-        writeln!(out, "\n{body}\n")?;
+        // A body is prose: its own line breaks stay, each line indented so none can pass for
+        // one of the fields around it; everything else in it is escaped.
+        writeln!(out)?;
+        for line in body.lines() {
+            writeln!(out, "  {}", E(line))?;
+        }
+        writeln!(out)?;
     }
     neighbours(out, "parents", &d.parents)?;
     neighbours(out, "children", &d.children)?;
@@ -85,9 +99,9 @@ pub fn detail(out: &mut dyn Write, d: &TaskDetail) -> io::Result<()> {
                 out,
                 "  #{} {} {} by {} from {}{}",
                 run.id,
-                run.status,
-                run.outcome.as_deref().unwrap_or("open"),
-                run.runner(),
+                E(&run.status),
+                E(run.outcome.as_deref().unwrap_or("open")),
+                E(run.runner()),
                 time(run.started_at),
                 run.ended_at
                     .map(|e| format!(" to {}", time(e)))
@@ -98,7 +112,13 @@ pub fn detail(out: &mut dyn Write, d: &TaskDetail) -> io::Result<()> {
     if !d.comments.is_empty() {
         writeln!(out, "comments:")?;
         for c in &d.comments {
-            writeln!(out, "  {} {}: {}", time(c.created_at), c.author, c.body)?;
+            writeln!(
+                out,
+                "  {} {}: {}",
+                time(c.created_at),
+                E(&c.author),
+                E(&c.body)
+            )?;
         }
     }
     writeln!(out, "events:")?;
@@ -115,7 +135,13 @@ fn neighbours(out: &mut dyn Write, label: &str, list: &[Neighbour]) -> io::Resul
     }
     writeln!(out, "{label}:")?;
     for n in list {
-        writeln!(out, "  {:<12} {:<9} {}", n.id, n.status, n.title)?;
+        writeln!(
+            out,
+            "  {:<12} {:<9} {}",
+            E(&n.id),
+            E(n.status.as_str()),
+            E(&n.title)
+        )?;
     }
     Ok(())
 }
@@ -127,11 +153,11 @@ pub fn event(out: &mut dyn Write, e: &Event) -> io::Result<()> {
         "{:>6} {} {:<12} {}",
         e.id,
         time(e.created_at),
-        e.task_id,
-        e.kind
+        E(&e.task_id),
+        E(e.kind.as_str())
     )?;
     if let Some(payload) = &e.payload {
-        write!(out, " {payload}")?;
+        write!(out, " {}", terminal_text::json(payload))?;
     }
     writeln!(out)
 }

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
+use super::failure::{self, Failure};
 use super::print;
 use super::{AddArgs, BenchArgs, Cli, RaceArgs, RunArgs, Verb, headless, logs};
 use crate::pool::exec::supervisor;
@@ -13,42 +14,9 @@ use crate::core::ops::{ClaimOutcome, Claimer};
 use crate::core::model::TaskCommand;
 use crate::core::{Board, BoardError, NewTask, OpenOptions, Status};
 use crate::locate;
+use crate::terminal_text::{Escaped as E, escape};
 use crate::tui::TuiOptions;
 use crate::watch::BoardWatch;
-
-/// Why a verb stopped early.
-pub(super) enum Failure {
-    Board(BoardError),
-    Output(io::Error),
-    Usage(String),
-    /// The machine refused something the verb needs (threads, a temporary folder).
-    System(String),
-    /// The board asked for cannot be used (exit 5), said in the words of where it was looked for.
-    Unusable(String),
-}
-
-impl From<locate::HermesError> for Failure {
-    fn from(e: locate::HermesError) -> Self {
-        match e {
-            locate::HermesError::NoSuchBoard { .. } => Failure::Unusable(e.to_string()),
-            locate::HermesError::NoRoot | locate::HermesError::BadSlug(_) => {
-                Failure::Usage(e.to_string())
-            }
-        }
-    }
-}
-
-impl From<BoardError> for Failure {
-    fn from(e: BoardError) -> Self {
-        Failure::Board(e)
-    }
-}
-
-impl From<io::Error> for Failure {
-    fn from(e: io::Error) -> Self {
-        Failure::Output(e)
-    }
-}
 
 /// Runs the parsed command line and returns the documented exit code.
 pub fn run(cli: Cli) -> ExitCode {
@@ -60,45 +28,9 @@ pub fn run(cli: Cli) -> ExitCode {
     });
     match outcome {
         Ok(code) => ExitCode::from(code),
-        // A reader that went away (`gateboard events --follow | head`) is not an error.
-        Err(Failure::Output(e)) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
-        Err(Failure::Output(e)) => fail(1, &format!("cannot write output: {e}")),
-        Err(Failure::Usage(msg)) => fail(2, &msg),
-        Err(Failure::System(msg)) => fail(1, &msg),
-        Err(Failure::Unusable(msg)) => fail(5, &msg),
-        Err(Failure::Board(e)) => fail(exit_code(&e), &e.to_string()),
+        Err(failure) => failure.report(),
     }
 }
-
-fn fail(code: u8, message: &str) -> ExitCode {
-    let _ = writeln!(io::stderr(), "gateboard: {message}");
-    ExitCode::from(code)
-}
-
-/// The documented exit code of each failure.
-pub fn exit_code(e: &BoardError) -> u8 {
-    match e {
-        BoardError::UnknownTask(_) => 3,
-        BoardError::SelfLink(_)
-        | BoardError::Cycle { .. }
-        | BoardError::ChildStarted { .. }
-        | BoardError::WrongStatus { .. }
-        | BoardError::ParentsUnfinished { .. }
-        | BoardError::NotClaimHolder { .. }
-        | BoardError::Invalid(_)
-        | BoardError::RuleViolation(_) => 4,
-        BoardError::Missing(_)
-        | BoardError::IsDirectory(_)
-        | BoardError::NotABoard { .. }
-        | BoardError::TooNew { .. }
-        | BoardError::Io { .. } => 5,
-        BoardError::Locked { .. } => 6,
-        BoardError::Sqlite(_) => 1,
-    }
-}
-
-const REJECTED: u8 = 7;
-const NOTHING_CLAIMABLE: u8 = 8;
 
 fn execute(cli: &Cli, out: &mut dyn Write) -> Result<u8, Failure> {
     let verb = cli.verb.as_ref();
@@ -114,7 +46,7 @@ fn execute(cli: &Cli, out: &mut dyn Write) -> Result<u8, Failure> {
             }));
         }
         Some(Verb::Race(args)) => return race(cli, args, out),
-        Some(Verb::Bench(args)) => return bench(args, out).map(|()| 0),
+        Some(Verb::Bench(args)) => return bench(args, out).map(|()| failure::OK),
         _ => {}
     }
     let mut board = open_board(cli)?;
@@ -123,7 +55,7 @@ fn execute(cli: &Cli, out: &mut dyn Write) -> Result<u8, Failure> {
         ttl: Duration::from_secs(ttl),
     };
     match verb {
-        Some(Verb::Init) => writeln!(out, "{}", board.path().display())?,
+        Some(Verb::Init) => writeln!(out, "{}", E(&board.path().display().to_string()))?,
         Some(Verb::Add(args)) => {
             let new = new_task(args, cli)?;
             let id = board.write(|txn| txn.create(&new))?;
@@ -133,7 +65,9 @@ fn execute(cli: &Cli, out: &mut dyn Write) -> Result<u8, Failure> {
             if !board.write(|txn| txn.link(parent, child))? {
                 writeln!(
                     io::stderr(),
-                    "gateboard: {parent} was already a parent of {child}"
+                    "gateboard: {} was already a parent of {}",
+                    E(parent),
+                    E(child)
                 )?;
             }
         }
@@ -149,7 +83,7 @@ fn execute(cli: &Cli, out: &mut dyn Write) -> Result<u8, Failure> {
             let lock = claimer_name(cli);
             let done = board.write(|txn| txn.complete(id, Some(&lock), result.as_deref()))?;
             for child in done.promoted {
-                writeln!(out, "promoted {child}")?;
+                writeln!(out, "promoted {}", E(&child))?;
             }
         }
         Some(Verb::Block { id, reason }) => board.write(|txn| txn.block(id, reason))?,
@@ -160,7 +94,7 @@ fn execute(cli: &Cli, out: &mut dyn Write) -> Result<u8, Failure> {
         Some(Verb::Archive { id }) => {
             let done = board.write(|txn| txn.archive(id))?;
             for child in done.promoted {
-                writeln!(out, "promoted {child}")?;
+                writeln!(out, "promoted {}", E(&child))?;
             }
         }
         Some(Verb::Comment { id, text, author }) => {
@@ -198,11 +132,15 @@ fn execute(cli: &Cli, out: &mut dyn Write) -> Result<u8, Failure> {
                 writeln!(out, "clean: every invariant holds")?;
             } else {
                 for violation in &found {
-                    writeln!(out, "{violation}")?;
+                    writeln!(out, "{}", E(&violation.to_string()))?;
                 }
                 writeln!(out, "{} violation(s)", found.len())?;
             }
-            return Ok(if found.is_empty() { 0 } else { 1 });
+            return Ok(if found.is_empty() {
+                failure::OK
+            } else {
+                failure::AUDIT_VIOLATIONS
+            });
         }
         Some(Verb::Work(args)) => headless::work(&board, args, &open_options(cli, false), out)?,
         Some(Verb::Cancel { id }) => {
@@ -220,7 +158,7 @@ fn execute(cli: &Cli, out: &mut dyn Write) -> Result<u8, Failure> {
             }
         }
     }
-    Ok(0)
+    Ok(failure::OK)
 }
 
 /// Which board a command line names, and what gateboard may do with it.
@@ -315,12 +253,16 @@ fn tui(cli: &Cli, workers: Option<usize>, run: &RunArgs) -> Result<u8, Failure> 
         pool,
     };
     match crate::tui::run(options) {
-        Ok(()) => Ok(0),
+        Ok(()) => Ok(failure::OK),
         Err(report) => match report.downcast::<BoardError>() {
             Ok(e) => Err(Failure::Board(e)),
             Err(report) => {
-                let _ = writeln!(io::stderr(), "gateboard: {report:#}");
-                Ok(1)
+                let _ = writeln!(
+                    io::stderr(),
+                    "gateboard: {}",
+                    escape(&format!("{report:#}"))
+                );
+                Ok(failure::UNEXPECTED)
             }
         },
     }
@@ -353,7 +295,11 @@ fn race(cli: &Cli, args: &RaceArgs, out: &mut dyn Write) -> Result<u8, Failure> 
     let options = open_options(cli, true);
     Board::open(&path, &options)?;
     let held = headless::race(&path, args, &options, out)?;
-    Ok(if held { 0 } else { 1 })
+    Ok(if held {
+        failure::OK
+    } else {
+        failure::AUDIT_VIOLATIONS
+    })
 }
 
 fn bench(args: &BenchArgs, out: &mut dyn Write) -> Result<(), Failure> {
@@ -436,9 +382,10 @@ fn claim(
                 };
                 writeln!(
                     io::stderr(),
-                    "gateboard: claim rejected, task demoted to todo: {e}"
+                    "gateboard: claim rejected, task demoted to todo: {}",
+                    E(&e.to_string())
                 )?;
-                return Ok(REJECTED);
+                return Ok(failure::REJECTED);
             }
         },
         None => {
@@ -450,13 +397,13 @@ fn claim(
     let demoted = (!rejected.is_empty()).then(|| {
         format!(
             "the gate demoted {} to todo (ready, but a parent is not done)",
-            rejected.join(", ")
+            E(&rejected.join(", "))
         )
     });
     let Some(claim) = claim else {
         let why = demoted.map(|d| format!("; {d}")).unwrap_or_default();
         writeln!(io::stderr(), "gateboard: nothing is ready to claim{why}")?;
-        return Ok(NOTHING_CLAIMABLE);
+        return Ok(failure::NOTHING_CLAIMABLE);
     };
     if let Some(demoted) = demoted {
         writeln!(io::stderr(), "gateboard: {demoted}")?;
@@ -472,7 +419,7 @@ fn claim(
             }),
         )?;
     } else {
-        writeln!(out, "{}", claim.task_id)?;
+        writeln!(out, "{}", E(&claim.task_id))?;
     }
     Ok(0)
 }
@@ -486,6 +433,14 @@ fn events(
     out: &mut dyn Write,
 ) -> Result<(), Failure> {
     const PAGE: usize = 1000;
+    // A task is known by its row or, once another program deleted the row, by its history.
+    if let Some(id) = task
+        && !board.read(|r| {
+            Ok(r.find_task(id)?.is_some() || !r.events_after(0, 1, Some(id))?.is_empty())
+        })?
+    {
+        return Err(BoardError::UnknownTask(id.to_owned()).into());
+    }
     // Start watching before the first read, so no commit slips between the read and the watch.
     let watch = if follow {
         match BoardWatch::channel(board.path()) {
@@ -494,7 +449,7 @@ fn events(
                 writeln!(
                     io::stderr(),
                     "gateboard: cannot watch {} ({e}); polling every second",
-                    board.path().display()
+                    E(&board.path().display().to_string())
                 )?;
                 None
             }

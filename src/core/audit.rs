@@ -64,6 +64,14 @@ pub enum Violation {
         /// Its claim lock.
         claim_lock: Option<String>,
     },
+    /// A running task with no `claim_expires`: no claim ever lapses for it, so only the sweep's
+    /// no-sign-of-life rule returns it to the queue, a TTL after its last heartbeat.
+    RunningWithoutExpiry {
+        /// The task.
+        task: String,
+        /// Who holds it, if anybody.
+        claim_lock: Option<String>,
+    },
     /// `current_run_id` disagrees with `task_runs`.
     RunMismatch {
         /// The task.
@@ -119,6 +127,11 @@ impl fmt::Display for Violation {
                 Some(lock) => write!(f, "{task} is {status} but still holds claim {lock}"),
                 None => write!(f, "{task} is {status} without a claim lock"),
             },
+            Violation::RunningWithoutExpiry { task, claim_lock } => write!(
+                f,
+                "{task} is running (claimed by {}) with no claim expiry, so its claim never lapses",
+                claim_lock.as_deref().unwrap_or("nobody")
+            ),
             Violation::RunMismatch { task, detail } => write!(f, "{task}: {detail}"),
         }
     }
@@ -138,6 +151,7 @@ pub fn audit(reader: &Reader<'_>) -> Result<Vec<Violation>> {
     found.extend(cycles(reader)?);
     found.extend(dangling_links(conn)?);
     found.extend(claim_lock_mismatches(conn)?);
+    found.extend(running_without_expiry(conn)?);
     found.extend(run_mismatches(conn)?);
     Ok(found)
 }
@@ -279,6 +293,20 @@ fn claim_lock_mismatches(conn: &Connection) -> Result<Vec<Violation>> {
                 task: r.get(0)?,
                 status: r.get(1)?,
                 claim_lock: r.get(2)?,
+            })
+        },
+    )
+}
+
+fn running_without_expiry(conn: &Connection) -> Result<Vec<Violation>> {
+    collect(
+        conn,
+        "SELECT id, claim_lock FROM tasks WHERE status = 'running' AND claim_expires IS NULL \
+         ORDER BY id",
+        |r| {
+            Ok(Violation::RunningWithoutExpiry {
+                task: r.get(0)?,
+                claim_lock: r.get(1)?,
             })
         },
     )

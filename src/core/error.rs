@@ -74,6 +74,10 @@ pub enum BoardError {
     /// The path is a directory.
     #[error("{path} is a directory, not a board file", path = .0.display())]
     IsDirectory(PathBuf),
+    /// The path names a device, FIFO or socket: SQLite would fail on it, or write a journal
+    /// beside it, so only a regular file can be a board.
+    #[error("{path} is not a regular file, so it cannot be a board", path = .0.display())]
+    NotAFile(PathBuf),
     /// The file exists but is not a board gateboard can use.
     #[error("{} is not a board: {reason}", path.display())]
     NotABoard {
@@ -108,6 +112,10 @@ pub enum BoardError {
         /// The operating system's reason.
         source: std::io::Error,
     },
+    /// gateboard itself failed (a thread it needs is gone, a shipped asset is malformed, ids
+    /// ran out): not the user's doing, and not a refusal of their input.
+    #[error("internal failure: {0}")]
+    Internal(String),
     /// Any other SQLite failure, passed through with SQLite's own words.
     #[error("SQLite: {0}")]
     Sqlite(#[from] rusqlite::Error),

@@ -32,12 +32,20 @@ pub enum Durability {
     Normal,
 }
 
+/// How long a board waits for another writer unless told otherwise (`--lock-timeout`).
+pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// The longest `lock_timeout` a board accepts: SQLite keeps its busy timeout as an `i32` of
+/// milliseconds (about 24.8 days), and a longer wait would not fit.
+pub const MAX_LOCK_TIMEOUT: Duration = Duration::from_millis(i32::MAX as u64);
+
 /// How to open a board file.
 #[derive(Clone, Debug)]
 pub struct OpenOptions {
     /// Create the file (and run the first migration) when it does not exist.
     pub create: bool,
-    /// How long to wait for another writer before giving up with `Locked`.
+    /// How long to wait for another writer before giving up with `Locked`; at most
+    /// [`MAX_LOCK_TIMEOUT`].
     pub lock_timeout: Duration,
     /// The fsync policy of commits.
     pub durability: Durability,
@@ -47,7 +55,7 @@ impl Default for OpenOptions {
     fn default() -> Self {
         OpenOptions {
             create: false,
-            lock_timeout: Duration::from_secs(120),
+            lock_timeout: DEFAULT_LOCK_TIMEOUT,
             durability: Durability::Full,
         }
     }
@@ -64,9 +72,20 @@ impl Board {
     /// Opens (or with `create`, makes) a board, upgrading its schema in place.
     pub fn open(path: impl AsRef<Path>, options: &OpenOptions) -> Result<Board> {
         let path = path.as_ref().to_path_buf();
+        // Before anything touches the file: SQLite cannot wait longer, and would panic if asked.
+        if options.lock_timeout > MAX_LOCK_TIMEOUT {
+            return Err(BoardError::Invalid(format!(
+                "a lock timeout of {}s is longer than SQLite can wait (at most {}s)",
+                options.lock_timeout.as_secs(),
+                MAX_LOCK_TIMEOUT.as_secs()
+            )));
+        }
         // Metadata only: opening the file itself outside SQLite would drop SQLite's locks later.
         match std::fs::metadata(&path) {
             Ok(meta) if meta.is_dir() => return Err(BoardError::IsDirectory(path)),
+            // SQLite would open a device or FIFO, fail with an I/O error, and leave a journal
+            // beside it; a board is a regular file.
+            Ok(meta) if !meta.is_file() => return Err(BoardError::NotAFile(path)),
             Ok(_) => {}
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 if !options.create {
@@ -206,7 +225,8 @@ impl Board {
         clock_ms: impl FnOnce() -> i64,
         f: impl FnOnce(&Txn<'_>) -> Result<T>,
     ) -> Result<T> {
-        let deadline = Instant::now() + self.lock_timeout;
+        // A deadline past what the clock can count means waiting as long as it takes.
+        let deadline = Instant::now().checked_add(self.lock_timeout);
         self.retry_busy("BEGIN IMMEDIATE", deadline)?;
         let txn = Txn::new(&self.conn, clock_ms());
         let value = match f(&txn) {
@@ -236,7 +256,7 @@ impl Board {
     }
 
     /// Retries a BEGIN or COMMIT while SQLite says busy, until the deadline.
-    fn retry_busy(&self, sql: &str, deadline: Instant) -> Result<()> {
+    fn retry_busy(&self, sql: &str, deadline: Option<Instant>) -> Result<()> {
         let mut pause = Duration::from_millis(1);
         loop {
             match self
@@ -246,7 +266,7 @@ impl Board {
             {
                 Ok(_) => return Ok(()),
                 Err(e) if error::sqlite_busy(&e) => {
-                    if Instant::now() >= deadline {
+                    if deadline.is_some_and(|d| Instant::now() >= d) {
                         return Err(BoardError::Locked {
                             path: self.path.clone(),
                             waited: self.lock_timeout,
@@ -327,4 +347,61 @@ pub fn now_epoch_ms() -> i64 {
         .duration_since(UNIX_EPOCH)
         .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
         .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::Cell;
+
+    use super::*;
+
+    /// Whether another connection could take the write lock right now.
+    fn lock_is_free(path: &Path) -> bool {
+        let other = Connection::open(path).expect("a second connection");
+        other.busy_timeout(Duration::ZERO).expect("no waiting");
+        match other.execute_batch("BEGIN IMMEDIATE") {
+            Ok(()) => {
+                other.execute_batch("ROLLBACK").expect("give it back");
+                true
+            }
+            Err(e) if error::sqlite_busy(&e) => false,
+            Err(e) => panic!("BEGIN IMMEDIATE failed otherwise: {e}"),
+        }
+    }
+
+    #[test]
+    fn a_write_reads_its_clock_after_it_wins_the_lock() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("board.db");
+        let mut board = Board::open(
+            &path,
+            &OpenOptions {
+                create: true,
+                ..OpenOptions::default()
+            },
+        )
+        .expect("board");
+        assert!(
+            lock_is_free(&path),
+            "nobody holds the lock before the write"
+        );
+        // The clock is the one the transaction is stamped with: when it is read, the write
+        // lock must already be ours, so stamps follow commit order across processes.
+        let read_while_locked = Cell::new(None);
+        let stamped = board
+            .write_clocked(
+                || {
+                    read_while_locked.set(Some(!lock_is_free(&path)));
+                    42
+                },
+                |txn| Ok(txn.now()),
+            )
+            .expect("write");
+        assert_eq!(stamped, 42);
+        assert_eq!(
+            read_while_locked.get(),
+            Some(true),
+            "the clock was read before the lock was won"
+        );
+    }
 }

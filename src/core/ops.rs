@@ -106,7 +106,7 @@ pub struct GraphNode {
 const CLAIM_BATCH: i64 = 4;
 
 impl<'c> Txn<'c> {
-    pub(crate) fn new(conn: &'c Connection, now_ms: i64) -> Self {
+    pub(in crate::core) fn new(conn: &'c Connection, now_ms: i64) -> Self {
         Txn {
             reader: Reader::new(conn),
             now_ms,
@@ -235,7 +235,7 @@ impl<'c> Txn<'c> {
                 return Ok(id);
             }
         }
-        Err(BoardError::Invalid(
+        Err(BoardError::Internal(
             "could not find an unused task id; is the random source broken?".into(),
         ))
     }
@@ -365,8 +365,16 @@ impl<'c> Txn<'c> {
     }
 
     /// Removes a link and re-gates the child, which may now be ready.
+    ///
+    /// The parent row may be gone (another program deleted it): the gate counts a missing
+    /// parent as unfinished, so such a dangling link would hold its child back for good, and
+    /// unlinking is the way to release it. Only when neither the link nor the parent exists
+    /// is the parent an unknown task.
     pub fn unlink(&self, parent: &str, child: &str) -> Result<()> {
-        self.task(parent)?;
+        let parent_missing = self.find_task(parent)?.is_none();
+        if parent_missing && !self.is_linked(parent, child)? {
+            return Err(BoardError::UnknownTask(parent.to_owned()));
+        }
         self.task(child)?;
         let removed = self
             .conn()
@@ -377,12 +385,11 @@ impl<'c> Txn<'c> {
                 "{parent} is not a parent of {child}"
             )));
         }
-        self.event(
-            child,
-            None,
-            EventKind::Unlinked,
-            Some(json!({ "parent": parent, "child": child })),
-        )?;
+        let mut payload = json!({ "parent": parent, "child": child });
+        if parent_missing {
+            payload["parent_missing"] = json!(true);
+        }
+        self.event(child, None, EventKind::Unlinked, Some(payload))?;
         self.promote_if_ready(child)?;
         Ok(())
     }
@@ -770,19 +777,40 @@ impl<'c> Txn<'c> {
     }
 
     /// Returns every running task whose claim lapsed to the queue; their runs close as `reclaimed`.
-    pub fn reclaim_expired(&self) -> Result<Vec<String>> {
-        let expired: Vec<String> = self
+    ///
+    /// A claim lapses at its `claim_expires`. A running row with no `claim_expires` (another
+    /// program set it running without one) would otherwise never lapse, its children waiting
+    /// for good; it counts as lapsed once its newest sign of life is older than `ttl`. The
+    /// newest, not the first found: a sign is its last heartbeat, its start, its latest event or
+    /// its creation, and `started_at` keeps the first claim's time, so only the newest of them
+    /// never reclaims a row somebody is still visibly working.
+    pub fn reclaim_expired(&self, ttl: Duration) -> Result<Vec<String>> {
+        let ttl = i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX);
+        let silent_since = self.now().saturating_sub(ttl);
+        let expired: Vec<(String, bool)> = self
             .conn()
             .prepare_cached(
-                "SELECT id FROM tasks WHERE status = 'running' \
-                 AND claim_expires IS NOT NULL AND claim_expires < ?1 ORDER BY id",
+                "SELECT t.id, t.claim_expires IS NULL FROM tasks t WHERE t.status = 'running' \
+                 AND ((t.claim_expires IS NOT NULL AND t.claim_expires < ?1) \
+                   OR (t.claim_expires IS NULL AND max(t.created_at, \
+                         COALESCE(t.last_heartbeat_at, 0), COALESCE(t.started_at, 0), \
+                         COALESCE((SELECT max(e.created_at) FROM task_events e \
+                                   WHERE e.task_id = t.id), 0)) < ?2)) \
+                 ORDER BY t.id",
             )?
-            .query_map(params![self.now()], |r| r.get(0))?
+            .query_map(params![self.now(), silent_since], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })?
             .collect::<rusqlite::Result<_>>()?;
-        for id in &expired {
-            self.requeue(id, "claim expired")?;
+        for (id, no_expiry) in &expired {
+            let why = if *no_expiry {
+                "running with no claim expiry and no sign of life for the TTL"
+            } else {
+                "claim expired"
+            };
+            self.requeue(id, why)?;
         }
-        Ok(expired)
+        Ok(expired.into_iter().map(|(id, _)| id).collect())
     }
 
     /// Promotes every `todo` task whose parents are all finished, with `promoted` events.

@@ -15,11 +15,12 @@ pub struct Reader<'c> {
 }
 
 impl<'c> Reader<'c> {
-    pub(crate) fn new(conn: &'c Connection) -> Self {
+    pub(in crate::core) fn new(conn: &'c Connection) -> Self {
         Reader { conn }
     }
 
-    pub(crate) fn conn(&self) -> &'c Connection {
+    /// The connection itself: only the core may run SQL, and the compiler holds it to that.
+    pub(in crate::core) fn conn(&self) -> &'c Connection {
         self.conn
     }
 

@@ -125,7 +125,7 @@ pub async fn drain(
             progress = (completed, Instant::now());
         } else if progress.1.elapsed() > STALL {
             pool.stop().await;
-            return Err(BoardError::Invalid(format!(
+            return Err(BoardError::Internal(format!(
                 "the {} benchmark stalled at {completed} of {tasks} tasks",
                 workload.name()
             )));

@@ -85,10 +85,10 @@ pub struct PoolConfig {
 impl Default for PoolConfig {
     fn default() -> Self {
         PoolConfig {
-            workers: 4,
+            workers: DEFAULT_WORKERS,
             work: Work::default(),
             key_prefix: None,
-            claim_ttl: Duration::from_secs(60),
+            claim_ttl: DEFAULT_CLAIM_TTL,
             open: OpenOptions::default(),
         }
     }
@@ -316,6 +316,11 @@ impl Shared {
         samples.push_back(latency);
     }
 }
+
+/// Workers a pool starts with unless told otherwise (`work`, `race`, the TUI on its own boards).
+pub const DEFAULT_WORKERS: usize = 4;
+/// How long a pool's claim lives without a heartbeat unless told otherwise (`work --ttl`).
+pub const DEFAULT_CLAIM_TTL: Duration = Duration::from_secs(60);
 
 /// The most workers a pool runs. One writer serves them all, so past a few dozen more workers
 /// only wait longer; the cap keeps a typo (`--workers 99999999`) from exhausting memory.

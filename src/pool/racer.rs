@@ -30,10 +30,13 @@ pub struct RaceConfig {
     pub mode: RaceMode,
 }
 
+/// Children a race creates unless told otherwise (`race --rounds`).
+pub const DEFAULT_ROUNDS: usize = 200;
+
 impl Default for RaceConfig {
     fn default() -> Self {
         RaceConfig {
-            rounds: 200,
+            rounds: DEFAULT_ROUNDS,
             parents: 10,
             mode: RaceMode::CreateThenLink,
         }
@@ -101,7 +104,7 @@ impl Racer {
     pub fn wait(self) -> Result<RaceReport, BoardError> {
         self.thread
             .join()
-            .unwrap_or_else(|_| Err(BoardError::Invalid("the race thread panicked".into())))
+            .unwrap_or_else(|_| Err(BoardError::Internal("the race thread panicked".into())))
     }
 }
 

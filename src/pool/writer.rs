@@ -79,7 +79,7 @@ impl Writer {
         let path = board.path().to_path_buf();
         let thread = thread::Builder::new()
             .name("gateboard-writer".into())
-            .spawn(move || serve(board, inbox, shared, sweep_every))
+            .spawn(move || serve(board, inbox, shared, ttl, sweep_every))
             .map_err(|source| BoardError::Io { path, source })?;
         Ok(Writer { requests, thread })
     }
@@ -116,6 +116,7 @@ fn serve(
     mut board: Board,
     inbox: mpsc::Receiver<Request>,
     shared: Arc<Shared>,
+    ttl: Duration,
     sweep_every: Duration,
 ) {
     // The first batch sweeps at once, so a board left with stranded or expired tasks moves
@@ -194,7 +195,7 @@ fn serve(
                 .collect();
             let swept = if sweep {
                 Swept {
-                    reclaimed: txn.reclaim_expired()?,
+                    reclaimed: txn.reclaim_expired(ttl)?,
                     promoted: txn.promote_stranded()?,
                 }
             } else {
@@ -285,7 +286,7 @@ fn answer(shared: &Shared, request: Request, outcome: Outcome) {
         }
         (request, _) => fail(
             request,
-            Arc::new(BoardError::Invalid(
+            Arc::new(BoardError::Internal(
                 "the pool's writer mixed up its answers".into(),
             )),
         ),

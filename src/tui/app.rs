@@ -152,7 +152,13 @@ impl App {
     /// Reads what changed since the last look, and reloads when a change wrote no events;
     /// the main loop calls it after each batch of actions and at `next_wake`.
     pub fn catch_up(&mut self) {
-        if let Err(e) = self.look(Instant::now()) {
+        self.catch_up_at(Instant::now());
+    }
+
+    /// `catch_up` as of `now`: the schedule of second looks and reloads runs on the caller's
+    /// clock, so a test can step through it without waiting for the wall clock.
+    pub fn catch_up_at(&mut self, now: Instant) {
+        if let Err(e) = self.look(now) {
             self.state.message = Some(e.to_string());
         }
     }

@@ -28,7 +28,7 @@ struct DemoTask {
 /// The demo DAG as graph nodes, its commands running in `cwd`.
 pub fn graph(cwd: &str) -> Result<Vec<GraphNode>, BoardError> {
     let tasks: Vec<DemoTask> = serde_json::from_str(DEMO)
-        .map_err(|e| BoardError::Invalid(format!("the shipped demo board is malformed: {e}")))?;
+        .map_err(|e| BoardError::Internal(format!("the shipped demo board is malformed: {e}")))?;
     Ok(tasks
         .into_iter()
         .map(|t| GraphNode {

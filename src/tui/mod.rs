@@ -32,8 +32,8 @@ use app::App;
 use state::{BoardView, State};
 use theme::Theme;
 
-/// Workers a gateboard-made board starts with.
-pub const DEFAULT_WORKERS: usize = 4;
+/// Workers a gateboard-made board starts with: the pool's default.
+pub use crate::pool::DEFAULT_WORKERS;
 /// How often clocks and rates refresh without other input.
 const TICK: Duration = Duration::from_millis(250);
 

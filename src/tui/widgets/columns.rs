@@ -7,6 +7,7 @@ use ratatui::widgets::{Block, Borders, Paragraph};
 
 use super::clip;
 use crate::core::{Status, Task};
+use crate::terminal_text::{Escaped, escape};
 use crate::tui::layout::{self, CARD_HEIGHT};
 use crate::tui::state::{Pane, State};
 
@@ -30,10 +31,11 @@ fn draw_column(frame: &mut Frame<'_>, state: &State, status: &Status, area: Rect
     let focused = selected && state.pane == Pane::Board;
     // A filter hides cards; the count says how many of the column's cards are shown.
     let title = if state.filter.is_empty() {
-        format!(" {status} ({}) ", cards.len())
+        format!(" {} ({}) ", Escaped(status.as_str()), cards.len())
     } else {
         format!(
-            " {status} ({}/{}) ",
+            " {} ({}/{}) ",
+            Escaped(status.as_str()),
             cards.len(),
             state.view.column(status).len()
         )
@@ -67,7 +69,7 @@ fn draw_column(frame: &mut Frame<'_>, state: &State, status: &Status, area: Rect
             height: CARD_HEIGHT.min(inner.y + inner.height - y),
         };
         let mut lines = vec![
-            Line::from(clip(&task.title, width)),
+            Line::from(clip(&escape(&task.title), width)),
             Line::from(Span::styled(
                 clip(&detail(task, state.now), width),
                 theme.dim(),
@@ -87,8 +89,13 @@ fn draw_column(frame: &mut Frame<'_>, state: &State, status: &Status, area: Rect
     }
 }
 
-/// The second line of a card: who runs it and for how long, why it is blocked, or its id.
+/// The second line of a card: who runs it and for how long, why it is blocked, or its id;
+/// escaped, since every part of it may come from another program.
 fn detail(task: &Task, now: i64) -> String {
+    escape(&unescaped_detail(task, now)).into_owned()
+}
+
+fn unescaped_detail(task: &Task, now: i64) -> String {
     match task.status {
         Status::Running => {
             let worker = task

@@ -8,6 +8,7 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 use super::centered;
 use crate::core::TaskDetail;
 use crate::core::model::Neighbour;
+use crate::terminal_text::{self, Escaped, escape};
 use crate::tui::state::State;
 use crate::tui::theme::Theme;
 
@@ -21,29 +22,29 @@ pub fn draw(frame: &mut Frame<'_>, state: &State, detail: &TaskDetail, area: Rec
     let popup = centered(area, 86, 90);
     let mut lines = vec![
         Line::from(vec![
-            Span::styled(t.title.clone(), theme.heading()),
-            Span::styled(format!("  {}", t.id), theme.dim()),
+            Span::styled(escape(&t.title).into_owned(), theme.heading()),
+            Span::styled(format!("  {}", Escaped(&t.id)), theme.dim()),
         ]),
         Line::from(format!(
             "status {}   priority {}   assignee {}",
-            t.status,
+            Escaped(t.status.as_str()),
             t.priority.map_or_else(|| "-".to_owned(), |p| p.to_string()),
-            t.assignee.as_deref().unwrap_or("-")
+            Escaped(t.assignee.as_deref().unwrap_or("-"))
         )),
     ];
     match &detail.not_ready_because {
         Some(why) => lines.push(Line::from(vec![
             Span::styled("not ready: ", theme.heading()),
-            Span::raw(why.clone()),
+            Span::raw(escape(why).into_owned()),
         ])),
         None => lines.push(Line::from(Span::styled("ready to claim", theme.good()))),
     }
     if let Some(body) = &t.body {
         lines.push(Line::from(""));
-        lines.extend(body.lines().map(|l| Line::from(l.to_owned())));
+        lines.extend(body.lines().map(|l| Line::from(escape(l).into_owned())));
     }
     if let Some(result) = &t.result {
-        lines.push(Line::from(format!("result: {result}")));
+        lines.push(Line::from(format!("result: {}", Escaped(result))));
     }
     neighbours(&mut lines, theme, "parents", &detail.parents);
     neighbours(&mut lines, theme, "children", &detail.children);
@@ -53,9 +54,9 @@ pub fn draw(frame: &mut Frame<'_>, state: &State, detail: &TaskDetail, area: Rec
             lines.push(Line::from(format!(
                 "  #{} {} {} by {}",
                 run.id,
-                run.status,
-                run.outcome.as_deref().unwrap_or("open"),
-                run.runner()
+                Escaped(&run.status),
+                Escaped(run.outcome.as_deref().unwrap_or("open")),
+                Escaped(run.runner())
             )));
         }
     }
@@ -65,11 +66,11 @@ pub fn draw(frame: &mut Frame<'_>, state: &State, detail: &TaskDetail, area: Rec
         let payload = e
             .payload
             .as_ref()
-            .map(|p| p.to_string())
+            .map(terminal_text::json)
             .unwrap_or_default();
         lines.push(Line::from(vec![
             Span::styled(format!("  {:>6} ", e.id), theme.dim()),
-            Span::raw(format!("{} ", e.kind)),
+            Span::raw(format!("{} ", Escaped(e.kind.as_str()))),
             Span::styled(payload, theme.dim()),
         ]));
     }
@@ -102,9 +103,9 @@ fn neighbours(lines: &mut Vec<Line<'static>>, theme: &Theme, label: &str, list: 
             theme.busy()
         };
         lines.push(Line::from(vec![
-            Span::raw(format!("  {} ", n.id)),
-            Span::styled(format!("{:<9}", n.status.as_str()), style),
-            Span::raw(format!(" {}", n.title)),
+            Span::raw(format!("  {} ", Escaped(&n.id))),
+            Span::styled(format!("{:<9}", Escaped(n.status.as_str())), style),
+            Span::raw(format!(" {}", Escaped(&n.title))),
         ]));
     }
 }

@@ -7,6 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 
 use crate::core::EventKind;
+use crate::terminal_text::{Escaped, escape};
 use crate::tui::layout;
 use crate::tui::state::{Pane, State};
 use crate::tui::theme::Theme;
@@ -40,13 +41,13 @@ pub fn draw(frame: &mut Frame<'_>, state: &State, area: Rect) {
             let mut spans = vec![
                 Span::styled(format!("{:>6} {time} ", e.id), theme.dim()),
                 Span::styled(
-                    format!("{:<14}", e.kind.as_str()),
+                    format!("{:<14}", Escaped(e.kind.as_str())),
                     kind_style(theme, &e.kind),
                 ),
-                Span::raw(format!(" {}", e.task_id)),
+                Span::raw(format!(" {}", Escaped(&e.task_id))),
             ];
             if let Some(note) = note(e) {
-                spans.push(Span::styled(format!(" {note}"), theme.dim()));
+                spans.push(Span::styled(format!(" {}", escape(&note)), theme.dim()));
             }
             Line::from(spans)
         })

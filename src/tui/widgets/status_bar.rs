@@ -7,6 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use super::clip;
+use crate::terminal_text::escape;
 use crate::tui::state::State;
 
 /// Draws the one-line summary, or the last action's message when there is one.
@@ -50,8 +51,12 @@ pub fn draw(frame: &mut Frame<'_>, state: &State, area: Rect) {
     let used: usize = spans.iter().map(|s| s.content.chars().count()).sum();
     let room = usize::from(area.width).saturating_sub(used + 9);
     match &state.message {
-        Some(message) => spans.push(Span::styled(clip(message, room), theme.busy())),
-        None => spans.push(Span::styled(clip(&state.board_label, room), theme.dim())),
+        // A message may echo an id as typed, or a board's words.
+        Some(message) => spans.push(Span::styled(clip(&escape(message), room), theme.busy())),
+        None => spans.push(Span::styled(
+            clip(&escape(&state.board_label), room),
+            theme.dim(),
+        )),
     }
     spans.push(Span::styled(" │ ? help", theme.dim()));
     frame.render_widget(Paragraph::new(Line::from(spans)), area);

@@ -6,6 +6,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 
 use crate::pool::WorkerState;
+use crate::terminal_text::Escaped;
 use crate::tui::layout;
 use crate::tui::state::{Pane, State};
 
@@ -47,7 +48,9 @@ pub fn draw(frame: &mut Frame<'_>, state: &State, area: Rect) {
         .take(height)
         .map(|(i, w)| {
             let (label, style) = match &w.state {
-                WorkerState::Working { task } => (format!("working {task}"), theme.busy()),
+                WorkerState::Working { task } => {
+                    (format!("working {}", Escaped(task)), theme.busy())
+                }
                 WorkerState::Idle => ("idle".to_owned(), theme.dim()),
                 WorkerState::Paused => ("paused".to_owned(), theme.dim()),
                 WorkerState::Retired => ("retired".to_owned(), theme.dim()),
