@@ -44,6 +44,10 @@ fn synthetic(n: usize) -> Vec<Task> {
             result: None,
             current_run_id: None,
             block_reason: Some("waiting".into()),
+            command: None,
+            timeout_secs: None,
+            failures: 0,
+            retry_at_ms: None,
         })
         .collect()
 }

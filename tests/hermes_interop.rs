@@ -178,7 +178,15 @@ fn a_hermes_board_is_listed_audited_and_worked_by_gateboard() {
             .success()
     );
 
-    let summary = home.ok(&["--hermes", "work", "--workers", "2", "--exit-when-idle"]);
+    let summary = home.ok(&[
+        "--hermes",
+        "work",
+        "--workers",
+        "2",
+        "--work-ms",
+        "0",
+        "--exit-when-idle",
+    ]);
     assert!(summary.contains("tasks done: 4"), "{summary}");
 
     let back = home.hermes(&["read"]);
@@ -276,7 +284,7 @@ fn a_gateboard_board_is_opened_claimed_and_completed_by_hermes() {
             .success()
     );
 
-    let summary = home.ok(&["--db", db, "work", "--exit-when-idle"]);
+    let summary = home.ok(&["--db", db, "work", "--work-ms", "0", "--exit-when-idle"]);
     assert!(summary.contains("tasks done: 1"), "{summary}");
     let back = home.hermes(&["read", "--db", db]);
     assert_intact(&back);

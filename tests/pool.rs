@@ -13,7 +13,7 @@ use gateboard::core::audit::audit;
 use gateboard::core::ops::GraphNode;
 use gateboard::core::{Board, EventKind, NewTask, Status};
 use gateboard::pool::bench::Workload;
-use gateboard::pool::{Pool, PoolConfig, WorkerState};
+use gateboard::pool::{Pool, PoolConfig, Work, WorkerState};
 
 fn seed(board: &mut Board, graph: &[GraphNode]) {
     board.write(|t| t.create_graph(graph)).expect("seed graph");
@@ -38,7 +38,7 @@ async fn until(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
 fn config(workers: usize, work_ms: (u64, u64)) -> PoolConfig {
     PoolConfig {
         workers,
-        work_time: (
+        work: Work::Simulated(
             Duration::from_millis(work_ms.0),
             Duration::from_millis(work_ms.1),
         ),
@@ -250,7 +250,16 @@ fn killed_worker_process_loses_no_task_once_its_claims_expire() {
     );
 
     let rescue = gateboard(&board.path)
-        .args(["work", "--workers", "4", "--ttl", "2", "--exit-when-idle"])
+        .args([
+            "work",
+            "--workers",
+            "4",
+            "--ttl",
+            "2",
+            "--work-ms",
+            "0",
+            "--exit-when-idle",
+        ])
         .output()
         .expect("run rescue");
     assert!(rescue.status.success());
@@ -367,7 +376,14 @@ fn work_promotes_a_child_whose_parent_another_writer_finished() {
     );
 
     let out = gateboard(&board.path)
-        .args(["work", "--workers", "1", "--exit-when-idle"])
+        .args([
+            "work",
+            "--workers",
+            "1",
+            "--work-ms",
+            "0",
+            "--exit-when-idle",
+        ])
         .output()
         .expect("run work");
     assert!(out.status.success());
@@ -420,7 +436,16 @@ fn work_reclaims_a_running_row_no_claim_would_ever_lapse_and_exits_when_idle() {
         .expect("raw running row");
 
     let mut work = gateboard(&board.path)
-        .args(["work", "--workers", "1", "--ttl", "60", "--exit-when-idle"])
+        .args([
+            "work",
+            "--workers",
+            "1",
+            "--ttl",
+            "60",
+            "--work-ms",
+            "0",
+            "--exit-when-idle",
+        ])
         .stdout(Stdio::null())
         .spawn()
         .expect("start work");

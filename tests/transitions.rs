@@ -244,6 +244,7 @@ fn create_keeps_body_assignee_priority_and_creator() {
             priority: 7,
             created_by: Some("ana".into()),
             parents: Vec::new(),
+            ..NewTask::default()
         })
     });
     let task = fx.task(&id);

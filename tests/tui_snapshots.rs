@@ -33,6 +33,10 @@ fn task(id: &str, title: &str, status: Status, priority: i64) -> Task {
         result: None,
         current_run_id: None,
         block_reason: None,
+        command: None,
+        timeout_secs: None,
+        failures: 0,
+        retry_at_ms: None,
     }
 }
 
@@ -77,6 +81,8 @@ fn workers(states: &[WorkerState]) -> Vec<WorkerStatus> {
     states
         .iter()
         .map(|state| WorkerStatus {
+            command: None,
+            pid: None,
             state: state.clone(),
             since: Instant::now(),
             done: 2,
@@ -187,6 +193,12 @@ fn detail_view() {
             outcome: Some("reclaimed".into()),
             summary: None,
             profile: None,
+            error: None,
+            exit_code: None,
+            signal: None,
+            duration_ms: None,
+            log: None,
+            worker_pid: None,
         }],
         events: vec![event(5, "t_00000005", EventKind::Created, None)],
         comments: vec![],

@@ -9,8 +9,8 @@ use super::{BenchArgs, RaceArgs, RunArgs, WorkArgs};
 use crate::core::audit::{audit, claims_before_parent_events, claims_before_parent_timestamps};
 use crate::core::{Board, BoardError, OpenOptions};
 use crate::pool::bench::{self, Workload};
-use crate::pool::racer::{RaceConfig, RaceMode, Racer};
 use crate::pool::exec::backoff::Backoff;
+use crate::pool::racer::{RaceConfig, RaceMode, Racer};
 use crate::pool::{Exec, Pool, PoolConfig, Work};
 use crate::terminal_text::Escaped;
 use tokio::signal::unix::{Signal, SignalKind, signal};
@@ -75,13 +75,12 @@ pub(super) fn pool_config(
     open: &OpenOptions,
 ) -> Result<PoolConfig, Failure> {
     let work = match run.work_ms {
-        Some(ms) => Work::Simulated(
-            Duration::from_millis(ms.min),
-            Duration::from_millis(ms.max),
-        ),
+        Some(ms) => Work::Simulated(Duration::from_millis(ms.min), Duration::from_millis(ms.max)),
         None => {
             let supervisor = crate::pool::exec::this_program().map_err(|e| {
-                Failure::System(format!("cannot find gateboard's own program to run commands: {e}"))
+                Failure::System(format!(
+                    "cannot find gateboard's own program to run commands: {e}"
+                ))
             })?;
             Work::Commands(Exec {
                 backoff: Backoff {

@@ -533,7 +533,9 @@ fn parse_timeout(text: &str) -> Result<u64, String> {
     match text.trim().parse::<u64>() {
         Ok(0) => Err("a timeout of 0 seconds would kill every attempt at once".into()),
         Ok(secs) if secs <= MAX_TIMEOUT_SECS => Ok(secs),
-        Ok(_) => Err(format!("a timeout is at most {MAX_TIMEOUT_SECS} seconds (a year)")),
+        Ok(_) => Err(format!(
+            "a timeout is at most {MAX_TIMEOUT_SECS} seconds (a year)"
+        )),
         Err(_) => Err(format!("{text:?} is not a whole number of seconds")),
     }
 }
@@ -581,7 +583,7 @@ mod tests {
         };
         let pool = crate::pool::PoolConfig::default();
         assert_eq!(work.workers, pool.workers);
-        assert_eq!(Duration::from_secs(work.ttl), pool.claim_ttl);
+        assert_eq!(Duration::from_secs(work.run.ttl), pool.claim_ttl);
         let Some(Verb::Race(race)) = parse("gateboard race").verb else {
             panic!("race parses as race");
         };

@@ -8,12 +8,12 @@ use std::time::Duration;
 use super::failure::{self, Failure};
 use super::print;
 use super::{AddArgs, BenchArgs, Cli, RaceArgs, RunArgs, Verb, headless, logs};
-use crate::pool::exec::supervisor;
 use crate::core::audit::audit;
-use crate::core::ops::{ClaimOutcome, Claimer};
 use crate::core::model::TaskCommand;
+use crate::core::ops::{ClaimOutcome, Claimer};
 use crate::core::{Board, BoardError, NewTask, OpenOptions, Status};
 use crate::locate;
+use crate::pool::exec::supervisor;
 use crate::terminal_text::{Escaped as E, escape};
 use crate::tui::TuiOptions;
 use crate::watch::BoardWatch;
@@ -148,8 +148,7 @@ fn execute(cli: &Cli, out: &mut dyn Write) -> Result<u8, Failure> {
             board.write(|txn| txn.cancel(id, &by))?;
         }
         Some(Verb::Logs { id, run, follow }) => logs::print(&board, id, *run, *follow, out)?,
-        None
-        | Some(Verb::Tui { .. } | Verb::Race(_) | Verb::Bench(_) | Verb::Supervise(_)) => {}
+        None | Some(Verb::Tui { .. } | Verb::Race(_) | Verb::Bench(_) | Verb::Supervise(_)) => {}
         Some(Verb::Harden) => {
             if board.harden()? {
                 writeln!(out, "installed the guard triggers")?;

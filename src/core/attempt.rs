@@ -284,7 +284,9 @@ impl<'c> Txn<'c> {
                         "gave_up",
                         "gave_up",
                         Some(&error),
-                        &metadata(json!({ "trigger_outcome": kind.as_str(), "failures": failures })),
+                        &metadata(
+                            json!({ "trigger_outcome": kind.as_str(), "failures": failures }),
+                        ),
                     )?;
                     self.set_error(attempt.run_id, &error)?;
                     self.leave_running(id, &Status::Blocked)?;
@@ -398,18 +400,22 @@ impl<'c> Txn<'c> {
                 ))
             })
             .optional()?;
-        Ok(row.map(|(command, env, cwd, timeout, max_retries)| TaskCommand {
-            command,
-            // Stored by us as a JSON list of pairs; anything else another program wrote is no env.
-            env: env
-                .and_then(|e| serde_json::from_str(&e).ok())
-                .unwrap_or_default(),
-            cwd: cwd.unwrap_or_else(|| "/".into()),
-            timeout_secs: timeout.and_then(|t| u64::try_from(t).ok()).filter(|&t| t > 0),
-            retries: max_retries
-                .and_then(|m| u32::try_from(m.saturating_sub(1)).ok())
-                .unwrap_or(0),
-        }))
+        Ok(
+            row.map(|(command, env, cwd, timeout, max_retries)| TaskCommand {
+                command,
+                // Stored by us as a JSON list of pairs; anything else another program wrote is no env.
+                env: env
+                    .and_then(|e| serde_json::from_str(&e).ok())
+                    .unwrap_or_default(),
+                cwd: cwd.unwrap_or_else(|| "/".into()),
+                timeout_secs: timeout
+                    .and_then(|t| u64::try_from(t).ok())
+                    .filter(|&t| t > 0),
+                retries: max_retries
+                    .and_then(|m| u32::try_from(m.saturating_sub(1)).ok())
+                    .unwrap_or(0),
+            }),
+        )
     }
 
     /// Failures that block the task: Hermes's `max_retries`, else one (no retries).

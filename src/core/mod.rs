@@ -392,7 +392,7 @@ mod tests {
             .write_clocked(
                 || {
                     read_while_locked.set(Some(!lock_is_free(&path)));
-                    42
+                    42_000
                 },
                 |txn| Ok(txn.now()),
             )

@@ -164,8 +164,7 @@ pub(crate) const TASK_COLUMNS: &str = "t.id, t.title, t.body, t.assignee, t.stat
      c.command, t.max_runtime_seconds, t.consecutive_failures, c.retry_at_ms";
 
 /// The tables `TASK_COLUMNS` reads: a task and its command, if it has one.
-pub(crate) const TASK_FROM: &str =
-    "tasks t LEFT JOIN gateboard_commands c ON c.task_id = t.id";
+pub(crate) const TASK_FROM: &str = "tasks t LEFT JOIN gateboard_commands c ON c.task_id = t.id";
 
 impl Task {
     pub(crate) fn from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Task> {

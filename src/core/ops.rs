@@ -494,7 +494,13 @@ impl<'c> Txn<'c> {
                  started_at = COALESCE(started_at, ?4), last_heartbeat_at = ?4, worker_pid = ?5 \
                  WHERE id = ?1 AND status = 'ready' AND claim_lock IS NULL",
             )?
-            .execute(params![task.id, claimer.lock, expires, self.now(), scope.worker_pid])?;
+            .execute(params![
+                task.id,
+                claimer.lock,
+                expires,
+                self.now(),
+                scope.worker_pid
+            ])?;
         if swapped != 1 {
             return Err(BoardError::WrongStatus {
                 id: task.id.clone(),

@@ -5,8 +5,8 @@ use rusqlite::{Connection, OptionalExtension, params};
 use super::error::{BoardError, Result};
 use super::gate;
 use super::model::{
-    Comment, EVENT_COLUMNS, Event, Neighbour, RUN_COLUMNS, Run, Status, TASK_COLUMNS, TASK_FROM, Task,
-    TaskDetail,
+    Comment, EVENT_COLUMNS, Event, Neighbour, RUN_COLUMNS, Run, Status, TASK_COLUMNS, TASK_FROM,
+    Task, TaskDetail,
 };
 
 /// Read access to a board inside one snapshot.

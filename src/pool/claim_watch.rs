@@ -153,8 +153,7 @@ fn watch(board: &Board, asked: &mpsc::Receiver<Ask>, prefix: &str, shared: &Shar
         let held: HashSet<(String, i64)> = held.into_iter().collect();
         let watched = shared.watched.lock().unwrap_or_else(|p| p.into_inner());
         for claim in watched.values() {
-            if claim.generation <= generation
-                && !held.contains(&(claim.task.clone(), claim.run_id))
+            if claim.generation <= generation && !held.contains(&(claim.task.clone(), claim.run_id))
             {
                 claim.gone.notify_one();
             }

@@ -23,8 +23,8 @@ use tokio::task::JoinHandle;
 
 use crate::core::ops::ClaimScope;
 use crate::core::{Board, BoardError, OpenOptions};
-use exec::backoff::Backoff;
 use crate::watch::BoardWatch;
+use exec::backoff::Backoff;
 
 /// What a worker does with a claimed task.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -374,7 +374,8 @@ impl Pool {
         });
         let writer = writer::Writer::start(board, shared.clone(), config.claim_ttl)?;
         let name = format!("gateboard:{}:{:04x}", std::process::id(), fastrand::u16(..));
-        let claim_watch = claim_watch::ClaimWatch::start(path, &config.open, &name, shared.clone())?;
+        let claim_watch =
+            claim_watch::ClaimWatch::start(path, &config.open, &name, shared.clone())?;
         let waker = shared.clone();
         let looker = claim_watch.looker();
         let watch = BoardWatch::start(path, move || {

@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::thread;
 use std::time::Duration;
 
+use crate::core::model::TaskCommand;
 use crate::core::{Board, BoardError, NewTask, OpenOptions};
 
 /// What the racing writer writes.
@@ -120,6 +121,7 @@ fn race(
                 let id = t.create(&NewTask {
                     title: format!("race parent {i}"),
                     created_by: Some("race demo".into()),
+                    command: Some(race_command()),
                     ..NewTask::default()
                 })?;
                 t.block(&id, HOLD_REASON)?;
@@ -158,6 +160,7 @@ fn run_rounds(
             t.create(&NewTask {
                 title: format!("race child {round}"),
                 created_by: Some("race demo".into()),
+                command: Some(race_command()),
                 ..NewTask::default()
             })
         })?;
@@ -179,4 +182,15 @@ fn run_rounds(
         }
     }
     Ok(())
+}
+
+/// What a race task runs: nothing worth waiting for, so a pool running commands races too.
+fn race_command() -> TaskCommand {
+    TaskCommand {
+        command: "true".into(),
+        cwd: "/".into(),
+        env: Vec::new(),
+        timeout_secs: None,
+        retries: 0,
+    }
 }

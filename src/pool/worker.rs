@@ -13,7 +13,7 @@ use tokio::time::sleep;
 use super::exec::output::{last_line, log_path};
 use super::exec::{Execution, Exit, Launch};
 use super::writer::{Failure, Request, StepReply};
-use super::{Control, PoolEvent, Shared, WorkerState, Work};
+use super::{Control, PoolEvent, Shared, Work, WorkerState};
 use crate::core::BoardError;
 use crate::core::attempt::{Attempt, AttemptEnd, FailureKind};
 use crate::core::model::TaskCommand;
@@ -327,7 +327,10 @@ async fn execute(
         Err(e) => {
             return failed(
                 FailureKind::SpawnFailed,
-                format!("cannot start the supervisor {}: {e}", exec.supervisor.display()),
+                format!(
+                    "cannot start the supervisor {}: {e}",
+                    exec.supervisor.display()
+                ),
                 started.elapsed(),
             );
         }
@@ -339,7 +342,8 @@ async fn execute(
         execution.pid,
     );
     let timeout = command.timeout_secs;
-    let deadline = timeout.and_then(|t| tokio::time::Instant::now().checked_add(Duration::from_secs(t)));
+    let deadline =
+        timeout.and_then(|t| tokio::time::Instant::now().checked_add(Duration::from_secs(t)));
     let mut renewal = Renewal::new(ctx.claim_ttl);
     let mut stop: Option<Stop> = None;
     let exit = loop {

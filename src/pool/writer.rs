@@ -165,9 +165,9 @@ fn serve(
                     } => {
                         let mut rejected = Vec::new();
                         let reply = txn.isolated(|t| {
-                            let completed = finished.as_ref().map(|attempt| {
-                                t.isolated(|t| t.finish_attempt(attempt, claimer))
-                            });
+                            let completed = finished
+                                .as_ref()
+                                .map(|attempt| t.isolated(|t| t.finish_attempt(attempt, claimer)));
                             let claim = if *claim_next {
                                 let next = t.claim_next_in(claimer, scope)?;
                                 rejected = next.rejected;

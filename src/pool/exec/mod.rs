@@ -160,9 +160,7 @@ fn parse_report(line: &str) -> Report {
         ("exited", Ok(code)) => Report::Ended(Exit::Code(i32::try_from(code).unwrap_or(-1))),
         ("signal", Ok(signal)) => Report::Ended(Exit::Signal(i32::try_from(signal).unwrap_or(0))),
         ("failed", _) => Report::Ended(Exit::NotStarted(rest.to_owned())),
-        _ => Report::Ended(Exit::NotStarted(format!(
-            "the supervisor said {line:?}"
-        ))),
+        _ => Report::Ended(Exit::NotStarted(format!("the supervisor said {line:?}"))),
     }
 }
 

@@ -12,7 +12,10 @@ const TAIL_BYTES: u64 = 8 * 1024;
 
 /// The folder of a board's logs: `<board file>.logs/`.
 pub fn logs_folder(board: &Path) -> PathBuf {
-    let mut name = board.file_name().map(|n| n.to_os_string()).unwrap_or_default();
+    let mut name = board
+        .file_name()
+        .map(|n| n.to_os_string())
+        .unwrap_or_default();
     name.push(".logs");
     board.with_file_name(name)
 }
@@ -63,6 +66,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let log = dir.path().join("1.log");
         std::fs::write(&log, b"first\n\xff\xfe broken\n  \n").unwrap();
-        assert_eq!(last_line(&log).unwrap().as_deref(), Some("\u{fffd}\u{fffd} broken"));
+        assert_eq!(
+            last_line(&log).unwrap().as_deref(),
+            Some("\u{fffd}\u{fffd} broken")
+        );
     }
 }

@@ -98,8 +98,8 @@ fn supervise(job: &Supervised<'_>, out: &mut impl Write) -> Result<Ended, String
             job.cwd.display()
         ));
     }
-    let log = open_log(job.log)
-        .map_err(|e| format!("cannot open the log {}: {e}", job.log.display()))?;
+    let log =
+        open_log(job.log).map_err(|e| format!("cannot open the log {}: {e}", job.log.display()))?;
     let log_err = log
         .try_clone()
         .map_err(|e| format!("cannot share the log: {e}"))?;
