@@ -29,6 +29,8 @@ pub(super) const LOCKED: u8 = 6;
 pub(super) const REJECTED: u8 = 7;
 /// Nothing was claimable.
 pub(super) const NOTHING_CLAIMABLE: u8 = 8;
+/// `run`: some task of the file did not end done (blocked, or never ran).
+pub(super) const NOT_ALL_DONE: u8 = 9;
 
 /// Why a verb stopped early.
 pub(super) enum Failure {

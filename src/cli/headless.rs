@@ -11,7 +11,7 @@ use crate::core::{Board, BoardError, OpenOptions};
 use crate::pool::bench::{self, Workload};
 use crate::pool::exec::backoff::Backoff;
 use crate::pool::racer::{RaceConfig, RaceMode, Racer};
-use crate::pool::{Exec, Pool, PoolConfig, Work};
+use crate::pool::{Exec, Pool, PoolConfig, PoolStats, Work};
 use crate::terminal_text::Escaped;
 use tokio::signal::unix::{Signal, SignalKind, signal};
 
@@ -33,13 +33,38 @@ pub fn work(
     out: &mut dyn Write,
 ) -> Result<(), Failure> {
     let config = pool_config(&args.run, args.workers, open)?;
+    let stats = drive(board, config, args.duration, args.exit_when_idle)?;
+    let secs = stats.elapsed.as_secs_f64();
+    writeln!(
+        out,
+        "tasks done: {}\nfailed attempts: {}\nclaim_rejected: {}\nreclaimed: {}\ncommits: {}\nelapsed: {:.2}s\ntasks/s: {:.0}",
+        stats.completed,
+        stats.failed,
+        stats.rejected,
+        stats.reclaimed,
+        stats.commits,
+        secs,
+        stats.completed as f64 / secs.max(1e-9)
+    )?;
+    Ok(())
+}
+
+/// Runs a pool on the board until a stop signal, the duration, or (with `until_idle`) nothing
+/// is left that this pool could run, counting tasks waiting for a retry; then stops it.
+pub(super) fn drive(
+    board: &Board,
+    config: PoolConfig,
+    duration: Option<Duration>,
+    until_idle: bool,
+) -> Result<PoolStats, Failure> {
     let commands_only = matches!(config.work, Work::Commands(_));
+    let prefix = config.key_prefix.clone();
     let rt = runtime()?;
-    let stats = rt.block_on(async {
+    rt.block_on(async {
         let mut stop = StopSignals::listen()?;
         let pool = Pool::start(board.path(), config)?;
         // A duration past what the clock can count means no deadline at all.
-        let deadline = args.duration.and_then(|d| Instant::now().checked_add(d));
+        let deadline = duration.and_then(|d| Instant::now().checked_add(d));
         loop {
             tokio::select! {
                 () = stop.received() => break,
@@ -48,24 +73,12 @@ pub fn work(
             if deadline.is_some_and(|d| Instant::now() >= d) {
                 break;
             }
-            if args.exit_when_idle && board.read(|r| r.is_idle_for(commands_only, None))? {
+            if until_idle && board.read(|r| r.is_idle_for(commands_only, prefix.as_deref()))? {
                 break;
             }
         }
         Ok::<_, Failure>(pool.stop().await)
-    })?;
-    let secs = stats.elapsed.as_secs_f64();
-    writeln!(
-        out,
-        "tasks done: {}\nclaim_rejected: {}\nreclaimed: {}\ncommits: {}\nelapsed: {:.2}s\ntasks/s: {:.0}",
-        stats.completed,
-        stats.rejected,
-        stats.reclaimed,
-        stats.commits,
-        secs,
-        stats.completed as f64 / secs.max(1e-9)
-    )?;
-    Ok(())
+    })
 }
 
 /// The pool a `work`, `run` or `tui` command line asks for: real commands unless `--work-ms`.

@@ -8,6 +8,8 @@
 //! 8 nothing was claimable.
 
 mod failure;
+mod graph;
+mod graphfile;
 mod headless;
 mod logs;
 mod print;
@@ -280,6 +282,16 @@ pub enum Verb {
     Harden,
     /// Run the worker pool on the board and print a summary (Ctrl-C stops, releasing claims)
     Work(WorkArgs),
+    /// Create a task graph from a TOML file in one transaction (again: resume it); prints `name id` lines
+    Import {
+        /// The graph file
+        file: PathBuf,
+        /// Print one JSON object of name to id
+        #[arg(long)]
+        json: bool,
+    },
+    /// Import a TOML graph file and work its tasks to the end, like `make -k`; exit 9 if any did not end done
+    Run(RunFileArgs),
     /// Stop a running task from any process: its command is killed and the task blocked
     Cancel {
         /// The running task
@@ -352,6 +364,22 @@ impl Default for RunArgs {
             retry_delay: Duration::from_secs(1),
         }
     }
+}
+
+/// Arguments of `run`.
+#[derive(Debug, Args)]
+pub struct RunFileArgs {
+    /// The graph file
+    pub file: PathBuf,
+    /// Workers in the pool
+    #[arg(long, default_value_t = DEFAULT_WORKERS, value_parser = parse_pool_size)]
+    pub workers: usize,
+    /// Watch it in the TUI while it runs; the summary prints when you quit
+    #[arg(long)]
+    pub tui: bool,
+    /// How the pool works tasks
+    #[command(flatten)]
+    pub run: RunArgs,
 }
 
 /// Arguments of the supervisor the pool starts for each attempt.

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use super::failure::{self, Failure};
 use super::print;
-use super::{AddArgs, BenchArgs, Cli, RaceArgs, RunArgs, Verb, headless, logs};
+use super::{AddArgs, BenchArgs, Cli, RaceArgs, RunArgs, RunFileArgs, Verb, graph, headless, logs};
 use crate::core::audit::audit;
 use crate::core::model::TaskCommand;
 use crate::core::ops::{ClaimOutcome, Claimer};
@@ -35,8 +35,8 @@ pub fn run(cli: Cli) -> ExitCode {
 fn execute(cli: &Cli, out: &mut dyn Write) -> Result<u8, Failure> {
     let verb = cli.verb.as_ref();
     match verb {
-        None => return tui(cli, None, &RunArgs::default()),
-        Some(Verb::Tui { workers, run }) => return tui(cli, *workers, run),
+        None => return tui(cli, None, &RunArgs::default(), None),
+        Some(Verb::Tui { workers, run }) => return tui(cli, *workers, run, None),
         Some(Verb::Supervise(args)) => {
             return Ok(supervisor::run(&supervisor::Supervised {
                 command: &args.command,
@@ -143,6 +143,12 @@ fn execute(cli: &Cli, out: &mut dyn Write) -> Result<u8, Failure> {
             });
         }
         Some(Verb::Work(args)) => headless::work(&board, args, &open_options(cli, false), out)?,
+        Some(Verb::Import { file, json }) => {
+            let parsed = graph::read(file)?;
+            let imported = graph::import(&mut board, &parsed, &claimer_name(cli))?;
+            graph::print_imported(out, &imported, *json)?;
+        }
+        Some(Verb::Run(args)) => return run_file(cli, &mut board, args, out),
         Some(Verb::Cancel { id }) => {
             let by = claimer_name(cli);
             board.write(|txn| txn.cancel(id, &by))?;
@@ -221,17 +227,28 @@ fn board_path(cli: &Cli, create: bool) -> Result<BoardChoice, Failure> {
 /// default board, so a mistyped `--db` path is an error rather than a new, empty board.
 fn open_board(cli: &Cli) -> Result<Board, Failure> {
     let init = matches!(cli.verb, Some(Verb::Init));
-    let adds = matches!(cli.verb, Some(Verb::Add(_)));
+    let adds = matches!(
+        cli.verb,
+        Some(Verb::Add(_) | Verb::Import { .. } | Verb::Run(_))
+    );
     let choice = board_path(cli, init || adds)?;
     let create = !choice.hermes && (init || (adds && choice.default_board));
     Ok(Board::open(choice.path, &open_options(cli, create))?)
 }
 
 /// The TUI reports through color-eyre; a board error still gets its documented exit code.
-fn tui(cli: &Cli, workers: Option<usize>, run: &RunArgs) -> Result<u8, Failure> {
+/// `scope` limits the pool to one graph file's tasks (`run --tui`); such a TUI loads no demo.
+fn tui(
+    cli: &Cli,
+    workers: Option<usize>,
+    run: &RunArgs,
+    scope: Option<String>,
+) -> Result<u8, Failure> {
     let choice = board_path(cli, true)?;
     let open = open_options(cli, choice.default_board);
-    let pool = headless::pool_config(run, 0, &open)?;
+    let mut pool = headless::pool_config(run, 0, &open)?;
+    let default_board = choice.default_board && scope.is_none();
+    pool.key_prefix = scope;
     let label = if choice.hermes {
         format!("Hermes board {}", choice.path.display())
     } else {
@@ -240,7 +257,7 @@ fn tui(cli: &Cli, workers: Option<usize>, run: &RunArgs) -> Result<u8, Failure> 
     let options = TuiOptions {
         label,
         path: choice.path,
-        default_board: choice.default_board,
+        default_board,
         // A Hermes board is watched and triaged; Hermes's dispatcher works it unless asked.
         workers: if choice.hermes {
             Some(workers.unwrap_or(0))
@@ -265,6 +282,39 @@ fn tui(cli: &Cli, workers: Option<usize>, run: &RunArgs) -> Result<u8, Failure> 
             }
         },
     }
+}
+
+/// `gateboard run FILE`: import, work the file's tasks until none can move, report like
+/// `make -k`: a line per task not done, a summary, exit 0 only if every task ended done.
+fn run_file(
+    cli: &Cli,
+    board: &mut Board,
+    args: &RunFileArgs,
+    out: &mut dyn Write,
+) -> Result<u8, Failure> {
+    let parsed = graph::read(&args.file)?;
+    let imported = graph::import(board, &parsed, &claimer_name(cli))?;
+    let prefix = graph::key_prefix(&parsed);
+    if args.tui {
+        let code = tui(cli, Some(args.workers), &args.run, Some(prefix))?;
+        if code != failure::OK {
+            return Ok(code);
+        }
+    } else {
+        let mut config = headless::pool_config(&args.run, args.workers, &open_options(cli, false))?;
+        config.key_prefix = Some(prefix);
+        headless::drive(board, config, None, true)?;
+    }
+    let outcome = graph::outcome(board, &imported)?;
+    for line in &outcome.lines {
+        writeln!(out, "{line}")?;
+    }
+    writeln!(out, "{}", outcome.summary())?;
+    Ok(if outcome.all_done() {
+        failure::OK
+    } else {
+        failure::NOT_ALL_DONE
+    })
 }
 
 fn open_options(cli: &Cli, create: bool) -> OpenOptions {

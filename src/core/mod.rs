@@ -5,6 +5,7 @@ pub mod audit;
 pub mod baseline;
 pub mod error;
 pub mod gate;
+pub mod import;
 pub mod model;
 pub mod ops;
 pub mod query;

@@ -1,7 +1,6 @@
 //! Every state change of a board, each run inside the caller's write transaction and each
 //! writing its event rows, so an operation and its record commit together or not at all.
 
-use std::collections::{HashMap, VecDeque};
 use std::ops::Deref;
 use std::time::Duration;
 
@@ -242,58 +241,8 @@ impl<'c> Txn<'c> {
 
     /// Creates a whole graph of tasks and edges at once; returns the new ids in the order given.
     pub fn create_graph(&self, nodes: &[GraphNode]) -> Result<Vec<String>> {
-        let mut index: HashMap<&str, usize> = HashMap::with_capacity(nodes.len());
-        for (i, node) in nodes.iter().enumerate() {
-            if index.insert(node.key.as_str(), i).is_some() {
-                return Err(BoardError::Invalid(format!(
-                    "the graph names {} twice",
-                    node.key
-                )));
-            }
-        }
-        // Kahn's algorithm over the edges inside the graph: creation order, and cycle detection.
-        let mut waiting: Vec<usize> = vec![0; nodes.len()];
-        let mut children: Vec<Vec<usize>> = vec![Vec::new(); nodes.len()];
-        for (i, node) in nodes.iter().enumerate() {
-            for parent in &node.task.parents {
-                if let Some(&p) = index.get(parent.as_str()) {
-                    waiting[i] += 1;
-                    children[p].push(i);
-                }
-            }
-        }
-        let mut queue: VecDeque<usize> = (0..nodes.len()).filter(|&i| waiting[i] == 0).collect();
-        let mut order = Vec::with_capacity(nodes.len());
-        while let Some(i) = queue.pop_front() {
-            order.push(i);
-            for &c in &children[i] {
-                waiting[c] -= 1;
-                if waiting[c] == 0 {
-                    queue.push_back(c);
-                }
-            }
-        }
-        if order.len() < nodes.len() {
-            let stuck: Vec<&str> = (0..nodes.len())
-                .filter(|&i| waiting[i] > 0)
-                .map(|i| nodes[i].key.as_str())
-                .collect();
-            return Err(BoardError::Invalid(format!(
-                "the graph has a cycle through {}",
-                stuck.join(", ")
-            )));
-        }
-        let mut ids: Vec<Option<String>> = vec![None; nodes.len()];
-        for i in order {
-            let mut task = nodes[i].task.clone();
-            for parent in &mut task.parents {
-                if let Some(id) = index.get(parent.as_str()).and_then(|&p| ids[p].as_ref()) {
-                    *parent = id.clone();
-                }
-            }
-            ids[i] = Some(self.create(&task)?);
-        }
-        Ok(ids.into_iter().flatten().collect())
+        let imported = self.import_graph(nodes)?;
+        Ok(imported.into_iter().map(|t| t.id).collect())
     }
 
     /// Adds `parent` as a parent of `child`; returns false when the link already existed.

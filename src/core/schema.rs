@@ -250,6 +250,9 @@ pub(crate) fn migrate(conn: &Connection, from: i64, fresh: bool) -> Result<()> {
     }
     if from < 3 {
         conn.execute_batch(COMMANDS)?;
+        conn.execute_batch(
+            "CREATE INDEX IF NOT EXISTS idx_tasks_idempotency_key ON tasks(idempotency_key);",
+        )?;
     }
     conn.pragma_update(None, "user_version", LATEST_VERSION)?;
     Ok(())
