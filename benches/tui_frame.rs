@@ -48,6 +48,7 @@ fn synthetic(n: usize) -> Vec<Task> {
             timeout_secs: None,
             failures: 0,
             retry_at_ms: None,
+            run_started_at: None,
         })
         .collect()
 }

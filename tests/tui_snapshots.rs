@@ -37,6 +37,7 @@ fn task(id: &str, title: &str, status: Status, priority: i64) -> Task {
         timeout_secs: None,
         failures: 0,
         retry_at_ms: None,
+        run_started_at: None,
     }
 }
 

@@ -6,6 +6,7 @@
 //! `consecutive_failures`, `last_failure_error`, the run's `outcome`, `error`, `metadata`); the
 //! command itself, its environment and the retry time live in `gateboard_commands`.
 
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use rusqlite::{OptionalExtension, params};
@@ -477,6 +478,11 @@ impl<'c> Txn<'c> {
             .execute(params![run, error])?;
         Ok(())
     }
+}
+
+/// The log of one run inside a board's logs folder: `<folder>/<task>/<run>.log`.
+pub fn log_path(folder: &Path, task: &str, run: i64) -> PathBuf {
+    folder.join(task).join(format!("{run}.log"))
 }
 
 /// `text` cut to at most `max` characters, marked when cut.

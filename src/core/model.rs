@@ -151,6 +151,8 @@ pub struct Task {
     pub failures: i64,
     /// Epoch milliseconds before which a failed task is not retried.
     pub retry_at_ms: Option<i64>,
+    /// Epoch seconds when the open run began (`started_at` keeps the first claim's time).
+    pub run_started_at: Option<i64>,
 }
 
 /// The columns `Task` is read from, in order; `block_reason` is computed.
@@ -161,7 +163,8 @@ pub(crate) const TASK_COLUMNS: &str = "t.id, t.title, t.body, t.assignee, t.stat
         json_extract(e.payload, '$.error')) \
         FROM task_events e WHERE e.task_id = t.id AND e.kind IN ('blocked', 'gave_up') \
         AND json_valid(e.payload) ORDER BY e.id DESC LIMIT 1) END, \
-     c.command, t.max_runtime_seconds, t.consecutive_failures, c.retry_at_ms";
+     c.command, t.max_runtime_seconds, t.consecutive_failures, c.retry_at_ms, \
+     (SELECT r.started_at FROM task_runs r WHERE r.id = t.current_run_id)";
 
 /// The tables `TASK_COLUMNS` reads: a task and its command, if it has one.
 pub(crate) const TASK_FROM: &str = "tasks t LEFT JOIN gateboard_commands c ON c.task_id = t.id";
@@ -188,6 +191,7 @@ impl Task {
             timeout_secs: int(row, 16)?,
             failures: int(row, 17)?.unwrap_or(0),
             retry_at_ms: int(row, 18)?,
+            run_started_at: int(row, 19)?,
         })
     }
 }

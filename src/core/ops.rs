@@ -60,6 +60,9 @@ pub struct ClaimScope {
     pub key_prefix: Option<String>,
     /// Recorded as `worker_pid` on the task and its run, so a watcher can tell a live worker.
     pub worker_pid: Option<u32>,
+    /// The folder of the board's logs, when the claimer runs commands: the run records where
+    /// its output goes from the start, so any process can follow it while it runs.
+    pub logs: Option<std::path::PathBuf>,
 }
 
 /// What the gate decided about one claim.
@@ -474,6 +477,15 @@ impl<'c> Txn<'c> {
                 task.timeout_secs,
             ])?;
         let run_id = self.conn().last_insert_rowid();
+        if let Some(folder) = &scope.logs {
+            let log = super::attempt::log_path(folder, &task.id, run_id);
+            self.conn()
+                .prepare_cached("UPDATE task_runs SET metadata = ?2 WHERE id = ?1")?
+                .execute(params![
+                    run_id,
+                    json!({ "log": log.to_string_lossy() }).to_string()
+                ])?;
+        }
         self.conn()
             .prepare_cached("UPDATE tasks SET current_run_id = ?2 WHERE id = ?1")?
             .execute(params![task.id, run_id])?;

@@ -290,9 +290,19 @@ impl Shared {
                 task: task.to_owned(),
             },
         );
+        let known = command.is_some();
         if let Some(w) = self.workers().get_mut(worker) {
             w.command = command;
             w.pid = pid;
+        }
+        if known {
+            // Tell the panel: the state is unchanged, but now it has a command and a pid.
+            self.publish(PoolEvent::Worker {
+                worker,
+                state: WorkerState::Working {
+                    task: task.to_owned(),
+                },
+            });
         }
     }
 
@@ -430,6 +440,8 @@ impl Pool {
                     commands_only: matches!(self.config.work, Work::Commands(_)),
                     key_prefix: self.config.key_prefix.clone(),
                     worker_pid: Some(std::process::id()),
+                    logs: matches!(self.config.work, Work::Commands(_))
+                        .then(|| exec::output::logs_folder(&self.board_path)),
                 },
                 claim_ttl: self.config.claim_ttl,
                 board: self.board_path.clone(),

@@ -4,7 +4,7 @@ use crossterm::event::{
     Event as TermEvent, KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEventKind,
 };
 
-use super::state::Mode;
+use super::state::{Mode, PromptKind};
 use crate::pool::PoolEvent;
 
 /// One thing `App::update` reacts to.
@@ -36,6 +36,10 @@ pub enum Action {
     Complete,
     /// Archive the selected task.
     Archive,
+    /// Ask, then cancel the selected running task (its command is killed).
+    Cancel,
+    /// Yes to a y/n question.
+    Confirm,
     /// Ask for a title, then create a task.
     New,
     /// Ask for a parent id, then link it to the selected task.
@@ -156,6 +160,16 @@ pub fn from_key(key: KeyEvent, mode: &Mode) -> Option<Action> {
     if is_ctrl_c(&key) {
         return Some(Action::Quit);
     }
+    if let Mode::Prompt(prompt) = mode
+        && prompt.kind == PromptKind::ConfirmCancel
+    {
+        // A question answered with one key; anything but y leaves everything as it was.
+        return match key.code {
+            KeyCode::Char('y' | 'Y') if is_plain(&key) => Some(Action::Confirm),
+            KeyCode::Char(_) | KeyCode::Esc | KeyCode::Enter => Some(Action::Back),
+            _ => None,
+        };
+    }
     if let Mode::Prompt(_) = mode {
         return match key.code {
             KeyCode::Enter => Some(Action::Submit),
@@ -183,6 +197,7 @@ pub fn from_key(key: KeyEvent, mode: &Mode) -> Option<Action> {
         KeyCode::Char('b') => Action::Block,
         KeyCode::Char('c') => Action::Complete,
         KeyCode::Char('a') => Action::Archive,
+        KeyCode::Char('x') => Action::Cancel,
         KeyCode::Char('n') => Action::New,
         KeyCode::Char('L') => Action::Link,
         KeyCode::Char('r') => Action::ToggleRace,

@@ -10,11 +10,24 @@ use tokio::sync::mpsc;
 use super::action::{self, Action};
 use super::freshness::Freshness;
 use super::layout;
-use super::state::{BoardView, ClaimRate, Mode, Pane, PoolView, Prompt, PromptKind, State};
+use super::state::{
+    BoardView, ClaimRate, Mode, Pane, PoolView, Prompt, PromptKind, RunTail, State,
+};
 use crate::core::audit::{claims_before_parent_events, claims_before_parent_events_after};
-use crate::core::{Board, BoardError, EventKind, NewTask, OpenOptions, now_epoch};
+use crate::core::{
+    Board, BoardError, EventKind, NewTask, OpenOptions, Status, TaskDetail, now_epoch,
+};
+use crate::pool::exec::output;
 use crate::pool::racer::{RaceConfig, Racer};
 use crate::pool::{Pool, PoolConfig};
+
+/// Who the TUI says cancelled a task.
+const CANCELLED_BY: &str = "gateboard tui";
+/// Lines of output shown for the running attempt, and for each finished one.
+const LIVE_TAIL_LINES: usize = 12;
+const ENDED_TAIL_LINES: usize = 3;
+/// Finished runs whose output the detail view shows, newest first.
+const ENDED_RUNS_SHOWN: usize = 3;
 
 /// Events read per look at the log; a larger backlog is read in several looks.
 const EVENT_PAGE: usize = 5000;
@@ -220,7 +233,7 @@ impl App {
                 input.pop();
             }),
             Action::EraseLine if in_prompt => self.edit_prompt(String::clear),
-            Action::Submit if in_prompt => self.submit()?,
+            Action::Submit | Action::Confirm if in_prompt => self.submit()?,
             Action::BoardChanged => self.dirty = true,
             Action::Pool(_) => {
                 self.dirty = true;
@@ -247,9 +260,22 @@ impl App {
             Action::Open => {
                 if let Some(id) = self.selected_id() {
                     let detail = self.board.read(|r| r.detail(&id))?;
+                    self.state.log_tails = log_tails(&detail);
                     self.state.mode = Mode::Detail(Box::new(detail));
                 }
             }
+            Action::Cancel => match self.state.selected_task() {
+                Some(task) if task.status == Status::Running => {
+                    self.ask(PromptKind::ConfirmCancel, String::new(), true);
+                }
+                Some(task) => {
+                    self.state.message = Some(format!(
+                        "{} is {}; only a running task can be cancelled",
+                        task.id, task.status
+                    ));
+                }
+                None => self.state.message = Some("no task selected".into()),
+            },
             Action::Unblock => self.on_selected(|board, id| {
                 let status = board.write(|t| t.unblock(id))?;
                 Ok(format!("{id} unblocked: now {status}"))
@@ -283,7 +309,11 @@ impl App {
             }
             Action::ToggleRace => self.toggle_race()?,
             Action::Click { x, y } => self.click(x, y),
-            Action::Type(_) | Action::Erase | Action::EraseLine | Action::Submit => {}
+            Action::Type(_)
+            | Action::Erase
+            | Action::EraseLine
+            | Action::Submit
+            | Action::Confirm => {}
         }
         self.sync_pool_view();
         Ok(())
@@ -332,6 +362,12 @@ impl App {
             PromptKind::Filter => {
                 self.state.set_filter(input);
                 return Ok(());
+            }
+            PromptKind::ConfirmCancel => {
+                self.board.write(|t| t.cancel(&task, CANCELLED_BY))?;
+                self.state.message = Some(format!(
+                    "{task} cancelled: its command is being stopped; u puts it back in the queue"
+                ));
             }
             PromptKind::BlockReason => {
                 self.board.write(|t| t.block(&task, &input))?;
@@ -415,6 +451,12 @@ impl App {
 
     fn tick(&mut self) {
         self.state.now = now_epoch();
+        // A running task's output grows without events: follow it while its view is open.
+        if let Mode::Detail(detail) = &self.state.mode
+            && self.state.log_tails.iter().any(|t| t.live)
+        {
+            self.state.log_tails = log_tails(detail);
+        }
         self.state.claims_per_sec = self.rate.per_second(Instant::now());
         if self.racer.as_ref().is_some_and(Racer::is_finished)
             && let Some(racer) = self.racer.take()
@@ -495,6 +537,7 @@ impl App {
         {
             let id = detail.task.id.clone();
             let detail = self.board.read(|r| r.detail(&id))?;
+            self.state.log_tails = log_tails(&detail);
             self.state.mode = Mode::Detail(Box::new(detail));
         }
         self.state.push_events(events);
@@ -503,4 +546,33 @@ impl App {
         }
         Ok(true)
     }
+}
+
+/// The end of the output of a task's runs: the open run's live, the newest finished ones'
+/// last lines. Logs are files beside the board, read here without touching the board file.
+fn log_tails(detail: &TaskDetail) -> Vec<RunTail> {
+    let mut tails = Vec::new();
+    let mut ended = 0;
+    for run in detail.runs.iter().rev() {
+        let Some(log) = &run.log else { continue };
+        let live = run.ended_at.is_none();
+        if !live {
+            if ended == ENDED_RUNS_SHOWN {
+                break;
+            }
+            ended += 1;
+        }
+        let keep = if live {
+            LIVE_TAIL_LINES
+        } else {
+            ENDED_TAIL_LINES
+        };
+        let lines = output::tail_lines(std::path::Path::new(log), keep).unwrap_or_default();
+        tails.push(RunTail {
+            run_id: run.id,
+            live,
+            lines,
+        });
+    }
+    tails
 }

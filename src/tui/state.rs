@@ -185,6 +185,8 @@ pub enum PromptKind {
     LinkParent,
     /// Text to filter cards by.
     Filter,
+    /// Whether to cancel the running task (y/n): its command is killed and the task blocked.
+    ConfirmCancel,
 }
 
 /// A one-line question at the bottom of the screen.
@@ -196,6 +198,17 @@ pub struct Prompt {
     pub input: String,
     /// The task it is about, if any.
     pub task: Option<String>,
+}
+
+/// The last lines of one run's output.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RunTail {
+    /// The run.
+    pub run_id: i64,
+    /// Whether the run is still going, so the view says "live".
+    pub live: bool,
+    /// Its last lines, oldest first, already escaped for the terminal.
+    pub lines: Vec<String>,
 }
 
 /// What covers the board, if anything.
@@ -253,6 +266,8 @@ pub struct State {
     pub log_scroll: usize,
     /// Selected worker row.
     pub worker_row: usize,
+    /// The end of each run's output, for the open detail view.
+    pub log_tails: Vec<RunTail>,
     /// The pool.
     pub pool: PoolView,
     /// Claims per second over the last few seconds.
@@ -284,6 +299,7 @@ impl State {
             log: VecDeque::new(),
             log_scroll: 0,
             worker_row: 0,
+            log_tails: Vec::new(),
             pool: PoolView::default(),
             claims_per_sec: 0.0,
             rejections: 0,

@@ -22,7 +22,7 @@ pub fn logs_folder(board: &Path) -> PathBuf {
 
 /// The log of one run: `<board>.logs/<task>/<run>.log`.
 pub fn log_path(board: &Path, task: &str, run: i64) -> PathBuf {
-    logs_folder(board).join(task).join(format!("{run}.log"))
+    crate::core::attempt::log_path(&logs_folder(board), task, run)
 }
 
 /// The last non-blank line of a log, bounded and read leniently (output may be any bytes).
@@ -35,6 +35,18 @@ pub fn last_line(log: &Path) -> io::Result<Option<String>> {
         .map(str::trim)
         .find(|line| !line.is_empty())
         .map(|line| bounded(line, ERROR_CHARS)))
+}
+
+/// The last `n` lines of a log, escaped for a terminal (output may hold any bytes).
+pub fn tail_lines(log: &Path, n: usize) -> io::Result<Vec<String>> {
+    let tail = tail_bytes(log, TAIL_BYTES)?;
+    let text = String::from_utf8_lossy(&tail);
+    let lines: Vec<&str> = text.lines().collect();
+    let skip = lines.len().saturating_sub(n);
+    Ok(lines[skip..]
+        .iter()
+        .map(|l| crate::terminal_text::escape(l).into_owned())
+        .collect())
 }
 
 /// The last `n` bytes of a file (all of it when shorter).

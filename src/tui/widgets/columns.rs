@@ -103,8 +103,14 @@ fn unescaped_detail(task: &Task, now: i64) -> String {
                 .as_deref()
                 .map(|lock| lock.rsplit(':').next().unwrap_or(lock))
                 .unwrap_or("?");
-            let elapsed = task.started_at.map_or(0, |s| (now - s).max(0));
-            format!("{worker} {elapsed}s {}", task.id)
+            let elapsed = task
+                .run_started_at
+                .or(task.started_at)
+                .map_or(0, |s| (now - s).max(0));
+            match task.timeout_secs {
+                Some(limit) => format!("{worker} {elapsed}s/{limit}s {}", task.id),
+                None => format!("{worker} {elapsed}s {}", task.id),
+            }
         }
         Status::Blocked => format!(
             "⊘ {}",

@@ -7,7 +7,7 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
 use super::centered;
 use crate::core::TaskDetail;
-use crate::core::model::Neighbour;
+use crate::core::model::{Neighbour, Run};
 use crate::terminal_text::{self, Escaped, escape};
 use crate::tui::state::State;
 use crate::tui::theme::Theme;
@@ -52,12 +52,27 @@ pub fn draw(frame: &mut Frame<'_>, state: &State, detail: &TaskDetail, area: Rec
         lines.push(Line::from(Span::styled("runs", theme.heading())));
         for run in &detail.runs {
             lines.push(Line::from(format!(
-                "  #{} {} {} by {}",
+                "  #{} {} {}{} by {}",
                 run.id,
                 Escaped(&run.status),
                 Escaped(run.outcome.as_deref().unwrap_or("open")),
+                how_it_ended(run),
                 Escaped(run.runner())
             )));
+        }
+    }
+    for tail in &state.log_tails {
+        let label = if tail.live {
+            format!("output of run #{} (live)", tail.run_id)
+        } else {
+            format!("end of run #{}", tail.run_id)
+        };
+        lines.push(Line::from(Span::styled(label, theme.heading())));
+        if tail.lines.is_empty() {
+            lines.push(Line::from(Span::styled("  (no output yet)", theme.dim())));
+        }
+        for line in &tail.lines {
+            lines.push(Line::from(Span::styled(format!("  {line}"), theme.dim())));
         }
     }
     lines.push(Line::from(Span::styled("latest events", theme.heading())));
@@ -85,6 +100,25 @@ pub fn draw(frame: &mut Frame<'_>, state: &State, detail: &TaskDetail, area: Rec
             .wrap(Wrap { trim: false }),
         popup,
     );
+}
+
+/// ", exit 3, 1.2s": how a run's command ended and how long it took, when it ran one.
+fn how_it_ended(run: &Run) -> String {
+    let mut parts = Vec::new();
+    if let Some(code) = run.exit_code {
+        parts.push(format!("exit {code}"));
+    }
+    if let Some(signal) = run.signal {
+        parts.push(format!("signal {signal}"));
+    }
+    if let Some(ms) = run.duration_ms {
+        parts.push(format!("{:.1}s", ms as f64 / 1000.0));
+    }
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!(", {}", parts.join(", "))
+    }
 }
 
 fn neighbours(lines: &mut Vec<Line<'static>>, theme: &Theme, label: &str, list: &[Neighbour]) {

@@ -8,7 +8,7 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 use super::centered;
 use crate::tui::state::State;
 
-const KEYS: [(&str, &str); 21] = [
+const KEYS: [(&str, &str); 22] = [
     ("h j k l / arrows", "move"),
     ("Tab", "next pane: board, events, workers"),
     ("Enter", "open the selected task"),
@@ -17,6 +17,7 @@ const KEYS: [(&str, &str); 21] = [
     ("b", "block (asks for a reason)"),
     ("c", "complete"),
     ("a", "archive"),
+    ("x", "cancel a running task (asks y/n; kills its command)"),
     ("n", "new task (asks for a title)"),
     ("L", "link the selected task to a parent (asks for its id)"),
     ("r", "start / stop the race demo"),

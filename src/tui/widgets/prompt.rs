@@ -5,6 +5,7 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
+use crate::terminal_text::Escaped;
 use crate::tui::state::{Prompt, PromptKind, State};
 
 /// Draws the prompt over the bottom panes.
@@ -20,6 +21,23 @@ pub fn draw(frame: &mut Frame<'_>, state: &State, prompt: &Prompt, area: Rect) {
             prompt.task.as_deref().unwrap_or("the task")
         ),
         PromptKind::Filter => "Show cards containing:".to_owned(),
+        PromptKind::ConfirmCancel => {
+            let id = prompt.task.as_deref().unwrap_or("the task");
+            let title = state
+                .view
+                .task(id)
+                .map(|t| format!(" \"{}\"", Escaped(&t.title)))
+                .unwrap_or_default();
+            format!(
+                "Cancel {}{title}? Its command is killed and the task blocked",
+                Escaped(id)
+            )
+        }
+    };
+    let hint = if prompt.kind == PromptKind::ConfirmCancel {
+        "y cancels it, any other key keeps it running"
+    } else {
+        "Enter accepts, Esc cancels"
     };
     let box_area = Rect {
         x: area.x,
@@ -30,7 +48,7 @@ pub fn draw(frame: &mut Frame<'_>, state: &State, prompt: &Prompt, area: Rect) {
     let block = Block::new()
         .borders(Borders::ALL)
         .border_style(state.theme.focus())
-        .title(format!(" {question} (Enter accepts, Esc cancels) "));
+        .title(format!(" {question} ({hint}) "));
     let line = Line::from(vec![
         Span::raw(prompt.input.as_str()),
         Span::styled("█", state.theme.dim()),

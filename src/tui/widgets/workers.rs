@@ -55,11 +55,19 @@ pub fn draw(frame: &mut Frame<'_>, state: &State, area: Rect) {
                 WorkerState::Paused => ("paused".to_owned(), theme.dim()),
                 WorkerState::Retired => ("retired".to_owned(), theme.dim()),
             };
-            let mut line = Line::from(vec![
+            let mut spans = vec![
                 Span::raw(format!("w{i:<3}")),
                 Span::styled(format!("{label:<22}"), style),
                 Span::styled(format!(" done {}", w.done), theme.dim()),
-            ]);
+            ];
+            if let Some(command) = &w.command {
+                let pid = w.pid.map(|p| format!("pid {p} ")).unwrap_or_default();
+                spans.push(Span::styled(
+                    format!("  {pid}$ {}", Escaped(command)),
+                    theme.dim(),
+                ));
+            }
+            let mut line = Line::from(spans);
             if state.pane == Pane::Workers && i == state.worker_row {
                 line = line.style(theme.selected());
             }
