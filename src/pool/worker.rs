@@ -81,7 +81,7 @@ pub(crate) async fn run(mut ctx: Context) {
         let step = ask(&ctx, |reply| Request::Step {
             worker: ctx.id,
             claimer: claimer.clone(),
-            finished: finished.clone(),
+            finished: finished.clone().map(Box::new),
             scope: ctx.scope.clone(),
             claim_next,
             reply,

@@ -38,7 +38,7 @@ pub(crate) enum Request {
     Step {
         worker: usize,
         claimer: Claimer,
-        finished: Option<Attempt>,
+        finished: Option<Box<Attempt>>,
         scope: ClaimScope,
         claim_next: bool,
         reply: oneshot::Sender<Result<StepReply, Failure>>,

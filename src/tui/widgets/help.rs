@@ -17,7 +17,7 @@ const KEYS: [(&str, &str); 22] = [
     ("b", "block (asks for a reason)"),
     ("c", "complete"),
     ("a", "archive"),
-    ("x", "cancel a running task (asks y/n; kills its command)"),
+    ("x", "cancel a running task (asks y/n)"),
     ("n", "new task (asks for a title)"),
     ("L", "link the selected task to a parent (asks for its id)"),
     ("r", "start / stop the race demo"),
