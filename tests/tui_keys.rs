@@ -550,3 +550,77 @@ fn each_column_lists_tasks_in_the_order_workers_claim_them() {
     .collect();
     assert_eq!(shown, claimed);
 }
+
+/// Claims the fixture's ready child by hand, so the running column holds it, and reloads.
+fn claim_child(f: &mut Fixture) -> String {
+    let child = f.ids[1].clone();
+    f.board
+        .open()
+        .write(|t| {
+            t.claim(
+                &child,
+                &gateboard::core::ops::Claimer {
+                    lock: "gateboard:1:abcd:w0".into(),
+                    ttl: Duration::from_secs(60),
+                },
+            )
+        })
+        .expect("claim");
+    another_process_committed(&mut f.app);
+    for _ in 0..2 {
+        f.app.update(key('l'));
+    }
+    assert_eq!(f.app.state.selected_status(), Status::Running);
+    child
+}
+
+#[test]
+fn x_asks_naming_the_task_and_y_cancels_it() {
+    let mut f = fixture();
+    let child = claim_child(&mut f);
+    f.app.update(key('x'));
+    let Mode::Prompt(prompt) = &f.app.state.mode else {
+        panic!("x asks first, got {:?}", f.app.state.mode);
+    };
+    assert_eq!(prompt.task.as_deref(), Some(child.as_str()));
+    assert_eq!(status(&f.board.open(), &child), Status::Running);
+    f.app.update(key('y'));
+    let task = f.board.open().read(|r| r.task(&child)).expect("task");
+    assert_eq!(task.status, Status::Blocked);
+    assert_eq!(
+        task.block_reason.as_deref(),
+        Some("cancelled by gateboard tui")
+    );
+    let runs = f.board.open().read(|r| r.runs(&child)).expect("runs");
+    assert_eq!(
+        runs.last().and_then(|r| r.outcome.as_deref()),
+        Some("cancelled")
+    );
+}
+
+#[test]
+fn any_key_but_y_keeps_the_task_running() {
+    let mut f = fixture();
+    let child = claim_child(&mut f);
+    for answer in [key('n'), code(KeyCode::Esc), key('c'), code(KeyCode::Enter)] {
+        f.app.update(key('x'));
+        assert!(matches!(f.app.state.mode, Mode::Prompt(_)));
+        f.app.update(answer);
+        assert_eq!(f.app.state.mode, Mode::Normal);
+        assert_eq!(status(&f.board.open(), &child), Status::Running);
+    }
+}
+
+#[test]
+fn x_on_a_task_that_is_not_running_says_so_and_asks_nothing() {
+    let mut f = fixture();
+    f.app.update(key('l'));
+    f.app.update(key('x'));
+    assert_eq!(f.app.state.mode, Mode::Normal);
+    let message = f.app.state.message.clone().unwrap_or_default();
+    assert!(
+        message.contains("only a running task can be cancelled"),
+        "{message}"
+    );
+    assert_eq!(status(&f.board.open(), &f.ids[1]), Status::Ready);
+}
