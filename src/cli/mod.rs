@@ -308,7 +308,7 @@ pub enum Verb {
         #[arg(long)]
         follow: bool,
     },
-    /// Runs one attempt's command in its own process group (used by the pool itself)
+    /// Runs a pool's commands, each in its own process group (started by the pool itself)
     #[command(name = "__supervise", hide = true)]
     Supervise(SuperviseArgs),
     /// Race a create-then-link writer against workers on a scratch board (or --db); exit 1 on any violation
@@ -382,21 +382,12 @@ pub struct RunFileArgs {
     pub run: RunArgs,
 }
 
-/// Arguments of the supervisor the pool starts for each attempt.
+/// Arguments of the supervisor a pool starts to run its commands.
 #[derive(Debug, Args)]
 pub struct SuperviseArgs {
-    /// The run's log file
-    #[arg(long)]
-    pub log: PathBuf,
-    /// The command's folder
-    #[arg(long)]
-    pub cwd: PathBuf,
-    /// Milliseconds between SIGTERM and SIGKILL when stopped
+    /// Milliseconds between SIGTERM and SIGKILL when a command is stopped
     #[arg(long, default_value_t = 3000)]
     pub grace_ms: u64,
-    /// The shell command
-    #[arg(last = true, required = true)]
-    pub command: String,
 }
 
 /// Arguments of `race`.

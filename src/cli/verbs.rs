@@ -20,6 +20,10 @@ use crate::watch::BoardWatch;
 
 /// Runs the parsed command line and returns the documented exit code.
 pub fn run(cli: Cli) -> ExitCode {
+    // The supervisor writes from a thread per command: it must not find stdout locked here.
+    if let Some(Verb::Supervise(args)) = &cli.verb {
+        return ExitCode::from(supervisor::run(Duration::from_millis(args.grace_ms)));
+    }
     let stdout = io::stdout();
     let mut out = stdout.lock();
     let outcome = execute(&cli, &mut out).and_then(|code| {
@@ -37,14 +41,6 @@ fn execute(cli: &Cli, out: &mut dyn Write) -> Result<u8, Failure> {
     match verb {
         None => return tui(cli, None, &RunArgs::default(), None),
         Some(Verb::Tui { workers, run }) => return tui(cli, *workers, run, None),
-        Some(Verb::Supervise(args)) => {
-            return Ok(supervisor::run(&supervisor::Supervised {
-                command: &args.command,
-                cwd: &args.cwd,
-                log: &args.log,
-                grace: Duration::from_millis(args.grace_ms),
-            }));
-        }
         Some(Verb::Race(args)) => return race(cli, args, out),
         Some(Verb::Bench(args)) => return bench(args, out).map(|()| failure::OK),
         _ => {}

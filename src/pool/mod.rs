@@ -355,6 +355,8 @@ pub struct Pool {
     config: PoolConfig,
     name: String,
     board_path: PathBuf,
+    /// The parent of every command the pool runs; None for simulated work.
+    supervisor: Option<Arc<exec::Supervisor>>,
     /// Wakes idle workers when another connection commits; None if the folder cannot be watched,
     /// in which case idle workers still look every quarter second.
     _watch: Option<BoardWatch>,
@@ -398,6 +400,13 @@ impl Pool {
             paused: false,
             stopping: false,
         });
+        let supervisor = match &config.work {
+            Work::Commands(exec) => Some(Arc::new(exec::Supervisor::new(
+                exec.supervisor.clone(),
+                exec.grace,
+            ))),
+            Work::Simulated(..) => None,
+        };
         let mut pool = Pool {
             shared,
             control,
@@ -408,6 +417,7 @@ impl Pool {
             name,
             // Commands run in other folders and read GATEBOARD_DB: give them a path that works there.
             board_path: std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf()),
+            supervisor,
             _watch: watch,
         };
         pool.spawn_up_to(pool.config.workers);
@@ -445,6 +455,7 @@ impl Pool {
                 },
                 claim_ttl: self.config.claim_ttl,
                 board: self.board_path.clone(),
+                supervisor: self.supervisor.clone(),
             };
             self.workers.push(tokio::spawn(worker::run(ctx)));
         }

@@ -1,7 +1,6 @@
 //! One worker's loop: ask the writer for a claim, run the task (its command, or simulated work),
 //! and hand the attempt back with the next request, so one commit serves both.
 
-use std::ffi::OsString;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::mpsc;
@@ -11,7 +10,7 @@ use tokio::sync::{Notify, oneshot, watch};
 use tokio::time::sleep;
 
 use super::exec::output::{last_line, log_path};
-use super::exec::{Execution, Exit, Launch};
+use super::exec::{Exit, Job, Supervisor, prepare_log};
 use super::writer::{Failure, Request, StepReply};
 use super::{Control, PoolEvent, Shared, Work, WorkerState};
 use crate::core::BoardError;
@@ -37,6 +36,7 @@ pub(crate) struct Context {
     pub scope: ClaimScope,
     pub claim_ttl: Duration,
     pub board: PathBuf,
+    pub supervisor: Option<Arc<Supervisor>>,
 }
 
 /// How a claimed task's turn ended.
@@ -296,33 +296,35 @@ async fn execute(
             )
         })
     };
-    if let Some(folder) = log.parent()
-        && let Err(e) = std::fs::create_dir_all(folder)
-    {
+    if let Err(e) = prepare_log(&log) {
         return failed(
             FailureKind::SpawnFailed,
-            format!("cannot make the log folder {}: {e}", folder.display()),
+            format!("cannot make the log folder of {}: {e}", log.display()),
             Duration::ZERO,
         );
     }
-    let mut env: Vec<(OsString, OsString)> = command
-        .env
-        .iter()
-        .map(|(k, v)| (k.into(), v.into()))
-        .collect();
-    env.push(("GATEBOARD_TASK_ID".into(), claim.task_id.clone().into()));
-    env.push(("GATEBOARD_RUN_ID".into(), claim.run_id.to_string().into()));
-    env.push(("GATEBOARD_DB".into(), ctx.board.clone().into_os_string()));
-    let launch = Launch {
-        supervisor: exec.supervisor.clone(),
+    let Some(supervisor) = ctx.supervisor.clone() else {
+        return failed(
+            FailureKind::SpawnFailed,
+            "this pool runs no commands".into(),
+            Duration::ZERO,
+        );
+    };
+    let mut env = command.env.clone();
+    env.push(("GATEBOARD_TASK_ID".into(), claim.task_id.clone()));
+    env.push(("GATEBOARD_RUN_ID".into(), claim.run_id.to_string()));
+    env.push((
+        "GATEBOARD_DB".into(),
+        ctx.board.to_string_lossy().into_owned(),
+    ));
+    let job = Job {
         command: command.command.clone(),
         cwd: PathBuf::from(&command.cwd),
         env,
         log: log.clone(),
-        grace: exec.grace,
     };
     let started = Instant::now();
-    let mut execution = match Execution::start(&launch).await {
+    let mut execution = match supervisor.start(&job).await {
         Ok(execution) => execution,
         Err(e) => {
             return failed(
@@ -348,36 +350,35 @@ async fn execute(
     let mut stop: Option<Stop> = None;
     let exit = loop {
         if stop.is_none() && ctx.control.borrow().stopping {
-            execution.stop();
+            execution.stop().await;
             stop = Some(Stop::PoolStopping);
         }
         let running = stop.is_none();
         tokio::select! {
             exit = execution.wait() => break exit,
             () = sleep_until(deadline), if running => {
-                execution.stop();
+                execution.stop().await;
                 stop = Some(Stop::Timeout(timeout.unwrap_or(0)));
             }
             () = tokio::time::sleep_until(renewal.next), if running => {
                 if let Err(reason) = renewal.renew(ctx, claimer, &claim.task_id).await {
-                    execution.stop();
+                    execution.stop().await;
                     stop = Some(Stop::Lost(reason));
                 }
             }
             () = gone.notified(), if running => {
-                execution.stop();
+                execution.stop().await;
                 stop = Some(Stop::Lost("the claim was taken away (cancelled, blocked or reclaimed)".into()));
             }
             changed = ctx.control.changed(), if running => {
                 if changed.is_err() {
-                    execution.stop();
+                    execution.stop().await;
                     stop = Some(Stop::PoolStopping);
                 }
             }
         }
     };
     let pid = execution.pid;
-    execution.reap().await;
     let duration = started.elapsed();
     let (end, exit_code, signal) = match (stop, &exit) {
         (Some(Stop::PoolStopping), _) => return Turn::Stopped,
@@ -385,7 +386,7 @@ async fn execute(
         (Some(Stop::Timeout(secs)), _) => (
             AttemptEnd::Failed {
                 kind: FailureKind::TimedOut,
-                cause: format!("timed out after {secs}s"),
+                cause: format!("timed out at {secs}s"),
                 last_line: None,
             },
             None,
@@ -432,12 +433,16 @@ async fn execute(
             None,
         ),
     };
+    // The command's last words explain a failure; a command that never started has none (its
+    // log holds only gateboard's own line, which the cause already says).
     let end = match end {
-        AttemptEnd::Failed { kind, cause, .. } => AttemptEnd::Failed {
-            kind,
-            cause,
-            last_line: last_line(&log).ok().flatten(),
-        },
+        AttemptEnd::Failed { kind, cause, .. } if !matches!(exit, Exit::NotStarted(_)) => {
+            AttemptEnd::Failed {
+                kind,
+                cause,
+                last_line: last_line(&log).ok().flatten(),
+            }
+        }
         other => other,
     };
     let retry_delay = match &end {
