@@ -477,3 +477,49 @@ fn work_reclaims_a_running_row_no_claim_would_ever_lapse_and_exits_when_idle() {
     assert!(kinds.contains(&EventKind::Reclaimed), "{kinds:?}");
     assert_eq!(conn.read(audit).expect("audit"), Vec::new());
 }
+
+/// Fault injection: the `work` process may not grow any file past a few dozen kilobytes
+/// (`ulimit -f`, with SIGXFSZ ignored so writes fail with EFBIG instead of killing it), so its
+/// commits start failing once the WAL reaches the limit, as on a full disk.
+#[test]
+fn a_pool_whose_writes_keep_failing_says_why_exits_non_zero_and_leaves_the_board_intact() {
+    let board = common::TempBoard::new();
+    let mut conn = board.open();
+    seed(&mut conn, &flat(300));
+    drop(conn);
+    let script = format!(
+        "trap '' XFSZ; ulimit -f 100; exec timeout 60 {} --db {} work --workers 4 --work-ms 0 --exit-when-idle",
+        env!("CARGO_BIN_EXE_gateboard"),
+        board.path.display()
+    );
+    let out = Command::new("sh")
+        .args(["-c", &script])
+        .output()
+        .expect("run the starved pool");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "stderr: {stderr}");
+    assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
+    assert!(
+        stderr.contains("cannot write to the board"),
+        "says what failed: {stderr}"
+    );
+    let conn = board.open();
+    let check: String = conn.read(|r| r.integrity_check()).expect("integrity check");
+    assert_eq!(check, "ok");
+    assert_eq!(conn.read(audit).expect("audit"), []);
+    let tasks = conn.read(|r| r.tasks(None)).expect("tasks");
+    assert_eq!(tasks.len(), 300, "no task lost");
+    // Nothing finished twice: one `completed` event at most per task.
+    let events = conn
+        .read(|r| r.events_after(0, usize::MAX, None))
+        .expect("events");
+    let mut completed: Vec<&str> = events
+        .iter()
+        .filter(|e| e.kind == EventKind::Completed)
+        .map(|e| e.task_id.as_str())
+        .collect();
+    let all = completed.len();
+    completed.sort_unstable();
+    completed.dedup();
+    assert_eq!(completed.len(), all);
+}

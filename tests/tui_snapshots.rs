@@ -113,6 +113,7 @@ fn demo_state() -> State {
         ]),
         completed: 2,
         race: None,
+        trouble: None,
     };
     state.push_events(vec![
         event(
@@ -380,4 +381,17 @@ fn hostile_text_shows_escaped_on_cards_in_the_detail_view_and_in_the_log() {
         !detail.chars().any(|c| c == '\u{202e}' || c.is_control()),
         "nothing on screen is a control character"
     );
+}
+
+#[test]
+fn a_pool_that_cannot_write_says_so_in_the_status_bar_until_it_clears() {
+    let mut state = demo_state();
+    state.pool.trouble = Some("SQLite: database or disk is full".into());
+    let shown = screen(&render(&state, 160, 30));
+    assert!(
+        shown.contains("pool cannot write: SQLite: database or disk is full"),
+        "{shown}"
+    );
+    state.pool.trouble = None;
+    assert!(!screen(&render(&state, 160, 30)).contains("cannot write"));
 }

@@ -70,6 +70,9 @@ pub(super) fn drive(
                 () = stop.received() => break,
                 () = tokio::time::sleep(IDLE_POLL) => {}
             }
+            if pool.failure().is_some() {
+                break;
+            }
             if deadline.is_some_and(|d| Instant::now() >= d) {
                 break;
             }
@@ -77,7 +80,22 @@ pub(super) fn drive(
                 break;
             }
         }
-        Ok::<_, Failure>(pool.stop().await)
+        let failure = pool.failure();
+        let trouble = pool.trouble();
+        let stats = pool.stop().await;
+        match (failure, trouble) {
+            (Some(why), _) => Err(Failure::System(format!(
+                "{why}; {} tasks done before that, and the claims it held return to the queue \
+                 once their TTL passes",
+                stats.completed
+            ))),
+            // Stopped while writes were failing: not a clean run, whatever the count says.
+            (None, Some(trouble)) => Err(Failure::System(format!(
+                "the pool's last writes to the board failed ({trouble}); {} tasks done",
+                stats.completed
+            ))),
+            (None, None) => Ok(stats),
+        }
     })
 }
 

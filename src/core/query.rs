@@ -225,6 +225,15 @@ impl<'c> Reader<'c> {
         Ok(events)
     }
 
+    /// SQLite's own check of the file: "ok", or what it found broken.
+    pub fn integrity_check(&self) -> Result<String> {
+        let mut stmt = self.conn.prepare("PRAGMA integrity_check")?;
+        let found = stmt
+            .query_map([], |r| r.get::<_, String>(0))?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(found.join("; "))
+    }
+
     /// The newest event id, the cursor a live view starts from.
     pub fn last_event_id(&self) -> Result<i64> {
         Ok(self

@@ -242,7 +242,22 @@ pub(crate) struct Shared {
     watched: Mutex<HashMap<usize, claim_watch::Watched>>,
     /// Counts registrations, so a look at the board judges only claims made before it.
     watch_generation: AtomicU64,
+    /// Writes failing in a row, and since when; cleared by the next commit.
+    trouble: Mutex<Option<Trouble>>,
+    /// Set once writes failed for [`GIVE_UP_AFTER`]: the pool stops, and says why.
+    broken: Mutex<Option<String>>,
 }
+
+/// Writes failing in a row.
+#[derive(Clone, Debug)]
+struct Trouble {
+    since: Instant,
+    message: String,
+}
+
+/// How long writes may fail in a row before the pool gives up: long enough to ride out a
+/// passing fault (a full disk someone is clearing), short enough that nobody waits in silence.
+pub const GIVE_UP_AFTER: Duration = Duration::from_secs(5);
 
 const LATENCY_SAMPLES: usize = 1 << 16;
 
@@ -318,6 +333,36 @@ impl Shared {
         }
     }
 
+    /// Notes a write that failed as a whole; past [`GIVE_UP_AFTER`] the pool is broken.
+    fn write_failed(&self, message: String) {
+        let mut trouble = self.trouble.lock().unwrap_or_else(|p| p.into_inner());
+        let since = trouble.as_ref().map_or_else(Instant::now, |t| t.since);
+        if since.elapsed() >= GIVE_UP_AFTER {
+            let mut broken = self.broken.lock().unwrap_or_else(|p| p.into_inner());
+            broken.get_or_insert_with(|| {
+                format!(
+                    "the pool cannot write to the board ({message}); it kept failing for {}s, so it stopped",
+                    since.elapsed().as_secs()
+                )
+            });
+            self.work_available.notify_waiters();
+        }
+        *trouble = Some(Trouble { since, message });
+    }
+
+    /// Notes a commit: whatever failed before has cleared.
+    fn write_succeeded(&self) {
+        *self.trouble.lock().unwrap_or_else(|p| p.into_inner()) = None;
+    }
+
+    /// Whether the pool gave up writing.
+    fn is_broken(&self) -> bool {
+        self.broken
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .is_some()
+    }
+
     fn record_latency(&self, latency: Duration) {
         let mut samples = self.latencies.lock().unwrap_or_else(|p| p.into_inner());
         if samples.len() == LATENCY_SAMPLES {
@@ -383,6 +428,8 @@ impl Pool {
             events,
             watched: Mutex::new(HashMap::new()),
             watch_generation: AtomicU64::new(0),
+            trouble: Mutex::new(None),
+            broken: Mutex::new(None),
         });
         let writer = writer::Writer::start(board, shared.clone(), config.claim_ttl)?;
         let name = format!("gateboard:{}:{:04x}", std::process::id(), fastrand::u16(..));
@@ -503,6 +550,26 @@ impl Pool {
     /// Every worker's state, by worker number.
     pub fn workers(&self) -> Vec<WorkerStatus> {
         self.shared.workers().clone()
+    }
+
+    /// What is failing now, while the pool's writes fail (a full disk, a read-only file).
+    pub fn trouble(&self) -> Option<String> {
+        self.shared
+            .trouble
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+            .map(|t| t.message.clone())
+    }
+
+    /// Why the pool gave up, once its writes kept failing for [`GIVE_UP_AFTER`]; it then claims
+    /// nothing more and should be stopped.
+    pub fn failure(&self) -> Option<String> {
+        self.shared
+            .broken
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// Claim latencies (request to granted claim) of the most recent claims.

@@ -64,8 +64,13 @@ pub(crate) async fn run(mut ctx: Context) {
     let mut finished: Option<Attempt> = None;
     loop {
         let control = *ctx.control.borrow_and_update();
-        let retiring = control.stopping || ctx.id >= control.target;
+        // A pool that cannot write claims nothing more; what it holds lapses to the sweep.
+        let retiring = control.stopping || ctx.id >= control.target || ctx.shared.is_broken();
         let claim_next = !retiring && !control.paused;
+        if ctx.shared.is_broken() {
+            ctx.shared.set_state(ctx.id, WorkerState::Retired);
+            return;
+        }
         if finished.is_none() && !claim_next {
             if retiring {
                 ctx.shared.set_state(ctx.id, WorkerState::Retired);

@@ -206,6 +206,7 @@ fn serve(
         match committed {
             Ok((outcomes, swept)) => {
                 shared.commits.fetch_add(1, Ordering::Relaxed);
+                shared.write_succeeded();
                 expected = outcomes
                     .iter()
                     .filter(|o| matches!(o, Outcome::Step(Ok(StepReply { claim: Some(_), .. }), _)))
@@ -225,6 +226,7 @@ fn serve(
             }
             Err(e) => {
                 let e = Arc::new(e);
+                shared.write_failed(e.to_string());
                 shared.publish(PoolEvent::Trouble {
                     message: e.to_string(),
                 });

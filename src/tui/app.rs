@@ -480,6 +480,7 @@ impl App {
                 workers: pool.workers(),
                 completed: pool.stats().completed,
                 race: self.racer.as_ref().map(Racer::children),
+                trouble: pool.failure().or_else(|| pool.trouble()),
             },
             None => PoolView {
                 race: self.racer.as_ref().map(Racer::children),

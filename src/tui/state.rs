@@ -239,6 +239,8 @@ pub struct PoolView {
     pub completed: u64,
     /// Whether the race demo runs, and how many children it made.
     pub race: Option<usize>,
+    /// What keeps the pool from writing, while it does (a full disk, a read-only file).
+    pub trouble: Option<String>,
 }
 
 /// The whole state of the screen.

@@ -41,6 +41,13 @@ pub fn draw(frame: &mut Frame<'_>, state: &State, area: Rect) {
         violations,
         Span::raw(format!("│ {pool} │ ")),
     ];
+    if let Some(trouble) = &state.pool.trouble {
+        spans.push(Span::styled(
+            format!("pool cannot write: {}", clip(&escape(trouble), 50)),
+            theme.alarm(),
+        ));
+        spans.push(Span::raw(" │ "));
+    }
     if !state.filter.is_empty() {
         spans.push(Span::styled(
             format!("filter \"{}\"", clip(&state.filter, 20)),
