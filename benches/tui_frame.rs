@@ -49,6 +49,7 @@ fn synthetic(n: usize) -> Vec<Task> {
             failures: 0,
             retry_at_ms: None,
             run_started_at: None,
+            gated: false,
         })
         .collect()
 }

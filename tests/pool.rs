@@ -523,3 +523,54 @@ fn a_pool_whose_writes_keep_failing_says_why_exits_non_zero_and_leaves_the_board
     completed.dedup();
     assert_eq!(completed.len(), all);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_foreign_wrongly_ready_row_is_demoted_while_every_worker_is_busy() {
+    let board = common::TempBoard::new();
+    let mut conn = board.open();
+    let long = conn
+        .write(|t| {
+            t.create(&NewTask {
+                title: "long".into(),
+                ..NewTask::default()
+            })
+        })
+        .expect("create");
+    let pool = Pool::start(&board.path, config(1, (60_000, 60_000))).expect("start");
+    until(
+        "the only worker to be busy",
+        Duration::from_secs(10),
+        || count(&conn, Status::Running) == 1,
+    )
+    .await;
+    // Another program: a parent still todo, and a child it marks ready anyway.
+    let raw = rusqlite::Connection::open(&board.path).expect("raw connection");
+    raw.execute_batch(
+        "INSERT INTO tasks (id, title, status, created_at) VALUES ('t_0000aaaa', 'parent', 'todo', 1);
+         INSERT INTO tasks (id, title, status, created_at) VALUES ('t_0000bbbb', 'child', 'ready', 1);
+         INSERT INTO task_links (parent_id, child_id) VALUES ('t_0000aaaa', 't_0000bbbb');",
+    )
+    .expect("foreign insert");
+    drop(raw);
+    until(
+        "the gate to demote the child",
+        Duration::from_secs(30),
+        || conn.read(|r| r.task("t_0000bbbb")).expect("task").status == Status::Todo,
+    )
+    .await;
+    let events = conn
+        .read(|r| r.events_after(0, usize::MAX, Some("t_0000bbbb")))
+        .expect("events");
+    let rejected: Vec<_> = events
+        .iter()
+        .filter(|e| e.kind == EventKind::ClaimRejected)
+        .collect();
+    assert_eq!(rejected.len(), 1);
+    assert_eq!(rejected[0].payload_str("reason"), Some("parents_not_done"));
+    assert_eq!(
+        conn.read(|r| r.task(&long)).expect("task").status,
+        Status::Running,
+        "the worker was busy the whole time"
+    );
+    pool.stop().await;
+}

@@ -38,6 +38,7 @@ fn task(id: &str, title: &str, status: Status, priority: i64) -> Task {
         failures: 0,
         retry_at_ms: None,
         run_started_at: None,
+        gated: false,
     }
 }
 
@@ -394,4 +395,26 @@ fn a_pool_that_cannot_write_says_so_in_the_status_bar_until_it_clears() {
     );
     state.pool.trouble = None;
     assert!(!screen(&render(&state, 160, 30)).contains("cannot write"));
+}
+
+#[test]
+fn a_ready_card_with_an_unfinished_parent_is_marked_gated() {
+    let mut tasks = demo_tasks();
+    tasks.push(Task {
+        gated: true,
+        ..task(
+            "t_0000000c",
+            "marked ready by another program",
+            Status::Ready,
+            9,
+        )
+    });
+    let state = State::new(
+        "board.db".into(),
+        BoardView::load(tasks),
+        Theme::new(false),
+        NOW,
+    );
+    let shown = screen(&render(&state, 160, 30));
+    assert!(shown.contains("⚠ gated: a parent is not done"), "{shown}");
 }

@@ -38,6 +38,22 @@ macro_rules! stranded_todo {
 }
 pub(crate) use stranded_todo;
 
+/// The query of `ready`, unclaimed tasks with an unfinished parent: what a racy writer, raw
+/// SQL or another program left marked ready, which the gate will refuse. A macro for the same
+/// reason as `stranded_todo!`.
+macro_rules! gated_ready {
+    () => {
+        concat!(
+            "SELECT t.id FROM tasks t WHERE t.status = 'ready' AND t.claim_lock IS NULL AND EXISTS (",
+            "SELECT 1 FROM task_links l LEFT JOIN tasks p ON p.id = l.parent_id ",
+            "WHERE l.child_id = t.id AND (p.id IS NULL OR p.status NOT IN ",
+            $crate::core::gate::finished_statuses!(),
+            "))"
+        )
+    };
+}
+pub(crate) use gated_ready;
+
 /// Every parent of `child` that is not finished, with its status, so a refusal can say why.
 pub fn unfinished_parents(conn: &Connection, child: &str) -> Result<Vec<(String, Status)>> {
     let mut stmt = conn.prepare_cached(UNFINISHED_PARENTS)?;

@@ -153,10 +153,13 @@ pub struct Task {
     pub retry_at_ms: Option<i64>,
     /// Epoch seconds when the open run began (`started_at` keeps the first claim's time).
     pub run_started_at: Option<i64>,
+    /// Marked ready while a parent is unfinished (by another writer): the gate will refuse it.
+    pub gated: bool,
 }
 
 /// The columns `Task` is read from, in order; `block_reason` is computed.
-pub(crate) const TASK_COLUMNS: &str = "t.id, t.title, t.body, t.assignee, t.status, t.priority, \
+pub(crate) const TASK_COLUMNS: &str = concat!(
+    "t.id, t.title, t.body, t.assignee, t.status, t.priority, \
      t.created_by, t.created_at, t.started_at, t.completed_at, t.claim_lock, t.claim_expires, \
      t.result, t.current_run_id, \
      CASE WHEN t.status = 'blocked' THEN (SELECT COALESCE(json_extract(e.payload, '$.reason'), \
@@ -164,7 +167,13 @@ pub(crate) const TASK_COLUMNS: &str = "t.id, t.title, t.body, t.assignee, t.stat
         FROM task_events e WHERE e.task_id = t.id AND e.kind IN ('blocked', 'gave_up') \
         AND json_valid(e.payload) ORDER BY e.id DESC LIMIT 1) END, \
      c.command, t.max_runtime_seconds, t.consecutive_failures, c.retry_at_ms, \
-     (SELECT r.started_at FROM task_runs r WHERE r.id = t.current_run_id)";
+     (SELECT r.started_at FROM task_runs r WHERE r.id = t.current_run_id), \
+     t.status = 'ready' AND EXISTS (SELECT 1 FROM task_links l LEFT JOIN tasks p \
+        ON p.id = l.parent_id WHERE l.child_id = t.id \
+        AND (p.id IS NULL OR p.status NOT IN ",
+    crate::core::gate::finished_statuses!(),
+    "))"
+);
 
 /// The tables `TASK_COLUMNS` reads: a task and its command, if it has one.
 pub(crate) const TASK_FROM: &str = "tasks t LEFT JOIN gateboard_commands c ON c.task_id = t.id";
@@ -192,6 +201,7 @@ impl Task {
             failures: int(row, 17)?.unwrap_or(0),
             retry_at_ms: int(row, 18)?,
             run_started_at: int(row, 19)?,
+            gated: int(row, 20)?.unwrap_or(0) != 0,
         })
     }
 }

@@ -417,6 +417,21 @@ impl<'c> Txn<'c> {
             .map(ClaimOutcome::Claimed)
     }
 
+    /// Demotes every ready task whose parents are not all finished, each with its
+    /// `claim_rejected` event, as the gate would at its claim: the pool calls this about every
+    /// second, so such a row never sits in the ready column while workers are busy elsewhere.
+    pub fn demote_gated_ready(&self) -> Result<Vec<String>> {
+        let gated: Vec<String> = self
+            .conn()
+            .prepare_cached(concat!(gate::gated_ready!(), " ORDER BY t.id"))?
+            .query_map([], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        for id in &gated {
+            self.reject_claim(id)?;
+        }
+        Ok(gated)
+    }
+
     fn reject_claim(&self, id: &str) -> Result<()> {
         self.set_status(id, &Status::Ready, &Status::Todo)?;
         self.event(

@@ -225,6 +225,14 @@ impl<'c> Reader<'c> {
         Ok(events)
     }
 
+    /// Whether some ready task has an unfinished parent, so the gate's sweep has work.
+    pub fn has_gated_ready(&self) -> Result<bool> {
+        Ok(self
+            .conn
+            .prepare_cached(concat!("SELECT EXISTS (", gate::gated_ready!(), ")"))?
+            .query_row([], |r| r.get(0))?)
+    }
+
     /// SQLite's own check of the file: "ok", or what it found broken.
     pub fn integrity_check(&self) -> Result<String> {
         let mut stmt = self.conn.prepare("PRAGMA integrity_check")?;

@@ -18,6 +18,9 @@ use crate::core::{Board, BoardError};
 const MAX_BATCH: usize = 256;
 /// How long the writer holds a batch open for workers it expects back at once.
 const LINGER: Duration = Duration::from_micros(700);
+/// How often the writer looks for ready tasks another writer left with an unfinished parent:
+/// such a row is demoted within about this long of its commit, whatever the workers are doing.
+const GATE_SWEEP_EVERY: Duration = Duration::from_secs(1);
 
 /// A failure a worker hears about: its own request's error, or the whole batch's.
 pub(crate) type Failure = Arc<BoardError>;
@@ -103,6 +106,8 @@ struct Swept {
     reclaimed: Vec<String>,
     /// `todo` tasks whose parents another writer finished.
     promoted: Vec<String>,
+    /// `ready` tasks with an unfinished parent, demoted by the gate.
+    rejected: Vec<String>,
 }
 
 /// One request's outcome, held until the batch commits.
@@ -127,9 +132,10 @@ fn serve(
     // Workers granted a claim last time come straight back when their work is short; holding
     // the batch open a moment for them is what lets one commit serve many tasks.
     let mut expected = 0;
+    let mut last_gate_sweep = last_sweep;
     loop {
         let mut batch = Vec::new();
-        match inbox.recv_timeout(sweep_every) {
+        match inbox.recv_timeout(sweep_every.min(GATE_SWEEP_EVERY)) {
             Ok(first) => batch.push(first),
             Err(mpsc::RecvTimeoutError::Timeout) => {}
             Err(mpsc::RecvTimeoutError::Disconnected) => return,
@@ -151,6 +157,15 @@ fn serve(
         let sweep = last_sweep.elapsed() >= sweep_every;
         if sweep {
             last_sweep = Instant::now();
+        }
+        // A read first: an idle pool does not commit every second for nothing.
+        let gate_sweep = last_gate_sweep.elapsed() >= GATE_SWEEP_EVERY
+            && board.read(|r| r.has_gated_ready()).unwrap_or(true);
+        if last_gate_sweep.elapsed() >= GATE_SWEEP_EVERY {
+            last_gate_sweep = Instant::now();
+        }
+        if batch.is_empty() && !sweep && !gate_sweep {
+            continue;
         }
         let committed = board.write(|txn| {
             let outcomes: Vec<Outcome> = batch
@@ -193,14 +208,14 @@ fn serve(
                     } => Outcome::Interrupt(txn.isolated(|t| t.interrupt(task, *run_id, claimer))),
                 })
                 .collect();
-            let swept = if sweep {
-                Swept {
-                    reclaimed: txn.reclaim_expired(ttl)?,
-                    promoted: txn.promote_stranded()?,
-                }
-            } else {
-                Swept::default()
-            };
+            let mut swept = Swept::default();
+            if sweep {
+                swept.reclaimed = txn.reclaim_expired(ttl)?;
+                swept.promoted = txn.promote_stranded()?;
+            }
+            if gate_sweep {
+                swept.rejected = txn.demote_gated_ready()?;
+            }
             Ok((outcomes, swept))
         });
         match committed {
@@ -219,6 +234,10 @@ fn serve(
                 for task in swept.promoted {
                     shared.publish(PoolEvent::Promoted { task });
                     shared.work_available.notify_waiters();
+                }
+                for task in swept.rejected {
+                    shared.rejected.fetch_add(1, Ordering::Relaxed);
+                    shared.publish(PoolEvent::ClaimRejected { task });
                 }
                 for (request, outcome) in batch.into_iter().zip(outcomes) {
                     answer(&shared, request, outcome);

@@ -81,6 +81,12 @@ fn draw_column(frame: &mut Frame<'_>, state: &State, status: &Status, area: Rect
                 theme.blocked(),
             ));
         }
+        if task.gated {
+            lines[1] = Line::from(Span::styled(
+                clip(&detail(task, state.now), width),
+                theme.alarm(),
+            ));
+        }
         let mut paragraph = Paragraph::new(lines);
         if selected && index == row {
             paragraph = paragraph.style(theme.selected());
@@ -116,6 +122,8 @@ fn unescaped_detail(task: &Task, now: i64) -> String {
             "⊘ {}",
             task.block_reason.as_deref().unwrap_or("no reason given")
         ),
+        // Marked ready by another writer while a parent is unfinished: the gate will refuse it.
+        Status::Ready if task.gated => format!("⚠ gated: a parent is not done {}", task.id),
         _ => match task.priority {
             Some(p) if p != 0 => format!("{} p{p}", task.id),
             _ => task.id.clone(),
