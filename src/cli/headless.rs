@@ -65,19 +65,19 @@ pub(super) fn drive(
         let pool = Pool::start(board.path(), config)?;
         // A duration past what the clock can count means no deadline at all.
         let deadline = duration.and_then(|d| Instant::now().checked_add(d));
+        // Idleness is checked before the first wait and after every commit: a run on an empty
+        // board ends at once, a drain as soon as its last commit leaves nothing to do.
         loop {
-            tokio::select! {
-                () = stop.received() => break,
-                () = tokio::time::sleep(IDLE_POLL) => {}
-            }
-            if pool.failure().is_some() {
-                break;
-            }
-            if deadline.is_some_and(|d| Instant::now() >= d) {
+            if pool.failure().is_some() || deadline.is_some_and(|d| Instant::now() >= d) {
                 break;
             }
             if until_idle && board.read(|r| r.is_idle_for(commands_only, prefix.as_deref()))? {
                 break;
+            }
+            tokio::select! {
+                () = stop.received() => break,
+                () = pool.committed() => {}
+                () = tokio::time::sleep(IDLE_POLL) => {}
             }
         }
         let failure = pool.failure();

@@ -237,6 +237,8 @@ pub(crate) struct Shared {
     latencies: Mutex<VecDeque<Duration>>,
     /// Rung when a task may have become claimable, so idle workers stop waiting.
     work_available: Notify,
+    /// Rung after every commit, so a drain-and-exit run checks for idleness at once.
+    committed: Notify,
     events: broadcast::Sender<PoolEvent>,
     /// The claims workers are working on, so the claim watch can tell them when one is gone.
     watched: Mutex<HashMap<usize, claim_watch::Watched>>,
@@ -425,6 +427,7 @@ impl Pool {
             workers: Mutex::new(Vec::new()),
             latencies: Mutex::new(VecDeque::new()),
             work_available: Notify::new(),
+            committed: Notify::new(),
             events,
             watched: Mutex::new(HashMap::new()),
             watch_generation: AtomicU64::new(0),
@@ -550,6 +553,11 @@ impl Pool {
     /// Every worker's state, by worker number.
     pub fn workers(&self) -> Vec<WorkerStatus> {
         self.shared.workers().clone()
+    }
+
+    /// Resolves after the pool's next commit.
+    pub async fn committed(&self) {
+        self.shared.committed.notified().await;
     }
 
     /// What is failing now, while the pool's writes fail (a full disk, a read-only file).

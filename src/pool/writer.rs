@@ -222,6 +222,7 @@ fn serve(
             Ok((outcomes, swept)) => {
                 shared.commits.fetch_add(1, Ordering::Relaxed);
                 shared.write_succeeded();
+                shared.committed.notify_waiters();
                 expected = outcomes
                     .iter()
                     .filter(|o| matches!(o, Outcome::Step(Ok(StepReply { claim: Some(_), .. }), _)))
