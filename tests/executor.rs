@@ -88,25 +88,22 @@ impl Fixture {
         self.ok(&args).trim().to_owned()
     }
 
-    /// Drains the board with one command-running worker and short retry delays.
+    /// Drains the board with command-running workers (one unless `extra` says) and short
+    /// retry delays.
     fn work(&self, extra: &[&str]) -> String {
-        let mut args = vec![
-            "work",
-            "--workers",
-            "1",
-            "--exit-when-idle",
-            "--retry-delay",
-            "0.05",
-        ];
+        let mut args = vec!["work", "--exit-when-idle", "--retry-delay", "0.05"];
+        if !extra.contains(&"--workers") {
+            args.extend(["--workers", "1"]);
+        }
         args.extend_from_slice(extra);
         self.ok(&args)
     }
 
-    /// Starts `work --workers 1 --retry-delay 0.05 EXTRA` in the background.
-    fn spawn_work(&self, extra: &[&str]) -> Worker {
+    /// Starts `work --workers N --retry-delay 0.05 EXTRA` in the background.
+    fn spawn_work(&self, workers: &str, extra: &[&str]) -> Worker {
         let child = self
             .gateboard()
-            .args(["work", "--workers", "1", "--retry-delay", "0.05"])
+            .args(["work", "--workers", workers, "--retry-delay", "0.05"])
             .args(extra)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -175,7 +172,8 @@ impl Fixture {
     }
 }
 
-/// A `gateboard work` in the background; killed if a test leaves it running.
+/// A `gateboard` verb in the background (`work`, `logs --follow`); killed if a test leaves
+/// it running.
 struct Worker(Option<Child>);
 
 impl Worker {
@@ -198,7 +196,7 @@ impl Worker {
             if start.elapsed() > HANG_GUARD {
                 let _ = child.kill();
                 let _ = child.wait();
-                panic!("work did not exit");
+                panic!("the background gateboard did not exit");
             }
             thread::sleep(Duration::from_millis(20));
         }
@@ -405,7 +403,10 @@ fn a_timeout_kills_the_whole_process_group_including_a_grandchild() {
     let shown = fx.show(&id);
     assert_eq!(shown["task"]["status"], "blocked");
     let reason = shown["task"]["block_reason"].as_str().expect("a reason");
-    assert!(reason.starts_with("timed out after 1s"), "{reason}");
+    assert!(
+        reason.starts_with("timed out") && reason.contains("1s") && reason.contains("1 attempt"),
+        "{reason}"
+    );
     assert_eq!(fx.outcomes(&id), ["gave_up"]);
     assert!(fx.event_kinds(&id).contains(&"timed_out".to_owned()));
     assert_dies(fx.pid_in("child.pid"), "the grandchild `sleep 1000 &`");
@@ -414,10 +415,47 @@ fn a_timeout_kills_the_whole_process_group_including_a_grandchild() {
 }
 
 #[test]
+fn a_timeout_kills_a_command_that_ignores_sigterm_once_the_grace_is_over() {
+    let fx = Fixture::new();
+    // Ignored signals stay ignored across exec, so the grandchild ignores SIGTERM too.
+    let id = fx.add(
+        "stubborn",
+        "trap '' TERM; echo $$ > sh.pid; sleep 1000 & echo $! > child.pid; wait; sleep 1000",
+        &["--timeout", "1"],
+    );
+    fx.work(&[]);
+    assert_eq!(fx.status(&id), "blocked");
+    assert!(fx.event_kinds(&id).contains(&"timed_out".to_owned()));
+    assert_dies(fx.pid_in("child.pid"), "the grandchild ignoring SIGTERM");
+    assert_dies(fx.pid_in("sh.pid"), "the shell ignoring SIGTERM");
+    fx.assert_no_command_left();
+}
+
+#[test]
+fn a_command_killed_by_a_signal_crashes_and_records_the_signal() {
+    let fx = Fixture::new();
+    let id = fx.add("dies", "echo dying; kill -9 $$", &["--retries", "1"]);
+    fx.work(&[]);
+    let shown = fx.show(&id);
+    assert_eq!(shown["task"]["status"], "blocked");
+    let reason = shown["task"]["block_reason"].as_str().expect("a reason");
+    assert!(
+        reason.contains("signal") && reason.contains('9') && reason.ends_with(": dying"),
+        "{reason}"
+    );
+    assert_eq!(fx.outcomes(&id), ["crashed", "gave_up"]);
+    for run in fx.runs(&id) {
+        assert_eq!(run["signal"], 9, "{run}");
+        assert_eq!(run["exit_code"], Json::Null, "{run}");
+    }
+    fx.assert_no_command_left();
+}
+
+#[test]
 fn cancel_from_another_process_kills_the_command_and_blocks_the_task() {
     let fx = Fixture::new();
     let id = fx.add("sleeps", SLEEPER, &[]);
-    let mut work = fx.spawn_work(&[]);
+    let mut work = fx.spawn_work("1", &[]);
     let grandchild = fx.pid_in("child.pid");
     let shell = fx.pid_in("sh.pid");
     assert_eq!(fx.status(&id), "running");
@@ -443,6 +481,59 @@ fn cancel_from_another_process_kills_the_command_and_blocks_the_task() {
     fx.assert_no_command_left();
 }
 
+/// Runs a command that prints a line and sleeps, ends its run with `end` while it runs, checks
+/// that the run still names its log, and returns what `gateboard logs` prints of it afterwards.
+fn log_after_the_run_is_ended(end: impl FnOnce(&Fixture, &str, &mut Worker)) -> Output {
+    let fx = Fixture::new();
+    let id = fx.add(
+        "talks then sleeps",
+        "echo said before the end; sleep 1000 & echo $! > child.pid; wait",
+        &[],
+    );
+    let mut work = fx.spawn_work("1", &[]);
+    let grandchild = fx.pid_in("child.pid");
+    end(&fx, &id, &mut work);
+    assert_dies(grandchild, "the grandchild");
+    drop(work);
+    fx.assert_no_command_left();
+    let runs = fx.runs(&id);
+    assert_eq!(runs.len(), 1);
+    assert!(
+        runs[0]["log"].is_string(),
+        "show --json lost the log path of the {} run: {}",
+        runs[0]["outcome"],
+        runs[0]
+    );
+    fx.run(&["logs", &id])
+}
+
+#[test]
+fn a_cancelled_run_keeps_its_log() {
+    let logs = log_after_the_run_is_ended(|fx, id, _| {
+        assert!(fx.run(&["cancel", id]).status.success());
+    });
+    assert!(
+        logs.status.success(),
+        "{}",
+        String::from_utf8_lossy(&logs.stderr)
+    );
+    assert_eq!(logs.stdout, b"said before the end\n");
+}
+
+#[test]
+fn an_interrupted_run_keeps_its_log() {
+    let logs = log_after_the_run_is_ended(|_, _, work| {
+        let (status, output) = work.stop(Signal::SIGTERM);
+        assert!(status.success(), "{output}");
+    });
+    assert!(
+        logs.status.success(),
+        "{}",
+        String::from_utf8_lossy(&logs.stderr)
+    );
+    assert_eq!(logs.stdout, b"said before the end\n");
+}
+
 #[test]
 fn cancel_of_a_task_that_is_not_running_exits_4_and_changes_nothing() {
     let fx = Fixture::new();
@@ -458,17 +549,41 @@ fn cancel_of_a_task_that_is_not_running_exits_4_and_changes_nothing() {
 #[test]
 fn kill_9_of_a_work_process_leaves_no_command_alive() {
     let fx = Fixture::new();
-    fx.add("sleeps", SLEEPER, &[]);
-    let mut work = fx.spawn_work(&[]);
-    let grandchild = fx.pid_in("child.pid");
-    let shell = fx.pid_in("sh.pid");
+    // Two commands at once, so the pool's every command is shown to go, not just one.
+    for task in ["first", "second"] {
+        fx.add(
+            task,
+            &format!("echo $$ > {task}.sh.pid; sleep 1000 & echo $! > {task}.child.pid; wait"),
+            &[],
+        );
+    }
+    let mut work = fx.spawn_work("2", &[]);
+    let mut pids = Vec::new();
+    for task in ["first", "second"] {
+        pids.push((
+            fx.pid_in(&format!("{task}.child.pid")),
+            "a grandchild `sleep 1000 &`",
+        ));
+        pids.push((fx.pid_in(&format!("{task}.sh.pid")), "a command's shell"));
+    }
+    // The check below must be able to see a command of this board when there is one.
+    let mut marker = b"GATEBOARD_DB=".to_vec();
+    marker.extend_from_slice(fx.db().as_os_str().as_encoded_bytes());
+    marker.push(0);
+    let seen = processes_with_env(&marker);
+    assert!(
+        pids.iter().all(|(pid, _)| seen.contains(pid)),
+        "{seen:?} misses some of {pids:?}"
+    );
+
     let (status, _) = work.stop(Signal::SIGKILL);
     assert_eq!(
         std::os::unix::process::ExitStatusExt::signal(&status),
         Some(9)
     );
-    assert_dies(grandchild, "the grandchild `sleep 1000 &`");
-    assert_dies(shell, "the command's shell");
+    for (pid, what) in pids {
+        assert_dies(pid, what);
+    }
     fx.assert_no_command_left();
 }
 
@@ -476,7 +591,7 @@ fn kill_9_of_a_work_process_leaves_no_command_alive() {
 fn sigterm_to_work_stops_the_command_and_requeues_the_task_without_a_failure() {
     let fx = Fixture::new();
     let id = fx.add("sleeps", SLEEPER, &["--retries", "0"]);
-    let mut work = fx.spawn_work(&["--exit-when-idle"]);
+    let mut work = fx.spawn_work("1", &["--exit-when-idle"]);
     let grandchild = fx.pid_in("child.pid");
     let (status, output) = work.stop(Signal::SIGTERM);
     assert!(status.success(), "work after SIGTERM: {status:?}\n{output}");
@@ -489,6 +604,26 @@ fn sigterm_to_work_stops_the_command_and_requeues_the_task_without_a_failure() {
     let kinds = fx.event_kinds(&id);
     for failure in ["crashed", "timed_out", "spawn_failed", "gave_up"] {
         assert!(!kinds.contains(&failure.to_owned()), "{failure}: {kinds:?}");
+    }
+    fx.assert_no_command_left();
+}
+
+#[test]
+fn commands_running_side_by_side_each_keep_their_own_log_and_result() {
+    let fx = Fixture::new();
+    let ids: Vec<(usize, String)> = (0..6)
+        .map(|i| {
+            let cmd = format!("echo start {i}; sleep 0.2; echo middle {i} >&2; echo end {i}");
+            (i, fx.add(&format!("task {i}"), &cmd, &[]))
+        })
+        .collect();
+    fx.work(&["--workers", "3"]);
+    for (i, id) in &ids {
+        let shown = fx.show(id);
+        assert_eq!(shown["task"]["status"], "done", "{shown}");
+        assert_eq!(shown["task"]["result"], format!("end {i}"));
+        let log = fs::read_to_string(shown["runs"][0]["log"].as_str().expect("a log")).unwrap();
+        assert_eq!(log, format!("start {i}\nmiddle {i}\nend {i}\n"));
     }
     fx.assert_no_command_left();
 }
@@ -652,7 +787,7 @@ fn a_reclaimed_run_cannot_end_the_task_another_claim_now_holds() {
     let reclaimed = conn
         .write_at(later, |t| t.reclaim_expired(stalled.ttl))
         .expect("reclaim");
-    assert_eq!(reclaimed, [id.clone()]);
+    assert_eq!(reclaimed, std::slice::from_ref(&id));
     let second = conn
         .write_at(later, |t| t.claim_next_in(&fresh, &scope))
         .expect("second claim")
@@ -705,6 +840,50 @@ fn a_reclaimed_run_cannot_end_the_task_another_claim_now_holds() {
 }
 
 #[test]
+fn a_claim_taken_over_stops_its_command_so_two_copies_never_run_on() {
+    let fx = Fixture::new();
+    let id = fx.add(
+        "sleeps",
+        "sleep 1000 & echo $! >> children; wait",
+        &["--retries", "0"],
+    );
+    // Two workers: the one whose claim is taken may see the other claim the task anew.
+    let mut work = fx.spawn_work("2", &[]);
+    let children = || -> Vec<i32> {
+        fs::read_to_string(fx.file("children"))
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| l.trim().parse().ok())
+            .collect()
+    };
+    wait_for("the first attempt to start", || children().len() == 1);
+    let first = children()[0];
+    // The pool stalled past its TTL as far as the board can tell: the claim is swept back.
+    let mut conn = fx.board.open();
+    let swept = conn
+        .write_at(now_epoch() + 3600, |t| {
+            t.reclaim_expired(Duration::from_secs(1))
+        })
+        .expect("sweep");
+    assert_eq!(swept, std::slice::from_ref(&id));
+
+    assert_dies(first, "the command of the run whose claim was taken");
+    wait_for("the task to run again under a new claim", || {
+        children().len() == 2 && fx.status(&id) == "running"
+    });
+    assert_eq!(fx.outcomes(&id), ["reclaimed", "(open)"]);
+    let second = children()[1];
+    assert!(is_alive(second), "the current run's command runs on");
+
+    let (status, output) = work.stop(Signal::SIGINT);
+    assert!(status.success(), "{output}");
+    assert_dies(second, "the current run's command after Ctrl-C");
+    assert_eq!(fx.outcomes(&id), ["reclaimed", "interrupted"]);
+    assert_eq!(fx.show(&id)["task"]["failures"], 0);
+    fx.assert_no_command_left();
+}
+
+#[test]
 fn work_without_work_ms_does_not_wait_for_a_task_without_a_command() {
     let fx = Fixture::new();
     let card = fx.ok(&["add", "by hand"]).trim().to_owned();
@@ -751,17 +930,22 @@ fn logs_follow_streams_output_while_the_command_runs_and_exits_when_it_ends() {
         "echo line1; while [ ! -e go ]; do sleep 0.05; done; echo line2; sleep 0.3; echo line3",
         &[],
     );
-    let mut work = fx.spawn_work(&["--exit-when-idle"]);
+    let mut work = fx.spawn_work("1", &["--exit-when-idle"]);
     wait_for("the task to run", || fx.status(&id) == "running");
-    let mut follow = fx
-        .gateboard()
-        .args(["logs", &id, "--follow"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start logs --follow");
-    let stdout = follow.stdout.take().expect("stdout");
+    let mut follow = Worker(Some(
+        fx.gateboard()
+            .args(["logs", &id, "--follow"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start logs --follow"),
+    ));
+    let stdout = follow
+        .0
+        .as_mut()
+        .and_then(|child| child.stdout.take())
+        .expect("stdout");
     let (tx, lines) = mpsc::channel();
     thread::spawn(move || {
         for line in BufReader::new(stdout).lines() {
@@ -780,18 +964,8 @@ fn logs_follow_streams_output_while_the_command_runs_and_exits_when_it_ends() {
         matches!(next(), Err(mpsc::RecvTimeoutError::Disconnected)),
         "logs --follow printed more, or never ended"
     );
-    let start = Instant::now();
-    let status = loop {
-        if let Some(status) = follow.try_wait().expect("poll logs") {
-            break status;
-        }
-        if start.elapsed() > HANG_GUARD {
-            let _ = follow.kill();
-            panic!("logs --follow did not exit after the run ended");
-        }
-        thread::sleep(Duration::from_millis(20));
-    };
-    assert!(status.success(), "logs --follow: {status:?}");
+    let (status, stderr) = follow.wait();
+    assert!(status.success(), "logs --follow: {status:?} {stderr}");
     let (status, output) = work.wait();
     assert!(status.success(), "{output}");
     assert_eq!(fx.status(&id), "done");
