@@ -465,9 +465,13 @@ impl<'c> Txn<'c> {
         self.set_metadata(run, metadata)
     }
 
+    /// Adds `metadata`'s keys to the run's, keeping what the claim recorded (the log's path).
     fn set_metadata(&self, run: i64, metadata: &str) -> Result<()> {
         self.conn()
-            .prepare_cached("UPDATE task_runs SET metadata = ?2 WHERE id = ?1")?
+            .prepare_cached(
+                "UPDATE task_runs SET metadata = CASE WHEN json_valid(metadata) \
+                 THEN json_patch(metadata, ?2) ELSE ?2 END WHERE id = ?1",
+            )?
             .execute(params![run, metadata])?;
         Ok(())
     }

@@ -1,6 +1,7 @@
 //! One worker's loop: ask the writer for a claim, run the task (its command, or simulated work),
 //! and hand the attempt back with the next request, so one commit serves both.
 
+use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::mpsc;
@@ -56,74 +57,186 @@ enum Stop {
     Lost(String),
 }
 
+/// Claims held beyond the running one when tasks are fast: enough that one commit carries many
+/// tasks, few enough that a claimed task never waits long unstarted.
+const AHEAD: usize = 8;
+/// A task shorter than this is fast: the worker claims ahead. A slower one claims only when it
+/// is free, so no task waits behind a long one while another worker is idle.
+const FAST: Duration = Duration::from_millis(20);
+
+/// A step sent to the writer whose answer has not been read yet.
+struct InFlight {
+    answer: oneshot::Receiver<Result<StepReply, Failure>>,
+    /// The attempts it hands in, kept to hand in again should the whole write fail.
+    attempts: Vec<Attempt>,
+    asked: Instant,
+}
+
 pub(crate) async fn run(mut ctx: Context) {
     let claimer = Claimer {
         lock: ctx.lock.clone(),
         ttl: ctx.claim_ttl,
     };
-    let mut finished: Option<Attempt> = None;
+    let mut queued: VecDeque<Claim> = VecDeque::new();
+    let mut finished: Vec<Attempt> = Vec::new();
+    let mut in_flight: Option<InFlight> = None;
+    let mut fast = false;
     loop {
-        let control = *ctx.control.borrow_and_update();
-        // A pool that cannot write claims nothing more; what it holds lapses to the sweep.
-        let retiring = control.stopping || ctx.id >= control.target || ctx.shared.is_broken();
-        let claim_next = !retiring && !control.paused;
         if ctx.shared.is_broken() {
+            // A pool that cannot write records nothing more; what it holds lapses to the sweep.
             ctx.shared.set_state(ctx.id, WorkerState::Retired);
             return;
         }
-        if finished.is_none() && !claim_next {
-            if retiring {
-                ctx.shared.set_state(ctx.id, WorkerState::Retired);
-                return;
+        let control = *ctx.control.borrow_and_update();
+        let retiring = control.stopping || ctx.id >= control.target;
+        let claiming = !retiring && !control.paused;
+        if !claiming && !queued.is_empty() {
+            // Claimed ahead but not started: give them back for others (or a later resume).
+            release_all(&ctx, &claimer, &mut queued).await;
+        }
+        if in_flight.is_none() {
+            let want = match (claiming, fast) {
+                (false, _) => 0,
+                (true, true) => AHEAD.saturating_sub(queued.len()),
+                (true, false) => usize::from(queued.is_empty()),
+            };
+            if !finished.is_empty() || want > 0 {
+                in_flight = send_step(&ctx, &claimer, std::mem::take(&mut finished), want);
+                if in_flight.is_none() {
+                    // The writer is gone: nothing can be recorded any more.
+                    ctx.shared.set_state(ctx.id, WorkerState::Retired);
+                    return;
+                }
             }
-            ctx.shared.set_state(ctx.id, WorkerState::Paused);
-            if ctx.control.changed().await.is_err() {
-                return;
+        }
+        if let Some(claim) = queued.pop_front() {
+            let started = Instant::now();
+            finished.extend(work_on(&mut ctx, &claimer, claim).await);
+            fast = started.elapsed() < FAST;
+            if let Some(flight) = in_flight.as_mut()
+                && let Ok(answer) = flight.answer.try_recv()
+            {
+                let flight = in_flight.take();
+                take_answer(&ctx, flight, answer, &mut queued, &mut finished).await;
             }
             continue;
         }
-        let asked = Instant::now();
-        let step = ask(&ctx, |reply| Request::Step {
-            worker: ctx.id,
-            claimer: claimer.clone(),
-            finished: finished.clone().map(Box::new),
-            scope: ctx.scope.clone(),
-            claim_next,
-            reply,
-        })
-        .await;
-        let StepReply { completed, claim } = match step {
-            Ok(step) => step,
-            Err(_) => {
-                // The whole write failed (already published); keep the attempt and retry.
-                sleep(TROUBLE_BACKOFF).await;
-                continue;
-            }
-        };
-        if let (Some(attempt), Some(Err(e))) = (finished.take(), completed) {
-            ctx.shared.publish(PoolEvent::LostClaim {
-                worker: ctx.id,
-                task: attempt.task_id,
-                reason: e.to_string(),
-            });
-        }
-        match claim {
-            Some(claim) => {
-                ctx.shared.record_latency(asked.elapsed());
-                finished = work_on(&mut ctx, &claimer, claim).await;
-            }
-            None if claim_next => {
-                ctx.shared.set_state(ctx.id, WorkerState::Idle);
-                let wake = ctx.shared.work_available.notified();
-                tokio::select! {
-                    _ = wake => {}
-                    _ = sleep(IDLE_RECHECK) => {}
-                    _ = ctx.control.changed() => {}
+        match in_flight.take() {
+            Some(mut flight) => {
+                let answer = (&mut flight.answer)
+                    .await
+                    .unwrap_or_else(|_| Err(writer_gone()));
+                take_answer(&ctx, Some(flight), answer, &mut queued, &mut finished).await;
+                if !queued.is_empty() || !finished.is_empty() {
+                    continue;
                 }
+            }
+            None if !claiming => {
+                if retiring {
+                    ctx.shared.set_state(ctx.id, WorkerState::Retired);
+                    return;
+                }
+                ctx.shared.set_state(ctx.id, WorkerState::Paused);
+                if ctx.control.changed().await.is_err() {
+                    return;
+                }
+                continue;
             }
             None => {}
         }
+        if claiming && queued.is_empty() {
+            ctx.shared.set_state(ctx.id, WorkerState::Idle);
+            let wake = ctx.shared.work_available.notified();
+            tokio::select! {
+                () = wake => {}
+                () = sleep(IDLE_RECHECK) => {}
+                _ = ctx.control.changed() => {}
+            }
+        }
     }
+}
+
+/// Hands in `attempts` and asks for `want` claims without waiting for the answer.
+fn send_step(
+    ctx: &Context,
+    claimer: &Claimer,
+    attempts: Vec<Attempt>,
+    want: usize,
+) -> Option<InFlight> {
+    let (reply, answer) = oneshot::channel();
+    let request = Request::Step {
+        worker: ctx.id,
+        claimer: claimer.clone(),
+        finished: attempts.clone(),
+        scope: ctx.scope.clone(),
+        want,
+        reply,
+    };
+    ctx.requests.send(request).ok()?;
+    Some(InFlight {
+        answer,
+        attempts,
+        asked: Instant::now(),
+    })
+}
+
+/// Reads a step's answer: claims join the queue; a whole write that failed gives its attempts
+/// back to be handed in again after a pause.
+async fn take_answer(
+    ctx: &Context,
+    flight: Option<InFlight>,
+    answer: Result<StepReply, Failure>,
+    queued: &mut VecDeque<Claim>,
+    finished: &mut Vec<Attempt>,
+) {
+    let Some(flight) = flight else { return };
+    match answer {
+        Ok(StepReply { completed, claims }) => {
+            for (attempt, outcome) in flight.attempts.into_iter().zip(completed) {
+                if let Err(e) = outcome {
+                    ctx.shared.publish(PoolEvent::LostClaim {
+                        worker: ctx.id,
+                        task: attempt.task_id,
+                        reason: e.to_string(),
+                    });
+                }
+            }
+            for _ in &claims {
+                ctx.shared.record_latency(flight.asked.elapsed());
+            }
+            queued.extend(claims);
+        }
+        Err(_) => {
+            // Already published by the writer; keep the attempts and try again shortly.
+            finished.extend(flight.attempts);
+            sleep(TROUBLE_BACKOFF).await;
+        }
+    }
+}
+
+/// Gives back every claim taken ahead and not started.
+async fn release_all(ctx: &Context, claimer: &Claimer, queued: &mut VecDeque<Claim>) {
+    while let Some(claim) = queued.pop_front() {
+        let released = ask(ctx, |reply| Request::Interrupt {
+            worker: ctx.id,
+            task: claim.task_id.clone(),
+            run_id: claim.run_id,
+            claimer: claimer.clone(),
+            reply,
+        })
+        .await;
+        if let Err(e) = released {
+            ctx.shared.publish(PoolEvent::LostClaim {
+                worker: ctx.id,
+                task: claim.task_id,
+                reason: format!("could not release: {e}"),
+            });
+        }
+    }
+}
+
+fn writer_gone() -> Failure {
+    Arc::new(BoardError::Internal("the pool's writer has stopped".into()))
 }
 
 /// Runs one claimed task; returns the attempt to hand in with the next step, if any.
@@ -385,17 +498,28 @@ async fn execute(
     };
     let pid = execution.pid;
     let duration = started.elapsed();
+    if stop.is_none() && stopped_with_the_pool(ctx, &exit).await {
+        // A service manager stops a whole group at once: the command may die of the pool's own
+        // SIGTERM a moment before the pool hears it. That is an interruption, not a failure.
+        stop = Some(Stop::PoolStopping);
+    }
     let (end, exit_code, signal) = match (stop, &exit) {
-        (Some(Stop::PoolStopping), _) => return Turn::Stopped,
+        (Some(Stop::PoolStopping), _) | (None, Exit::Orphaned) => return Turn::Stopped,
         (Some(Stop::Lost(reason)), _) => return Turn::Lost(reason),
-        (Some(Stop::Timeout(secs)), _) => (
+        (Some(Stop::Timeout(secs)), exit) => (
             AttemptEnd::Failed {
                 kind: FailureKind::TimedOut,
                 cause: format!("timed out at {secs}s"),
                 last_line: None,
             },
-            None,
-            None,
+            match exit {
+                Exit::Code(code) => Some(*code),
+                _ => None,
+            },
+            match exit {
+                Exit::Signal(signal) => Some(*signal),
+                _ => None,
+            },
         ),
         (None, Exit::Code(0)) => (
             AttemptEnd::Succeeded {
@@ -465,6 +589,33 @@ async fn execute(
         command_pid: pid,
         retry_delay,
     })
+}
+
+/// How long a command killed by a stop signal waits for the pool to hear the same signal.
+const STOP_SIGNAL_WINDOW: Duration = Duration::from_millis(300);
+
+/// Whether a command that died of SIGTERM, SIGINT or SIGHUP did so because the pool is being
+/// stopped: the pool's own stop arrives within a moment of the command's death.
+async fn stopped_with_the_pool(ctx: &mut Context, exit: &Exit) -> bool {
+    use nix::sys::signal::Signal;
+    let stop_signals = [Signal::SIGTERM, Signal::SIGINT, Signal::SIGHUP].map(|s| s as i32);
+    if !matches!(exit, Exit::Signal(s) if stop_signals.contains(s)) {
+        return false;
+    }
+    let deadline = tokio::time::Instant::now() + STOP_SIGNAL_WINDOW;
+    loop {
+        if ctx.control.borrow().stopping {
+            return true;
+        }
+        tokio::select! {
+            () = tokio::time::sleep_until(deadline) => return ctx.control.borrow().stopping,
+            changed = ctx.control.changed() => {
+                if changed.is_err() {
+                    return true;
+                }
+            }
+        }
+    }
 }
 
 /// A signal's name as a person knows it, with its number.

@@ -28,22 +28,22 @@ pub(crate) type Failure = Arc<BoardError>;
 /// What the writer answers to a step.
 #[derive(Debug)]
 pub(crate) struct StepReply {
-    /// What the board did with the attempt handed in, if one was.
-    pub completed: Option<Result<AttemptOutcome, Failure>>,
-    /// The next claim, if one was asked for and something was claimable.
-    pub claim: Option<Claim>,
+    /// What the board did with each attempt handed in, in order.
+    pub completed: Vec<Result<AttemptOutcome, Failure>>,
+    /// The claims granted, at most as many as asked for.
+    pub claims: Vec<Claim>,
 }
 
 /// A worker's request.
 pub(crate) enum Request {
-    /// End the attempt just finished (if any), then claim the next (if asked): the worker's
-    /// whole turn in one request, so one commit serves both.
+    /// End the attempts finished since the last step, then claim up to `want` more: a worker's
+    /// bookkeeping in one request, so one commit serves all of it (and other workers' too).
     Step {
         worker: usize,
         claimer: Claimer,
-        finished: Option<Box<Attempt>>,
+        finished: Vec<Attempt>,
         scope: ClaimScope,
-        claim_next: bool,
+        want: usize,
         reply: oneshot::Sender<Result<StepReply, Failure>>,
     },
     /// Extend a claim.
@@ -175,25 +175,28 @@ fn serve(
                         claimer,
                         finished,
                         scope,
-                        claim_next,
+                        want,
                         ..
                     } => {
                         let mut rejected = Vec::new();
                         let reply = txn.isolated(|t| {
                             let completed = finished
-                                .as_ref()
-                                .map(|attempt| t.isolated(|t| t.finish_attempt(attempt, claimer)));
-                            let claim = if *claim_next {
+                                .iter()
+                                .map(|attempt| {
+                                    t.isolated(|t| t.finish_attempt(attempt, claimer))
+                                        .map_err(Arc::new)
+                                })
+                                .collect();
+                            let mut claims = Vec::with_capacity(*want);
+                            while claims.len() < *want {
                                 let next = t.claim_next_in(claimer, scope)?;
-                                rejected = next.rejected;
-                                next.claim
-                            } else {
-                                None
-                            };
-                            Ok(StepReply {
-                                completed: completed.map(|r| r.map_err(Arc::new)),
-                                claim,
-                            })
+                                rejected.extend(next.rejected);
+                                match next.claim {
+                                    Some(claim) => claims.push(claim),
+                                    None => break,
+                                }
+                            }
+                            Ok(StepReply { completed, claims })
                         });
                         Outcome::Step(reply, rejected)
                     }
@@ -225,7 +228,7 @@ fn serve(
                 shared.committed.notify_waiters();
                 expected = outcomes
                     .iter()
-                    .filter(|o| matches!(o, Outcome::Step(Ok(StepReply { claim: Some(_), .. }), _)))
+                    .filter(|o| matches!(o, Outcome::Step(Ok(step), _) if !step.claims.is_empty()))
                     .count();
                 for task in swept.reclaimed {
                     shared.reclaimed.fetch_add(1, Ordering::Relaxed);
@@ -275,10 +278,12 @@ fn answer(shared: &Shared, request: Request, outcome: Outcome) {
                 shared.publish(PoolEvent::ClaimRejected { task });
             }
             if let Ok(step) = &result {
-                if let (Some(attempt), Some(Ok(outcome))) = (&finished, &step.completed) {
-                    publish_attempt(shared, worker, attempt, outcome);
+                for (attempt, outcome) in finished.iter().zip(&step.completed) {
+                    if let Ok(outcome) = outcome {
+                        publish_attempt(shared, worker, attempt, outcome);
+                    }
                 }
-                if let Some(claim) = &step.claim {
+                for claim in &step.claims {
                     shared.claimed.fetch_add(1, Ordering::Relaxed);
                     shared.publish(PoolEvent::Claimed {
                         worker,

@@ -34,6 +34,8 @@ pub enum Exit {
     Signal(i32),
     /// It never started, for this reason.
     NotStarted(String),
+    /// The supervisor died first, killing it: not the command's doing.
+    Orphaned,
 }
 
 /// What the supervisor says about one command.
@@ -182,7 +184,7 @@ fn abandon(waiting: &Mutex<Waiting>) {
 }
 
 fn gone() -> Exit {
-    Exit::NotStarted("the supervisor died before the command ended".into())
+    Exit::Orphaned
 }
 
 /// Hands one line of the supervisor's to the command it is about.
