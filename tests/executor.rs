@@ -326,6 +326,12 @@ fn a_failure_without_retries_blocks_at_once_with_the_exit_code_and_last_line() {
     assert_eq!(runs[0]["outcome"], "gave_up");
     assert_eq!(runs[0]["exit_code"], 3);
     assert!(fx.event_kinds(&id).contains(&"crashed".to_owned()));
+    // For a person too: how the run ended, what went wrong, and where its output is.
+    let plain = fx.ok(&["show", &id]);
+    assert!(plain.contains("      exit 3, "), "{plain}");
+    assert!(plain.contains("      error: exit 3: oops"), "{plain}");
+    let log = runs[0]["log"].as_str().expect("a log path");
+    assert!(plain.contains(&format!("      log: {log}")), "{plain}");
     fx.assert_no_command_left();
 }
 
