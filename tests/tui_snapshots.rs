@@ -418,3 +418,21 @@ fn a_ready_card_with_an_unfinished_parent_is_marked_gated() {
     let shown = screen(&render(&state, 160, 30));
     assert!(shown.contains("⚠ gated: a parent is not done"), "{shown}");
 }
+
+#[test]
+fn a_ready_card_waiting_out_its_retry_backoff_says_so() {
+    let mut tasks = demo_tasks();
+    tasks.push(Task {
+        failures: 1,
+        retry_at_ms: Some((NOW + 5) * 1000),
+        ..task("t_0000000d", "flaky check", Status::Ready, 9)
+    });
+    let state = State::new(
+        "board.db".into(),
+        BoardView::load(tasks),
+        Theme::new(false),
+        NOW,
+    );
+    let shown = screen(&render(&state, 160, 30));
+    assert!(shown.contains("↻ retry soon after 1 failure"), "{shown}");
+}

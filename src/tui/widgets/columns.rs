@@ -124,6 +124,19 @@ fn unescaped_detail(task: &Task, now: i64) -> String {
         ),
         // Marked ready by another writer while a parent is unfinished: the gate will refuse it.
         Status::Ready if task.gated => format!("⚠ gated: a parent is not done {}", task.id),
+        // Failed, and waiting out its backoff before the next try.
+        Status::Ready
+            if task
+                .retry_at_ms
+                .is_some_and(|at| at > now.saturating_mul(1000)) =>
+        {
+            let failures = match task.failures {
+                0 => String::new(),
+                1 => " after 1 failure".to_owned(),
+                n => format!(" after {n} failures"),
+            };
+            format!("↻ retry soon{failures} {}", task.id)
+        }
         _ => match task.priority {
             Some(p) if p != 0 => format!("{} p{p}", task.id),
             _ => task.id.clone(),
