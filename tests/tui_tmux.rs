@@ -82,3 +82,86 @@ fn another_process_s_commit_appears_on_screen() {
     tui.wait_for(&id);
     tui.keys(&["q"]);
 }
+
+/// Polls until `done`, failing with `what` after a limit that only guards against a hang.
+fn until(what: &str, mut done: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !done() {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "timed out: {what}"
+        );
+        thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn alive(pid: &str) -> bool {
+    // A zombie is dead for our purposes: it runs nothing.
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .is_ok_and(|stat| !stat.split_whitespace().nth(2).is_some_and(|s| s == "Z"))
+}
+
+#[test]
+fn sigterm_to_the_tui_stops_its_commands_and_releases_their_claims() {
+    let board = common::TempBoard::new();
+    let folder = board.path.parent().expect("folder").to_path_buf();
+    let id = cli(
+        &board.path,
+        &[
+            "add",
+            "long job",
+            "--cmd",
+            "sleep 1000 & echo $! > child.pid; wait",
+            "--cwd",
+            &folder.to_string_lossy(),
+        ],
+    );
+    let tui = Session::start(&format!(
+        "{} --db {} tui --workers 1",
+        env!("CARGO_BIN_EXE_gateboard"),
+        board.path.display()
+    ));
+    let child_pid = folder.join("child.pid");
+    until("the command to run", || {
+        std::fs::read_to_string(&child_pid).is_ok_and(|p| !p.trim().is_empty())
+    });
+    let child = std::fs::read_to_string(&child_pid)
+        .expect("pid")
+        .trim()
+        .to_owned();
+    let pgrep = Command::new("pgrep")
+        .args([
+            "-f",
+            "--",
+            &format!(
+                "^{} --db {} tui",
+                env!("CARGO_BIN_EXE_gateboard"),
+                board.path.display()
+            ),
+        ])
+        .output()
+        .expect("pgrep");
+    let tui_pid = String::from_utf8_lossy(&pgrep.stdout)
+        .lines()
+        .next()
+        .expect("the TUI's pid")
+        .to_owned();
+    let killed = Command::new("kill")
+        .args(["-TERM", &tui_pid])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+    until("the TUI to exit", || !tui.alive());
+    until("the command to die", || !alive(&child));
+    let check = board.open();
+    until("the claim to be released", || {
+        check.read(|r| r.task(&id)).expect("task").status == Status::Ready
+    });
+    let task = check.read(|r| r.task(&id)).expect("task");
+    assert_eq!(task.failures, 0, "an interruption is no failure");
+    let runs = check.read(|r| r.runs(&id)).expect("runs");
+    assert_eq!(
+        runs.last().and_then(|r| r.outcome.as_deref()),
+        Some("interrupted")
+    );
+}

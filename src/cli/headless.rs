@@ -11,9 +11,9 @@ use crate::core::{Board, BoardError, OpenOptions};
 use crate::pool::bench::{self, Workload};
 use crate::pool::exec::backoff::Backoff;
 use crate::pool::racer::{RaceConfig, RaceMode, Racer};
+use crate::pool::stop_signals::StopSignals;
 use crate::pool::{Exec, Pool, PoolConfig, PoolStats, Work};
 use crate::terminal_text::Escaped;
-use tokio::signal::unix::{Signal, SignalKind, signal};
 
 /// How often a headless run looks at the board for `--exit-when-idle`.
 const IDLE_POLL: Duration = Duration::from_millis(100);
@@ -61,7 +61,8 @@ pub(super) fn drive(
     let prefix = config.key_prefix.clone();
     let rt = runtime()?;
     rt.block_on(async {
-        let mut stop = StopSignals::listen()?;
+        let mut stop = StopSignals::listen()
+            .map_err(|e| Failure::System(format!("cannot listen for signals: {e}")))?;
         let pool = Pool::start(board.path(), config)?;
         // A duration past what the clock can count means no deadline at all.
         let deadline = duration.and_then(|d| Instant::now().checked_add(d));
@@ -129,40 +130,6 @@ pub(super) fn pool_config(
         claim_ttl: Duration::from_secs(run.ttl.max(1)),
         open: open.clone(),
     })
-}
-
-/// Ctrl-C, SIGTERM, SIGHUP and SIGQUIT: each stops a pool the same orderly way, releasing its
-/// claims and stopping its commands, since a service manager stops with SIGTERM, not Ctrl-C.
-pub(crate) struct StopSignals {
-    interrupt: Signal,
-    terminate: Signal,
-    hangup: Signal,
-    quit: Signal,
-}
-
-impl StopSignals {
-    /// Starts listening; must run inside the runtime.
-    pub(crate) fn listen() -> Result<StopSignals, Failure> {
-        let listen = |kind| {
-            signal(kind).map_err(|e| Failure::System(format!("cannot listen for signals: {e}")))
-        };
-        Ok(StopSignals {
-            interrupt: listen(SignalKind::interrupt())?,
-            terminate: listen(SignalKind::terminate())?,
-            hangup: listen(SignalKind::hangup())?,
-            quit: listen(SignalKind::quit())?,
-        })
-    }
-
-    /// Resolves when any of the signals arrives.
-    pub(crate) async fn received(&mut self) {
-        tokio::select! {
-            _ = self.interrupt.recv() => {}
-            _ = self.terminate.recv() => {}
-            _ = self.hangup.recv() => {}
-            _ = self.quit.recv() => {}
-        }
-    }
 }
 
 /// `gateboard race`: the seed's race against the pool; returns whether the invariant held.

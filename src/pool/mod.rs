@@ -9,6 +9,7 @@ pub mod bench;
 mod claim_watch;
 pub mod exec;
 pub mod racer;
+pub mod stop_signals;
 mod worker;
 mod writer;
 

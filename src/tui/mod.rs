@@ -26,6 +26,7 @@ use tokio::sync::mpsc;
 
 use crate::core::{Board, OpenOptions, Origin, now_epoch};
 use crate::pool::PoolConfig;
+use crate::pool::stop_signals::StopSignals;
 use crate::watch::BoardWatch;
 use action::Action;
 use app::App;
@@ -155,6 +156,9 @@ async fn event_loop(
         height: size.height,
     });
     let mut tick = tokio::time::interval(TICK);
+    // SIGTERM, SIGHUP (the terminal closed) and SIGQUIT end the TUI as `q` does, so its pool
+    // releases its claims and stops its commands instead of leaving them for the TTL.
+    let mut stop = StopSignals::listen().wrap_err("cannot listen for signals")?;
     let outcome = loop {
         if let Err(e) = terminal
             .terminal
@@ -169,6 +173,7 @@ async fn event_loop(
                 None => break Ok(()),
             },
             _ = tick.tick() => Some(Action::Tick),
+            () = stop.received() => break Ok(()),
             () = sleep_until(wake) => None,
         };
         if let Some(first) = first {
@@ -183,7 +188,9 @@ async fn event_loop(
         }
     };
     stop_keys.store(true, Ordering::Relaxed);
-    let _ = keys.join();
+    // Not joined: after a hang-up its read of the terminal may never return, and the pool must
+    // still stop. It ends by itself within a poll interval, or with the process.
+    drop(keys);
     outcome
 }
 
