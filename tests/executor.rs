@@ -7,6 +7,8 @@
 
 mod common;
 
+use common::cli_run::{self, HANG_GUARD, run_to_end, stdout_of_success};
+
 use std::fs;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -22,9 +24,6 @@ use gateboard::core::{BoardError, NewTask, Status, now_epoch};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use serde_json::Value as Json;
-
-/// The longest any wait here lasts. Only a guard against a hang: no test asserts a duration.
-const HANG_GUARD: Duration = Duration::from_secs(60);
 
 /// A board in a temporary folder, and a folder beside it where commands run and leave markers.
 struct Fixture {
@@ -51,15 +50,7 @@ impl Fixture {
 
     /// `gateboard --db BOARD`, run in the files folder, never on a user's own board.
     fn gateboard(&self) -> Command {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_gateboard"));
-        cmd.env_remove("GATEBOARD_DB")
-            .env_remove("GATEBOARD_CLAIMER")
-            .env("USER", "tester")
-            .env("NO_COLOR", "1")
-            .current_dir(&self.files)
-            .arg("--db")
-            .arg(self.db());
-        cmd
+        cli_run::gateboard(self.db(), &self.files)
     }
 
     /// Runs a verb to its end (bounded by the hang guard).
@@ -71,14 +62,7 @@ impl Fixture {
 
     /// Runs a verb that must succeed; returns its stdout.
     fn ok(&self, args: &[&str]) -> String {
-        let out = self.run(args);
-        assert!(
-            out.status.success(),
-            "gateboard {args:?} failed ({:?}): {}",
-            out.status,
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).expect("utf-8 stdout")
+        stdout_of_success(self.run(args), args)
     }
 
     /// Adds a task running `cmd`; returns its id.
@@ -215,28 +199,6 @@ impl Drop for Worker {
         if let Some(mut child) = self.0.take() {
             let _ = child.kill();
             let _ = child.wait();
-        }
-    }
-}
-
-/// Runs `cmd` with its output captured, killing it if it outlives the hang guard.
-fn run_to_end(mut cmd: Command, what: &str) -> Output {
-    let child = cmd
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {what}: {e}"));
-    let pid = Pid::from_raw(i32::try_from(child.id()).expect("pid"));
-    let (tx, rx) = mpsc::channel();
-    thread::spawn(move || {
-        let _ = tx.send(child.wait_with_output());
-    });
-    match rx.recv_timeout(HANG_GUARD) {
-        Ok(out) => out.unwrap_or_else(|e| panic!("{what}: {e}")),
-        Err(_) => {
-            let _ = kill(pid, Signal::SIGKILL);
-            panic!("{what} hung");
         }
     }
 }

@@ -6,20 +6,16 @@
 
 mod common;
 
+use common::cli_run::{self, HANG_GUARD, run_to_end, stdout_of_success};
+
 use std::collections::HashMap;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
-use std::sync::mpsc;
+use std::process::{Command, Output};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use nix::sys::signal::{Signal, kill};
-use nix::unistd::Pid;
 use serde_json::Value as Json;
-
-/// The longest any wait here lasts. Only a guard against a hang: no test asserts a duration.
-const HANG_GUARD: Duration = Duration::from_secs(60);
 
 /// A board in a temporary folder, and a project folder beside it holding the graph file; the
 /// file's commands run there by default and leave their markers there.
@@ -53,15 +49,7 @@ impl Fixture {
 
     /// `gateboard --db BOARD`, run from `/` so that nothing depends on the test's own folder.
     fn gateboard(&self) -> Command {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_gateboard"));
-        cmd.env_remove("GATEBOARD_DB")
-            .env_remove("GATEBOARD_CLAIMER")
-            .env("USER", "tester")
-            .env("NO_COLOR", "1")
-            .current_dir("/")
-            .arg("--db")
-            .arg(self.db());
-        cmd
+        cli_run::gateboard(self.db(), Path::new("/"))
     }
 
     fn run(&self, args: &[&str]) -> Output {
@@ -71,14 +59,7 @@ impl Fixture {
     }
 
     fn ok(&self, args: &[&str]) -> String {
-        let out = self.run(args);
-        assert!(
-            out.status.success(),
-            "gateboard {args:?} failed ({:?}): {}",
-            out.status,
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).expect("utf-8 stdout")
+        stdout_of_success(self.run(args), args)
     }
 
     /// `gateboard run FILE` with short retry delays; returns the exit code and stdout.
@@ -191,28 +172,6 @@ impl Fixture {
             "a refused import wrote tasks"
         );
         assert_eq!(self.ok(&["events"]), "", "a refused import wrote events");
-    }
-}
-
-/// Runs `cmd` with its output captured, killing it if it outlives the hang guard.
-fn run_to_end(mut cmd: Command, what: &str) -> Output {
-    let child = cmd
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {what}: {e}"));
-    let pid = Pid::from_raw(i32::try_from(child.id()).expect("pid"));
-    let (tx, rx) = mpsc::channel();
-    thread::spawn(move || {
-        let _ = tx.send(child.wait_with_output());
-    });
-    match rx.recv_timeout(HANG_GUARD) {
-        Ok(out) => out.unwrap_or_else(|e| panic!("{what}: {e}")),
-        Err(_) => {
-            let _ = kill(pid, Signal::SIGKILL);
-            panic!("{what} hung");
-        }
     }
 }
 
