@@ -172,6 +172,30 @@ impl<'c> Txn<'c> {
         self.set_command(id, command)
     }
 
+    /// The running task `id`, if `claimer` holds its claim and `run_id` is its open run: a
+    /// worker whose claim lapsed and was taken over holds the lock name but not the run.
+    fn held_run(
+        &self,
+        id: &str,
+        run_id: i64,
+        claimer: &Claimer,
+        operation: &'static str,
+    ) -> Result<super::model::Task> {
+        let task = self.held(id, &claimer.lock, operation)?;
+        if task.current_run_id != Some(run_id) {
+            return Err(BoardError::NotClaimHolder {
+                id: id.to_owned(),
+                holder: format!(
+                    "run {}",
+                    task.current_run_id
+                        .map_or_else(|| "none".to_owned(), |r| r.to_string())
+                ),
+                claimer: format!("run {run_id} of {}", claimer.lock),
+            });
+        }
+        Ok(task)
+    }
+
     /// Forgets a pending retry time.
     pub(super) fn clear_retry(&self, id: &str) -> Result<()> {
         self.conn()
@@ -184,18 +208,7 @@ impl<'c> Txn<'c> {
     /// reason a person can act on. Only the run the claim opened may end the task, so a worker
     /// whose claim lapsed and was taken over cannot complete or fail what another run holds.
     pub fn finish_attempt(&self, attempt: &Attempt, claimer: &Claimer) -> Result<AttemptOutcome> {
-        let task = self.held(&attempt.task_id, &claimer.lock, "finish")?;
-        if task.current_run_id != Some(attempt.run_id) {
-            return Err(BoardError::NotClaimHolder {
-                id: attempt.task_id.clone(),
-                holder: format!(
-                    "run {}",
-                    task.current_run_id
-                        .map_or_else(|| "none".to_owned(), |r| r.to_string())
-                ),
-                claimer: format!("run {} of {}", attempt.run_id, claimer.lock),
-            });
-        }
+        let task = self.held_run(&attempt.task_id, attempt.run_id, claimer, "finish")?;
         let id = attempt.task_id.as_str();
         let duration_ms = i64::try_from(attempt.duration.as_millis()).unwrap_or(i64::MAX);
         let metadata = |extra: serde_json::Value| {
@@ -331,14 +344,7 @@ impl<'c> Txn<'c> {
     /// Gives a claim back because the pool is stopping: the run closes as interrupted and the
     /// task returns to the queue without counting a failure.
     pub fn interrupt(&self, id: &str, run_id: i64, claimer: &Claimer) -> Result<()> {
-        let task = self.held(id, &claimer.lock, "release")?;
-        if task.current_run_id != Some(run_id) {
-            return Err(BoardError::NotClaimHolder {
-                id: id.to_owned(),
-                holder: "another run".into(),
-                claimer: format!("run {run_id} of {}", claimer.lock),
-            });
-        }
+        self.held_run(id, run_id, claimer, "release")?;
         self.close_run(
             run_id,
             "released",
@@ -442,8 +448,8 @@ impl<'c> Txn<'c> {
         Ok(())
     }
 
-    /// Clears the claim of a running task and gives it `status`.
-    fn leave_running(&self, id: &str, status: &Status) -> Result<Status> {
+    /// Clears the claim of a task and gives it `status`: every way out of running.
+    pub(super) fn leave_running(&self, id: &str, status: &Status) -> Result<Status> {
         self.conn()
             .prepare_cached(
                 "UPDATE tasks SET status = ?2, claim_lock = NULL, claim_expires = NULL, \

@@ -347,7 +347,7 @@ impl<'c> Txn<'c> {
     }
 
     /// Moves a `todo` task to `ready` when its parents are all finished; returns whether it moved.
-    pub(super) fn promote_if_ready(&self, id: &str) -> Result<bool> {
+    fn promote_if_ready(&self, id: &str) -> Result<bool> {
         if !gate::parents_finished(self.conn(), id)? {
             return Ok(false);
         }
@@ -359,7 +359,7 @@ impl<'c> Txn<'c> {
     }
 
     /// Promotes every waiting child of `parent` whose last unfinished parent it was.
-    pub(super) fn promote_children(&self, parent: &str) -> Result<Vec<String>> {
+    fn promote_children(&self, parent: &str) -> Result<Vec<String>> {
         let waiting: Vec<String> = self
             .conn()
             .prepare_cached(
@@ -378,7 +378,7 @@ impl<'c> Txn<'c> {
     }
 
     /// Compare-and-set of a status; returns whether the task was in `from`.
-    pub(super) fn set_status(&self, id: &str, from: &Status, to: &Status) -> Result<bool> {
+    fn set_status(&self, id: &str, from: &Status, to: &Status) -> Result<bool> {
         Ok(self
             .conn()
             .prepare_cached("UPDATE tasks SET status = ?3 WHERE id = ?1 AND status = ?2")?
@@ -715,12 +715,7 @@ impl<'c> Txn<'c> {
                 expected: "todo, ready, running, triage or scheduled",
             });
         }
-        self.conn()
-            .prepare_cached(
-                "UPDATE tasks SET status = 'blocked', claim_lock = NULL, claim_expires = NULL, \
-                 worker_pid = NULL, current_run_id = NULL WHERE id = ?1",
-            )?
-            .execute(params![id])?;
+        self.leave_running(id, &Status::Blocked)?;
         if let Some(run) = task.current_run_id {
             self.end_run(run, "blocked", "blocked", Some(reason))?;
         }
@@ -825,15 +820,9 @@ impl<'c> Txn<'c> {
     }
 
     /// Running -> ready (or todo, should a parent be unfinished), closing the run as reclaimed.
-    pub(super) fn requeue(&self, id: &str, why: &str) -> Result<()> {
+    fn requeue(&self, id: &str, why: &str) -> Result<()> {
         let task = self.task(id)?;
-        let next = gate::waiting_status(self.conn(), id)?;
-        self.conn()
-            .prepare_cached(
-                "UPDATE tasks SET status = ?2, claim_lock = NULL, claim_expires = NULL, \
-                 worker_pid = NULL, current_run_id = NULL WHERE id = ?1",
-            )?
-            .execute(params![id, next])?;
+        let next = self.leave_running(id, &gate::waiting_status(self.conn(), id)?)?;
         if let Some(run) = task.current_run_id {
             self.end_run(run, "reclaimed", "reclaimed", Some(why))?;
         }

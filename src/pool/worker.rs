@@ -640,7 +640,8 @@ async fn ask<T>(
     request: impl FnOnce(oneshot::Sender<Result<T, Failure>>) -> Request,
 ) -> Result<T, Failure> {
     let (reply, answer) = oneshot::channel();
-    let gone = || Arc::new(BoardError::Internal("the pool's writer has stopped".into()));
-    ctx.requests.send(request(reply)).map_err(|_| gone())?;
-    answer.await.map_err(|_| gone())?
+    ctx.requests
+        .send(request(reply))
+        .map_err(|_| writer_gone())?;
+    answer.await.map_err(|_| writer_gone())?
 }
