@@ -107,16 +107,7 @@ pub fn detail(out: &mut dyn Write, d: &TaskDetail) -> io::Result<()> {
                     .map(|e| format!(" to {}", time(e)))
                     .unwrap_or_default()
             )?;
-            let mut how = Vec::new();
-            if let Some(code) = run.exit_code {
-                how.push(format!("exit {code}"));
-            }
-            if let Some(signal) = run.signal {
-                how.push(format!("signal {signal}"));
-            }
-            if let Some(ms) = run.duration_ms {
-                how.push(format!("{:.1}s", ms as f64 / 1000.0));
-            }
+            let how = run.how_it_ended();
             if !how.is_empty() {
                 writeln!(out, "      {}", how.join(", "))?;
             }

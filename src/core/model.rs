@@ -452,6 +452,22 @@ impl Run {
         })
     }
 
+    /// How its command ended and how long it took ("exit 3", "signal 9", "1.2s"), for people;
+    /// empty for a run no command was recorded for.
+    pub fn how_it_ended(&self) -> Vec<String> {
+        let mut parts = Vec::new();
+        if let Some(code) = self.exit_code {
+            parts.push(format!("exit {code}"));
+        }
+        if let Some(signal) = self.signal {
+            parts.push(format!("signal {signal}"));
+        }
+        if let Some(ms) = self.duration_ms {
+            parts.push(format!("{:.1}s", ms as f64 / 1000.0));
+        }
+        parts
+    }
+
     /// Who ran it, as far as the board knows: the claim holder, else Hermes's profile.
     pub fn runner(&self) -> &str {
         self.claim_lock

@@ -104,16 +104,7 @@ pub fn draw(frame: &mut Frame<'_>, state: &State, detail: &TaskDetail, area: Rec
 
 /// ", exit 3, 1.2s": how a run's command ended and how long it took, when it ran one.
 fn how_it_ended(run: &Run) -> String {
-    let mut parts = Vec::new();
-    if let Some(code) = run.exit_code {
-        parts.push(format!("exit {code}"));
-    }
-    if let Some(signal) = run.signal {
-        parts.push(format!("signal {signal}"));
-    }
-    if let Some(ms) = run.duration_ms {
-        parts.push(format!("{:.1}s", ms as f64 / 1000.0));
-    }
+    let parts = run.how_it_ended();
     if parts.is_empty() {
         String::new()
     } else {
