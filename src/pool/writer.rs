@@ -159,11 +159,11 @@ fn serve(
             last_sweep = Instant::now();
         }
         // A read first: an idle pool does not commit every second for nothing.
-        let gate_sweep = last_gate_sweep.elapsed() >= GATE_SWEEP_EVERY
-            && board.read(|r| r.has_gated_ready()).unwrap_or(true);
-        if last_gate_sweep.elapsed() >= GATE_SWEEP_EVERY {
+        let gate_due = last_gate_sweep.elapsed() >= GATE_SWEEP_EVERY;
+        if gate_due {
             last_gate_sweep = Instant::now();
         }
+        let gate_sweep = gate_due && board.read(|r| r.has_gated_ready()).unwrap_or(true);
         if batch.is_empty() && !sweep && !gate_sweep {
             continue;
         }
