@@ -10,7 +10,9 @@ use std::fmt::Debug;
 use std::time::Duration;
 
 use gateboard::core::model::Comment;
-use gateboard::core::ops::{Claim, ClaimNext, ClaimOutcome, Claimer, Completion, GraphNode};
+use gateboard::core::ops::{
+    Claim, ClaimNext, ClaimOutcome, ClaimScope, Claimer, Completion, GraphNode,
+};
 use gateboard::core::{
     Board, BoardError, Event, EventKind, NewTask, Result, Run, Status, Task, Txn,
 };
@@ -901,6 +903,38 @@ fn claim_next_on_only_gated_ready_tasks_rejects_them_and_claims_nothing() {
     assert_eq!(next.rejected, vec![child.clone()]);
     assert_eq!(fx.status(&child), Status::Todo);
     assert!(fx.runs(&child).is_empty());
+}
+
+#[test]
+fn claim_up_to_claims_in_claim_order_and_gates_each_candidate() {
+    let mut fx = Fixture::new();
+    let parent = fx.add("parent", &[]);
+    let gated = fx.ok(|t| {
+        t.create(&NewTask {
+            priority: 9,
+            ..new_task("gated", &[&parent])
+        })
+    });
+    fx.raw_status(&gated, "ready");
+    let high = fx.ok(|t| {
+        t.create(&NewTask {
+            priority: 5,
+            ..new_task("high", &[])
+        })
+    });
+    let last = fx.at(NOW + 5, |t| t.create(&new_task("newest", &[])));
+    let batch = fx.ok(|t| t.claim_up_to(&claimer("w1"), &ClaimScope::default(), 2));
+    let claimed: Vec<&str> = batch.claims.iter().map(|c| c.task_id.as_str()).collect();
+    assert_eq!(claimed, vec![high.as_str(), parent.as_str()]);
+    assert_eq!(batch.rejected, vec![gated.clone()]);
+    assert_eq!(fx.status(&gated), Status::Todo);
+    assert_eq!(fx.status(&last), Status::Ready, "only as many as asked for");
+    for claim in &batch.claims {
+        let task = fx.task(&claim.task_id);
+        assert_eq!(task.status, Status::Running);
+        assert_eq!(task.current_run_id, Some(claim.run_id));
+        assert_eq!(fx.last_event(&claim.task_id).kind, EventKind::Claimed);
+    }
 }
 
 // ---- heartbeat ----

@@ -15,7 +15,7 @@ use serde_json::json;
 
 use super::error::{BoardError, Result};
 use super::gate;
-use super::model::{EventKind, Status, TaskCommand};
+use super::model::{EventKind, Status, TaskCommand, int, text};
 use super::ops::{Claimer, Completion, Txn};
 
 /// The most characters of an error or a result line kept in a row, as Hermes bounds them.
@@ -115,6 +115,14 @@ pub enum AttemptOutcome {
     },
 }
 
+/// What ending an attempt needs to know of the run it ends.
+struct HeldRun {
+    /// Failures in a row before this attempt.
+    failures: i64,
+    /// Whether a retry time is recorded, to be cleared when the attempt succeeds.
+    retry_pending: bool,
+}
+
 impl<'c> Txn<'c> {
     /// Stores a task's command, folder, environment, timeout and retries.
     pub(super) fn set_command(&self, id: &str, command: &TaskCommand) -> Result<()> {
@@ -180,20 +188,58 @@ impl<'c> Txn<'c> {
         run_id: i64,
         claimer: &Claimer,
         operation: &'static str,
-    ) -> Result<super::model::Task> {
-        let task = self.held(id, &claimer.lock, operation)?;
-        if task.current_run_id != Some(run_id) {
+    ) -> Result<HeldRun> {
+        // Only what the check and the attempt's end need: every fast task passes through here,
+        // and the whole task row (its block reason, its command) is not needed for that.
+        let row = self
+            .conn()
+            .prepare_cached(
+                "SELECT t.status, t.claim_lock, t.current_run_id, t.consecutive_failures, \
+                 (SELECT c.retry_at_ms FROM gateboard_commands c WHERE c.task_id = t.id) \
+                 FROM tasks t WHERE t.id = ?1",
+            )?
+            .query_row(params![id], |r| {
+                Ok((
+                    Status::parse(&r.get::<_, Option<String>>(0)?.unwrap_or_default()),
+                    r.get::<_, Option<String>>(1)?,
+                    r.get::<_, Option<i64>>(2)?,
+                    r.get::<_, Option<i64>>(3)?,
+                    r.get::<_, Option<i64>>(4)?,
+                ))
+            })
+            .optional()?;
+        let Some((status, lock, current_run, failures, retry_at_ms)) = row else {
+            return Err(BoardError::UnknownTask(id.to_owned()));
+        };
+        if status != Status::Running {
+            return Err(BoardError::WrongStatus {
+                id: id.to_owned(),
+                status,
+                operation,
+                expected: "running",
+            });
+        }
+        if lock.as_deref() != Some(claimer.lock.as_str()) {
+            return Err(BoardError::NotClaimHolder {
+                id: id.to_owned(),
+                holder: lock.unwrap_or_else(|| "nobody".to_owned()),
+                claimer: claimer.lock.clone(),
+            });
+        }
+        if current_run != Some(run_id) {
             return Err(BoardError::NotClaimHolder {
                 id: id.to_owned(),
                 holder: format!(
                     "run {}",
-                    task.current_run_id
-                        .map_or_else(|| "none".to_owned(), |r| r.to_string())
+                    current_run.map_or_else(|| "none".to_owned(), |r| r.to_string())
                 ),
                 claimer: format!("run {run_id} of {}", claimer.lock),
             });
         }
-        Ok(task)
+        Ok(HeldRun {
+            failures: failures.unwrap_or(0),
+            retry_pending: retry_at_ms.is_some(),
+        })
     }
 
     /// Forgets a pending retry time.
@@ -227,9 +273,15 @@ impl<'c> Txn<'c> {
         match &attempt.end {
             AttemptEnd::Succeeded { result } => {
                 let result = result.as_deref().map(|r| bounded(r, ERROR_CHARS));
-                self.clear_retry(id)?;
-                let done = self.complete(id, Some(&claimer.lock), result.as_deref())?;
-                self.set_metadata(attempt.run_id, &metadata(json!({})))?;
+                if task.retry_pending {
+                    self.clear_retry(id)?;
+                }
+                let done = self.mark_done(
+                    id,
+                    Some(attempt.run_id),
+                    result.as_deref(),
+                    Some(&metadata(json!({}))),
+                )?;
                 Ok(AttemptOutcome::Completed(done))
             }
             AttemptEnd::Deferred => {
@@ -397,32 +449,9 @@ impl<'c> Txn<'c> {
                 "SELECT c.command, c.env, t.workspace_path, t.max_runtime_seconds, t.max_retries \
                  FROM gateboard_commands c JOIN tasks t ON t.id = c.task_id WHERE c.task_id = ?1",
             )?
-            .query_row(params![id], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, Option<String>>(1)?,
-                    r.get::<_, Option<String>>(2)?,
-                    r.get::<_, Option<i64>>(3)?,
-                    r.get::<_, Option<i64>>(4)?,
-                ))
-            })
+            .query_row(params![id], |r| command_from_row(r, 0))
             .optional()?;
-        Ok(
-            row.map(|(command, env, cwd, timeout, max_retries)| TaskCommand {
-                command,
-                // Stored by us as a JSON list of pairs; anything else another program wrote is no env.
-                env: env
-                    .and_then(|e| serde_json::from_str(&e).ok())
-                    .unwrap_or_default(),
-                cwd: cwd.unwrap_or_else(|| "/".into()),
-                timeout_secs: timeout
-                    .and_then(|t| u64::try_from(t).ok())
-                    .filter(|&t| t > 0),
-                retries: max_retries
-                    .and_then(|m| u32::try_from(m.saturating_sub(1)).ok())
-                    .unwrap_or(0),
-            }),
-        )
+        Ok(row.flatten())
     }
 
     /// Failures that block the task: Hermes's `max_retries`, else one (no retries).
@@ -467,19 +496,7 @@ impl<'c> Txn<'c> {
         summary: Option<&str>,
         metadata: &str,
     ) -> Result<()> {
-        self.end_run(run, status, outcome, summary)?;
-        self.set_metadata(run, metadata)
-    }
-
-    /// Adds `metadata`'s keys to the run's, keeping what the claim recorded (the log's path).
-    fn set_metadata(&self, run: i64, metadata: &str) -> Result<()> {
-        self.conn()
-            .prepare_cached(
-                "UPDATE task_runs SET metadata = CASE WHEN json_valid(metadata) \
-                 THEN json_patch(metadata, ?2) ELSE ?2 END WHERE id = ?1",
-            )?
-            .execute(params![run, metadata])?;
-        Ok(())
+        self.end_run_with(run, status, outcome, summary, Some(metadata))
     }
 
     fn set_error(&self, run: i64, error: &str) -> Result<()> {
@@ -501,4 +518,34 @@ pub fn bounded(text: &str, max: usize) -> String {
         Some((at, _)) => format!("{}…", &text[..at]),
         None => text.to_owned(),
     }
+}
+
+/// The command read from five columns starting at `first`: `command`, `env`, `workspace_path`,
+/// `max_runtime_seconds`, `max_retries`; None when `command` is NULL (a task without one).
+pub(super) fn command_from_row(
+    row: &rusqlite::Row<'_>,
+    first: usize,
+) -> rusqlite::Result<Option<TaskCommand>> {
+    // Read leniently: a column another program filled with the wrong type must not stop claims.
+    let Some(command) = text(row, first)? else {
+        return Ok(None);
+    };
+    let env = text(row, first + 1)?;
+    let cwd = text(row, first + 2)?;
+    let timeout = int(row, first + 3)?;
+    let max_retries = int(row, first + 4)?;
+    Ok(Some(TaskCommand {
+        command,
+        // Stored by us as a JSON list of pairs; anything else another program wrote is no env.
+        env: env
+            .and_then(|e| serde_json::from_str(&e).ok())
+            .unwrap_or_default(),
+        cwd: cwd.unwrap_or_else(|| "/".into()),
+        timeout_secs: timeout
+            .and_then(|t| u64::try_from(t).ok())
+            .filter(|&t| t > 0),
+        retries: max_retries
+            .and_then(|m| u32::try_from(m.saturating_sub(1)).ok())
+            .unwrap_or(0),
+    }))
 }

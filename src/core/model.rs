@@ -213,7 +213,7 @@ impl Task {
 /// A whole number from a column another program may have filled with any type (SQLite lets
 /// every column hold every type): an integer, a real, or numeric text; anything else is None.
 /// One mistyped row must not make a whole board unreadable.
-fn int(row: &rusqlite::Row<'_>, column: usize) -> rusqlite::Result<Option<i64>> {
+pub(super) fn int(row: &rusqlite::Row<'_>, column: usize) -> rusqlite::Result<Option<i64>> {
     Ok(match row.get_ref(column)? {
         ValueRef::Integer(n) => Some(n),
         ValueRef::Real(f) if f.is_finite() => Some(f as i64),
@@ -225,7 +225,7 @@ fn int(row: &rusqlite::Row<'_>, column: usize) -> rusqlite::Result<Option<i64>> 
 }
 
 /// Text from a column of any type, for the same reason as [`int`].
-fn text(row: &rusqlite::Row<'_>, column: usize) -> rusqlite::Result<Option<String>> {
+pub(super) fn text(row: &rusqlite::Row<'_>, column: usize) -> rusqlite::Result<Option<String>> {
     Ok(match row.get_ref(column)? {
         ValueRef::Null => None,
         ValueRef::Integer(n) => Some(n.to_string()),

@@ -9,9 +9,7 @@ use serde_json::json;
 
 use super::error::{BoardError, Result};
 use super::gate;
-use super::model::{
-    EventKind, NewTask, Status, TASK_COLUMNS, TASK_FROM, Task, TaskCommand, new_task_id,
-};
+use super::model::{EventKind, NewTask, Status, Task, TaskCommand, int, new_task_id, text};
 use super::query::Reader;
 
 /// A write transaction in progress; reads see its own writes.
@@ -86,6 +84,38 @@ pub struct ClaimNext {
     pub rejected: Vec<String>,
 }
 
+/// What one look at the queue claimed, after any number of rejections.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ClaimBatch {
+    /// The granted claims, in claim order.
+    pub claims: Vec<Claim>,
+    /// Ready tasks the gate refused and demoted on the way.
+    pub rejected: Vec<String>,
+}
+
+/// A ready task as a claim reads it: what the gate and the grant need, and its command.
+struct Candidate {
+    id: String,
+    current_run_id: Option<i64>,
+    assignee: Option<String>,
+    timeout_secs: Option<i64>,
+    failures: i64,
+    command: Option<TaskCommand>,
+}
+
+impl Candidate {
+    fn from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Candidate> {
+        Ok(Candidate {
+            id: text(row, 0)?.unwrap_or_default(),
+            current_run_id: int(row, 1)?,
+            assignee: text(row, 2)?,
+            timeout_secs: int(row, 3)?,
+            failures: int(row, 4)?.unwrap_or(0),
+            command: super::attempt::command_from_row(row, 5)?,
+        })
+    }
+}
+
 /// What a completion (or an archive) set in motion.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Completion {
@@ -103,9 +133,6 @@ pub struct GraphNode {
     /// The task; its `parents` are keys of this graph or ids already on the board.
     pub task: NewTask,
 }
-
-/// Candidates read per look in claim-next; more are read only if the gate refuses all of them.
-const CLAIM_BATCH: i64 = 4;
 
 impl<'c> Txn<'c> {
     pub(in crate::core) fn new(conn: &'c Connection, now_ms: i64) -> Self {
@@ -398,13 +425,21 @@ impl<'c> Txn<'c> {
                 expected: "ready and unclaimed",
             });
         }
-        self.gate_and_claim(&task, claimer, &ClaimScope::default())
+        let candidate = Candidate {
+            command: self.command(id)?,
+            id: task.id,
+            current_run_id: task.current_run_id,
+            assignee: task.assignee,
+            timeout_secs: task.timeout_secs,
+            failures: task.failures,
+        };
+        self.gate_and_claim(&candidate, claimer, &ClaimScope::default())
     }
 
     /// The gate itself, for a task just read as ready and unclaimed in this transaction.
     fn gate_and_claim(
         &self,
-        task: &Task,
+        task: &Candidate,
         claimer: &Claimer,
         scope: &ClaimScope,
     ) -> Result<ClaimOutcome> {
@@ -443,7 +478,12 @@ impl<'c> Txn<'c> {
         Ok(())
     }
 
-    fn grant_claim(&self, task: &Task, claimer: &Claimer, scope: &ClaimScope) -> Result<Claim> {
+    fn grant_claim(
+        &self,
+        task: &Candidate,
+        claimer: &Claimer,
+        scope: &ClaimScope,
+    ) -> Result<Claim> {
         let ttl = i64::try_from(claimer.ttl.as_secs()).unwrap_or(i64::MAX / 2);
         let expires = self.now().saturating_add(ttl);
         if let Some(stale) = task.current_run_id {
@@ -453,28 +493,6 @@ impl<'c> Txn<'c> {
                 "reclaimed",
                 Some("left open before a new claim"),
             )?;
-        }
-        let swapped = self
-            .conn()
-            .prepare_cached(
-                "UPDATE tasks SET status = 'running', claim_lock = ?2, claim_expires = ?3, \
-                 started_at = COALESCE(started_at, ?4), last_heartbeat_at = ?4, worker_pid = ?5 \
-                 WHERE id = ?1 AND status = 'ready' AND claim_lock IS NULL",
-            )?
-            .execute(params![
-                task.id,
-                claimer.lock,
-                expires,
-                self.now(),
-                scope.worker_pid
-            ])?;
-        if swapped != 1 {
-            return Err(BoardError::WrongStatus {
-                id: task.id.clone(),
-                status: self.task(&task.id)?.status,
-                operation: "claim",
-                expected: "ready and unclaimed",
-            });
         }
         self.conn()
             .prepare_cached(
@@ -501,9 +519,31 @@ impl<'c> Txn<'c> {
                     json!({ "log": log.to_string_lossy() }).to_string()
                 ])?;
         }
-        self.conn()
-            .prepare_cached("UPDATE tasks SET current_run_id = ?2 WHERE id = ?1")?
-            .execute(params![task.id, run_id])?;
+        // The run first, so the task takes its claim and its run in one update; should the
+        // swap fail, the caller's savepoint or transaction takes the run back too.
+        let swapped = self
+            .conn()
+            .prepare_cached(
+                "UPDATE tasks SET status = 'running', claim_lock = ?2, claim_expires = ?3, \
+                 started_at = COALESCE(started_at, ?4), last_heartbeat_at = ?4, worker_pid = ?5, \
+                 current_run_id = ?6 WHERE id = ?1 AND status = 'ready' AND claim_lock IS NULL",
+            )?
+            .execute(params![
+                task.id,
+                claimer.lock,
+                expires,
+                self.now(),
+                scope.worker_pid,
+                run_id
+            ])?;
+        if swapped != 1 {
+            return Err(BoardError::WrongStatus {
+                id: task.id.clone(),
+                status: self.task(&task.id)?.status,
+                operation: "claim",
+                expected: "ready and unclaimed",
+            });
+        }
         self.event(
             &task.id,
             Some(run_id),
@@ -514,7 +554,7 @@ impl<'c> Txn<'c> {
             task_id: task.id.clone(),
             run_id,
             expires,
-            command: self.command(&task.id)?,
+            command: task.command.clone(),
             failures: task.failures,
         })
     }
@@ -527,46 +567,62 @@ impl<'c> Txn<'c> {
     /// `claim_next` among the tasks of `scope` only. A task waiting out a retry backoff is
     /// not claimable until it has passed.
     pub fn claim_next_in(&self, claimer: &Claimer, scope: &ClaimScope) -> Result<ClaimNext> {
-        let mut outcome = ClaimNext::default();
+        let mut batch = self.claim_up_to(claimer, scope, 1)?;
+        Ok(ClaimNext {
+            claim: batch.claims.pop(),
+            rejected: batch.rejected,
+        })
+    }
+
+    /// Up to `want` claims among the tasks of `scope`, in claim order, each gated on its own:
+    /// a worker that claims ahead gets its tasks from one look at the queue.
+    pub fn claim_up_to(
+        &self,
+        claimer: &Claimer,
+        scope: &ClaimScope,
+        want: usize,
+    ) -> Result<ClaimBatch> {
+        let mut batch = ClaimBatch::default();
         let commands = if scope.commands_only {
-            "AND EXISTS (SELECT 1 FROM gateboard_commands c WHERE c.task_id = t.id)"
+            "AND c.task_id IS NOT NULL"
         } else {
             ""
         };
-        // No parameter the plan could depend on (a LIMIT, a NULL test): SQLite re-prepares a
-        // statement whenever such a parameter is bound anew, which cost a claim half its time.
         let keyed = if scope.key_prefix.is_some() {
-            "AND substr(t.idempotency_key, 1, length(?2)) = ?2"
+            "AND substr(t.idempotency_key, 1, length(?3)) = ?3"
         } else {
             ""
         };
         let sql = format!(
-            "SELECT {TASK_COLUMNS} FROM {TASK_FROM} WHERE t.status = 'ready' AND t.claim_lock IS NULL \
-             AND NOT EXISTS (SELECT 1 FROM gateboard_commands c WHERE c.task_id = t.id \
-                AND c.retry_at_ms > ?1) {commands} {keyed} \
-             ORDER BY t.priority DESC, t.created_at, t.rowid LIMIT {CLAIM_BATCH}"
+            "SELECT t.id, t.current_run_id, t.assignee, t.max_runtime_seconds, \
+             t.consecutive_failures, c.command, c.env, t.workspace_path, t.max_runtime_seconds, \
+             t.max_retries FROM tasks t LEFT JOIN gateboard_commands c ON c.task_id = t.id \
+             WHERE t.status = 'ready' AND t.claim_lock IS NULL \
+             AND (c.retry_at_ms IS NULL OR c.retry_at_ms <= ?1) {commands} {keyed} \
+             ORDER BY t.priority DESC, t.created_at, t.rowid LIMIT ?2"
         );
-        loop {
+        while batch.claims.len() < want {
+            let need = i64::try_from(want - batch.claims.len()).unwrap_or(i64::MAX);
             let mut stmt = self.conn().prepare_cached(&sql)?;
             let rows = match &scope.key_prefix {
-                Some(prefix) => stmt.query_map(params![self.now_ms, prefix], Task::from_row)?,
-                None => stmt.query_map(params![self.now_ms], Task::from_row)?,
+                Some(prefix) => {
+                    stmt.query_map(params![self.now_ms, need, prefix], Candidate::from_row)?
+                }
+                None => stmt.query_map(params![self.now_ms, need], Candidate::from_row)?,
             };
-            let candidates: Vec<Task> = rows.collect::<rusqlite::Result<_>>()?;
+            let candidates: Vec<Candidate> = rows.collect::<rusqlite::Result<_>>()?;
             drop(stmt);
             if candidates.is_empty() {
-                return Ok(outcome);
+                break;
             }
-            for task in candidates {
-                match self.gate_and_claim(&task, claimer, scope)? {
-                    ClaimOutcome::Claimed(claim) => {
-                        outcome.claim = Some(claim);
-                        return Ok(outcome);
-                    }
-                    ClaimOutcome::Rejected { .. } => outcome.rejected.push(task.id),
+            for candidate in candidates {
+                match self.gate_and_claim(&candidate, claimer, scope)? {
+                    ClaimOutcome::Claimed(claim) => batch.claims.push(claim),
+                    ClaimOutcome::Rejected { .. } => batch.rejected.push(candidate.id),
                 }
             }
         }
+        Ok(batch)
     }
 
     /// The running task `id`, if `lock` holds its claim.
@@ -653,6 +709,18 @@ impl<'c> Txn<'c> {
                 });
             }
         };
+        self.mark_done(id, task.current_run_id, result, None)
+    }
+
+    /// Marks a task done (its claim checked by the caller), closes `run_id` with `metadata`
+    /// added to the run's, and promotes the children it was the last unfinished parent of.
+    pub(super) fn mark_done(
+        &self,
+        id: &str,
+        run_id: Option<i64>,
+        result: Option<&str>,
+        metadata: Option<&str>,
+    ) -> Result<Completion> {
         self.conn()
             .prepare_cached(
                 "UPDATE tasks SET status = 'done', result = ?2, completed_at = ?3, \
@@ -660,9 +728,8 @@ impl<'c> Txn<'c> {
                  block_kind = NULL, block_recurrences = 0, consecutive_failures = 0 WHERE id = ?1",
             )?
             .execute(params![id, result, self.now()])?;
-        let run_id = task.current_run_id;
         if let Some(run) = run_id {
-            self.end_run(run, "done", "completed", result)?;
+            self.end_run_with(run, "done", "completed", result, metadata)?;
         }
         self.event(
             id,
@@ -686,12 +753,27 @@ impl<'c> Txn<'c> {
         outcome: &str,
         summary: Option<&str>,
     ) -> Result<()> {
+        self.end_run_with(run, status, outcome, summary, None)
+    }
+
+    /// `end_run`, also adding `metadata`'s keys to the run's (keeping what the claim recorded,
+    /// the log's path): one statement, since every attempt's end passes through here.
+    pub(super) fn end_run_with(
+        &self,
+        run: i64,
+        status: &str,
+        outcome: &str,
+        summary: Option<&str>,
+        metadata: Option<&str>,
+    ) -> Result<()> {
         self.conn()
             .prepare_cached(
                 "UPDATE task_runs SET status = ?2, outcome = ?3, summary = COALESCE(?4, summary), \
-                 ended_at = ?5, claim_expires = NULL WHERE id = ?1 AND ended_at IS NULL",
+                 ended_at = ?5, claim_expires = NULL, metadata = CASE WHEN ?6 IS NULL THEN metadata \
+                 WHEN json_valid(metadata) THEN json_patch(metadata, ?6) ELSE ?6 END \
+                 WHERE id = ?1 AND ended_at IS NULL",
             )?
-            .execute(params![run, status, outcome, summary, self.now()])?;
+            .execute(params![run, status, outcome, summary, self.now(), metadata])?;
         Ok(())
     }
 

@@ -57,12 +57,40 @@ enum Stop {
     Lost(String),
 }
 
-/// Claims held beyond the running one when tasks are fast: enough that one commit carries many
-/// tasks, few enough that a claimed task never waits long unstarted.
-const AHEAD: usize = 8;
-/// A task shorter than this is fast: the worker claims ahead. A slower one claims only when it
-/// is free, so no task waits behind a long one while another worker is idle.
-const FAST: Duration = Duration::from_millis(20);
+/// The most claims a worker holds beyond the running one: enough that one commit carries many
+/// tasks.
+const MAX_AHEAD: usize = 64;
+/// How long the last task claimed ahead may wait before it starts: a worker claims ahead only
+/// as many tasks as its recent tasks would finish in this long, so a claimed task never waits
+/// long unstarted, and a worker whose tasks are slow claims only when it is free (no task
+/// waits behind a long one while another worker is idle).
+const AHEAD_WAIT: Duration = Duration::from_millis(20);
+
+/// How many claims to hold beyond the running one, for tasks that took `typical` lately.
+fn claims_ahead(typical: Duration) -> usize {
+    let fits = AHEAD_WAIT.as_nanos() / typical.as_nanos().max(1);
+    usize::try_from(fits).map_or(MAX_AHEAD, |n| n.min(MAX_AHEAD))
+}
+
+/// A running average of a worker's task times, weighted to the last few tasks.
+#[derive(Default)]
+struct Pace {
+    typical: Option<Duration>,
+}
+
+impl Pace {
+    fn record(&mut self, took: Duration) {
+        self.typical = Some(match self.typical {
+            None => took,
+            Some(typical) => (typical * 7 + took) / 8,
+        });
+    }
+
+    /// Claims to hold beyond the running one; none before the first task has been timed.
+    fn ahead(&self) -> usize {
+        self.typical.map_or(0, claims_ahead)
+    }
+}
 
 /// A step sent to the writer whose answer has not been read yet.
 struct InFlight {
@@ -80,7 +108,7 @@ pub(crate) async fn run(mut ctx: Context) {
     let mut queued: VecDeque<Claim> = VecDeque::new();
     let mut finished: Vec<Attempt> = Vec::new();
     let mut in_flight: Option<InFlight> = None;
-    let mut fast = false;
+    let mut pace = Pace::default();
     loop {
         if ctx.shared.is_broken() {
             // A pool that cannot write records nothing more; what it holds lapses to the sweep.
@@ -95,10 +123,10 @@ pub(crate) async fn run(mut ctx: Context) {
             release_all(&ctx, &claimer, &mut queued).await;
         }
         if in_flight.is_none() {
-            let want = match (claiming, fast) {
+            let want = match (claiming, pace.ahead()) {
                 (false, _) => 0,
-                (true, true) => AHEAD.saturating_sub(queued.len()),
-                (true, false) => usize::from(queued.is_empty()),
+                (true, 0) => usize::from(queued.is_empty()),
+                (true, ahead) => ahead.saturating_sub(queued.len()),
             };
             if !finished.is_empty() || want > 0 {
                 in_flight = send_step(&ctx, &claimer, std::mem::take(&mut finished), want);
@@ -112,7 +140,7 @@ pub(crate) async fn run(mut ctx: Context) {
         if let Some(claim) = queued.pop_front() {
             let started = Instant::now();
             finished.extend(work_on(&mut ctx, &claimer, claim).await);
-            fast = started.elapsed() < FAST;
+            pace.record(started.elapsed());
             if let Some(flight) = in_flight.as_mut()
                 && let Ok(answer) = flight.answer.try_recv()
             {
@@ -644,4 +672,31 @@ async fn ask<T>(
         .send(request(reply))
         .map_err(|_| writer_gone())?;
     answer.await.map_err(|_| writer_gone())?
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fast_tasks_are_claimed_ahead_only_as_far_as_they_finish_soon() {
+        assert_eq!(claims_ahead(Duration::ZERO), MAX_AHEAD);
+        assert_eq!(claims_ahead(Duration::from_micros(50)), MAX_AHEAD);
+        assert_eq!(claims_ahead(Duration::from_millis(1)), 20);
+        assert_eq!(claims_ahead(Duration::from_millis(10)), 2);
+        assert_eq!(claims_ahead(Duration::from_millis(20)), 1);
+        assert_eq!(claims_ahead(Duration::from_millis(21)), 0);
+        assert_eq!(claims_ahead(Duration::from_secs(30)), 0);
+    }
+
+    #[test]
+    fn a_worker_claims_ahead_only_once_it_has_timed_a_task() {
+        let mut pace = Pace::default();
+        assert_eq!(pace.ahead(), 0, "nothing timed yet: claim one at a time");
+        pace.record(Duration::ZERO);
+        assert_eq!(pace.ahead(), MAX_AHEAD);
+        // One long task among fast ones pulls the pace down at once, not after many.
+        pace.record(Duration::from_secs(1));
+        assert_eq!(pace.ahead(), 0);
+    }
 }
