@@ -6,6 +6,7 @@ pub mod baseline;
 pub mod error;
 pub mod gate;
 pub mod import;
+pub mod lineage;
 pub mod model;
 pub mod ops;
 pub mod query;
