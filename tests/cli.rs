@@ -516,6 +516,29 @@ fn complete_by_a_different_claimer_is_refused_with_exit_4() {
 }
 
 #[test]
+fn complete_refused_on_a_running_task_names_the_verbs_that_work_and_they_do() {
+    let board = Board::new();
+    let id = add(board.db(), &["work"]);
+    ok(
+        board.db(),
+        &["--claimer", "gateboard:11529:5947:w5", "claim", &id],
+    );
+    let line = refused(board.db(), &["complete", &id], 4);
+    assert_eq!(
+        line,
+        format!(
+            "gateboard: {id} is running under gateboard:11529:5947:w5, not cli:tester, and only \
+             the claim holder may complete it (`gateboard --claimer gateboard:11529:5947:w5 \
+             complete {id}`); otherwise cancel it first (`gateboard cancel {id}` stops its command \
+             and blocks the task), then complete it\n"
+        )
+    );
+    ok(board.db(), &["cancel", &id]);
+    ok(board.db(), &["complete", &id, "--result", "by hand"]);
+    assert_eq!(status(board.db(), &id), "done");
+}
+
+#[test]
 fn complete_by_the_holder_finishes_the_task_and_prints_promoted_children() {
     let board = Board::new();
     let parent = add(board.db(), &["parent"]);
@@ -589,11 +612,21 @@ fn archive_puts_a_task_away_and_promotes_its_children() {
 }
 
 #[test]
-fn archive_of_a_running_task_is_refused_with_exit_4() {
+fn archive_of_a_running_task_is_refused_with_exit_4_and_says_to_cancel_it_first() {
     let board = Board::new();
     let id = add(board.db(), &["busy"]);
     ok(board.db(), &["claim", &id]);
-    refused(board.db(), &["archive", &id], 4);
+    let line = refused(board.db(), &["archive", &id], 4);
+    assert_eq!(
+        line,
+        format!(
+            "gateboard: {id} is running under cli:tester; cancel it first (`gateboard cancel \
+             {id}` stops its command and blocks the task), then archive it\n"
+        )
+    );
+    ok(board.db(), &["cancel", &id]);
+    ok(board.db(), &["archive", &id]);
+    assert_eq!(status(board.db(), &id), "archived");
 }
 
 #[test]

@@ -997,7 +997,7 @@ fn complete_by_another_claimer_is_refused_and_writes_nothing() {
     fx.claim(&id, "w1");
     let err = fx.refuse(|t| t.complete(&id, Some("w2"), Some("stolen")));
     assert!(
-        matches!(&err, BoardError::NotClaimHolder { id: i, holder, claimer } if *i == id && holder == "w1" && claimer == "w2"),
+        matches!(&err, BoardError::StillRunning { id: i, holder: Some(h), claimer: Some(c), operation: "complete" } if *i == id && h == "w1" && c == "w2"),
         "{err:?}"
     );
     assert_eq!(fx.status(&id), Status::Running);
@@ -1010,8 +1010,70 @@ fn complete_of_a_running_task_without_a_claimer_is_refused() {
     fx.claim(&id, "w1");
     let err = fx.refuse(|t| t.complete(&id, None, None));
     assert!(
-        matches!(&err, BoardError::NotClaimHolder { holder, .. } if holder == "w1"),
+        matches!(&err, BoardError::StillRunning { holder: Some(h), claimer: None, .. } if h == "w1"),
         "{err:?}"
+    );
+}
+
+#[test]
+fn complete_refused_on_a_running_task_says_how_to_finish_it_instead() {
+    let mut fx = Fixture::new();
+    let id = fx.add("work", &[]);
+    fx.claim(&id, "gateboard:11529:5947:w5");
+    let anonymous = fx.refuse(|t| t.complete(&id, None, None)).to_string();
+    assert_eq!(
+        anonymous,
+        format!(
+            "{id} is running under gateboard:11529:5947:w5, and only the claim holder may complete it \
+             (`gateboard --claimer gateboard:11529:5947:w5 complete {id}`); otherwise cancel it first \
+             (`gateboard cancel {id}` stops its command and blocks the task), then complete it"
+        )
+    );
+    let other = fx
+        .refuse(|t| t.complete(&id, Some("cli:ana"), None))
+        .to_string();
+    assert!(
+        other.starts_with(&format!(
+            "{id} is running under gateboard:11529:5947:w5, not cli:ana, "
+        )),
+        "{other}"
+    );
+}
+
+#[test]
+fn the_way_out_a_refused_complete_names_works() {
+    let mut fx = Fixture::new();
+    let parent = fx.add("parent", &[]);
+    let child = fx.add("child", &[&parent]);
+    fx.claim(&parent, "w1");
+    fx.refuse(|t| t.complete(&parent, None, None));
+    fx.ok(|t| t.cancel(&parent, "cli:ana"));
+    let done = fx.ok(|t| t.complete(&parent, None, Some("by hand")));
+    assert_eq!(done.promoted, vec![child]);
+    assert_eq!(fx.status(&parent), Status::Done);
+}
+
+#[test]
+fn complete_of_a_running_task_nobody_holds_names_no_holder() {
+    let mut fx = Fixture::new();
+    let id = fx.add("work", &[]);
+    fx.raw
+        .execute(
+            "UPDATE tasks SET status = 'running', claim_lock = NULL WHERE id = ?1",
+            [&id],
+        )
+        .expect("a running row without a claim");
+    let err = fx.refuse(|t| t.complete(&id, Some("w1"), None));
+    assert!(
+        matches!(&err, BoardError::StillRunning { holder: None, .. }),
+        "{err:?}"
+    );
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "{id} is running with no claim holder; cancel it first \
+             (`gateboard cancel {id}` stops its command and blocks the task), then complete it"
+        )
     );
 }
 
@@ -1150,22 +1212,32 @@ fn archived_parents_count_as_finished_for_their_children() {
 }
 
 #[test]
-fn archive_refuses_a_running_task() {
+fn archive_refuses_a_running_task_and_says_to_cancel_it_first() {
     let mut fx = Fixture::new();
     let id = fx.add("busy", &[]);
     fx.claim(&id, "w1");
     let err = fx.refuse(|t| t.archive(&id));
     assert!(
         matches!(
-            err,
-            BoardError::WrongStatus {
-                status: Status::Running,
+            &err,
+            BoardError::StillRunning {
+                holder: Some(h),
                 operation: "archive",
                 ..
-            }
+            } if h == "w1"
         ),
         "{err:?}"
     );
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "{id} is running under w1; cancel it first \
+             (`gateboard cancel {id}` stops its command and blocks the task), then archive it"
+        )
+    );
+    fx.ok(|t| t.cancel(&id, "cli:ana"));
+    fx.ok(|t| t.archive(&id));
+    assert_eq!(fx.status(&id), Status::Archived);
 }
 
 #[test]
@@ -1485,7 +1557,7 @@ fn the_former_holder_of_a_reclaimed_claim_cannot_complete_the_new_claim() {
     fx.claim_at(NOW + TTL + 2, &id, "w2");
     let err = fx.refuse(|t| t.complete(&id, Some("w1"), Some("late")));
     assert!(
-        matches!(&err, BoardError::NotClaimHolder { holder, claimer, .. } if holder == "w2" && claimer == "w1"),
+        matches!(&err, BoardError::StillRunning { holder: Some(h), claimer: Some(c), .. } if h == "w2" && c == "w1"),
         "{err:?}"
     );
     let err = fx.refuse(|t| t.heartbeat(&id, &claimer("w1")));

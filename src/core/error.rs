@@ -62,6 +62,19 @@ pub enum BoardError {
         /// Who tried.
         claimer: String,
     },
+    /// A person asked to complete or archive a task a claim still runs: the claim has to end
+    /// first, so the message names the verbs that end it.
+    #[error("{}", still_running(.id, .holder.as_deref(), .claimer.as_deref(), .operation))]
+    StillRunning {
+        /// The running task.
+        id: String,
+        /// Who holds its claim; None when another program set it running without one.
+        holder: Option<String>,
+        /// Who asked, if anybody claims to be someone.
+        claimer: Option<String>,
+        /// What was asked: `complete` or `archive`.
+        operation: &'static str,
+    },
     /// Input that cannot become a task or an edge.
     #[error("{0}")]
     Invalid(String),
@@ -119,6 +132,23 @@ pub enum BoardError {
     /// Any other SQLite failure, passed through with SQLite's own words.
     #[error("SQLite: {0}")]
     Sqlite(#[from] rusqlite::Error),
+}
+
+fn still_running(id: &str, holder: Option<&str>, claimer: Option<&str>, operation: &str) -> String {
+    let cancel = format!(
+        "cancel it first (`gateboard cancel {id}` stops its command and blocks the task), then {operation} it"
+    );
+    match (holder, operation) {
+        (None, _) => format!("{id} is running with no claim holder; {cancel}"),
+        (Some(holder), "complete") => {
+            let not_you = claimer.map(|c| format!(", not {c}")).unwrap_or_default();
+            format!(
+                "{id} is running under {holder}{not_you}, and only the claim holder may complete it \
+                 (`gateboard --claimer {holder} complete {id}`); otherwise {cancel}"
+            )
+        }
+        (Some(holder), _) => format!("{id} is running under {holder}; {cancel}"),
+    }
 }
 
 fn list_parents(parents: &[(String, Status)]) -> String {

@@ -633,7 +633,15 @@ impl<'c> Txn<'c> {
     ) -> Result<Completion> {
         let task = self.task(id)?;
         let task = match task.status {
-            Status::Running => self.check_holder(task, claimer.unwrap_or("nobody"), "complete")?,
+            Status::Running if claimer.is_none() || task.claim_lock.as_deref() != claimer => {
+                return Err(BoardError::StillRunning {
+                    id: id.to_owned(),
+                    holder: task.claim_lock,
+                    claimer: claimer.map(str::to_owned),
+                    operation: "complete",
+                });
+            }
+            Status::Running => task,
             Status::Ready | Status::Blocked => {
                 let parents = gate::unfinished_parents(self.conn(), id)?;
                 if !parents.is_empty() {
@@ -838,13 +846,24 @@ impl<'c> Txn<'c> {
     /// Puts a task away; it counts as finished, so children it gated are promoted.
     pub fn archive(&self, id: &str) -> Result<Completion> {
         let task = self.task(id)?;
-        if matches!(task.status, Status::Running | Status::Archived) {
-            return Err(BoardError::WrongStatus {
-                id: id.to_owned(),
-                status: task.status,
-                operation: "archive",
-                expected: "not running and not archived",
-            });
+        match task.status {
+            Status::Running => {
+                return Err(BoardError::StillRunning {
+                    id: id.to_owned(),
+                    holder: task.claim_lock,
+                    claimer: None,
+                    operation: "archive",
+                });
+            }
+            Status::Archived => {
+                return Err(BoardError::WrongStatus {
+                    id: id.to_owned(),
+                    status: task.status,
+                    operation: "archive",
+                    expected: "not running and not archived",
+                });
+            }
+            _ => {}
         }
         self.conn()
             .prepare_cached(
