@@ -98,6 +98,7 @@ pub(super) fn exit_code(e: &BoardError) -> u8 {
         | BoardError::ParentsUnfinished { .. }
         | BoardError::NotClaimHolder { .. }
         | BoardError::StillRunning { .. }
+        | BoardError::ChildrenStarted { .. }
         | BoardError::Invalid(_)
         | BoardError::RuleViolation(_) => REFUSED,
         BoardError::Missing(_)

@@ -75,6 +75,15 @@ pub enum BoardError {
         /// What was asked: `complete` or `archive`.
         operation: &'static str,
     },
+    /// Unarchiving would make a task unfinished again under children that already started
+    /// while it counted as finished: they would have run before their parent.
+    #[error("{}", children_started(.id, .children))]
+    ChildrenStarted {
+        /// The archived task.
+        id: String,
+        /// Each child that started, in id order.
+        children: Vec<StartedChild>,
+    },
     /// Input that cannot become a task or an edge.
     #[error("{0}")]
     Invalid(String),
@@ -134,6 +143,18 @@ pub enum BoardError {
     Sqlite(#[from] rusqlite::Error),
 }
 
+/// A child that ran, or runs, on the strength of its parent being finished.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StartedChild {
+    /// The child.
+    pub id: String,
+    /// Its status now.
+    pub status: Status,
+    /// Whether it was claimed while the parent gated it, whatever its status now (a claim
+    /// released or failed leaves it ready or blocked, but it ran).
+    pub claimed: bool,
+}
+
 fn still_running(id: &str, holder: Option<&str>, claimer: Option<&str>, operation: &str) -> String {
     let cancel = format!(
         "cancel it first (`gateboard cancel {id}` stops its command and blocks the task), then {operation} it"
@@ -149,6 +170,28 @@ fn still_running(id: &str, holder: Option<&str>, claimer: Option<&str>, operatio
         }
         (Some(holder), _) => format!("{id} is running under {holder}; {cancel}"),
     }
+}
+
+fn children_started(id: &str, children: &[StartedChild]) -> String {
+    let listed = children
+        .iter()
+        .map(|c| match c.status {
+            Status::Running | Status::Done | Status::Archived => format!("{} ({})", c.id, c.status),
+            _ if c.claimed => format!("{} ({}, claimed before)", c.id, c.status),
+            _ => format!("{} ({})", c.id, c.status),
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    let (noun, first) = match children {
+        [only] => ("child", only.id.as_str()),
+        [first, ..] => ("children", first.id.as_str()),
+        [] => ("children", "CHILD"),
+    };
+    format!(
+        "cannot unarchive {id}: {noun} {listed} started while it counted as finished, and a \
+         started task cannot wait on an unfinished parent again; unlink first \
+         (`gateboard unlink {id} {first}`)"
+    )
 }
 
 fn list_parents(parents: &[(String, Status)]) -> String {
