@@ -630,6 +630,74 @@ fn archive_of_a_running_task_is_refused_with_exit_4_and_says_to_cancel_it_first(
 }
 
 #[test]
+fn unarchive_returns_a_task_to_ready_and_sends_its_ready_children_back_to_todo() {
+    let board = Board::new();
+    let parent = add(board.db(), &["parent"]);
+    let child = add(board.db(), &["child", "--parent", &parent]);
+    ok(board.db(), &["archive", &parent]);
+    assert_eq!(status(board.db(), &child), "ready");
+    assert_eq!(
+        ok(board.db(), &["unarchive", &parent]),
+        format!("ready\ndemoted {child}\n")
+    );
+    assert_eq!(status(board.db(), &parent), "ready");
+    assert_eq!(status(board.db(), &child), "todo");
+    let kinds = |id: &str| -> Vec<Json> {
+        events(board.db(), &["--task", id])
+            .into_iter()
+            .map(|e| e["kind"].clone())
+            .collect()
+    };
+    assert_eq!(kinds(&parent).last(), Some(&Json::from("unarchived")));
+    assert_eq!(kinds(&child).last(), Some(&Json::from("demoted")));
+    assert_eq!(ok(board.db(), &["claim"]).trim_end(), parent);
+    fails(board.db(), &["claim"], 8);
+    ok(board.db(), &["complete", &parent]);
+    assert_eq!(status(board.db(), &child), "ready");
+    assert_eq!(ok(board.db(), &["audit"]), "clean: every invariant holds\n");
+}
+
+#[test]
+fn unarchive_json_prints_the_new_status_and_the_demoted_children() {
+    let board = Board::new();
+    let grandparent = add(board.db(), &["grandparent"]);
+    let parent = add(board.db(), &["parent", "--parent", &grandparent]);
+    ok(board.db(), &["archive", &parent]);
+    let back = json(&ok(board.db(), &["unarchive", &parent, "--json"]));
+    assert_eq!(
+        back,
+        serde_json::json!({"task_id": parent, "status": "todo", "demoted": []})
+    );
+}
+
+#[test]
+fn unarchive_with_a_child_that_started_is_refused_with_exit_4_naming_it() {
+    let board = Board::new();
+    let parent = add(board.db(), &["parent"]);
+    let child = add(board.db(), &["child", "--parent", &parent]);
+    ok(board.db(), &["archive", &parent]);
+    ok(board.db(), &["claim", &child]);
+    let line = refused(board.db(), &["unarchive", &parent], 4);
+    assert!(
+        line.contains(&format!("child {child} (running)"))
+            && line.contains(&format!("`gateboard unlink {parent} {child}`")),
+        "{line}"
+    );
+    assert_eq!(status(board.db(), &parent), "archived");
+}
+
+#[test]
+fn unarchive_of_a_task_that_is_not_archived_is_refused_with_exit_4() {
+    let board = Board::new();
+    let id = add(board.db(), &["live"]);
+    let line = refused(board.db(), &["unarchive", &id, "--json"], 4);
+    assert!(
+        line.contains("unarchive needs a task that is archived"),
+        "{line}"
+    );
+}
+
+#[test]
 fn comment_is_kept_with_the_task() {
     let board = Board::new();
     let id = add(board.db(), &["work"]);
@@ -958,6 +1026,7 @@ fn every_verb_naming_an_unknown_task_exits_3() {
         vec!["block", unknown, "--reason", "why"],
         vec!["unblock", unknown],
         vec!["archive", unknown],
+        vec!["unarchive", unknown],
         vec!["comment", unknown, "hello"],
     ] {
         let line = refused(board.db(), &args, 3);

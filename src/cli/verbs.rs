@@ -93,6 +93,24 @@ fn execute(cli: &Cli, out: &mut dyn Write) -> Result<u8, Failure> {
                 writeln!(out, "promoted {}", E(&child))?;
             }
         }
+        Some(Verb::Unarchive { id, json }) => {
+            let back = board.write(|txn| txn.unarchive(id))?;
+            if *json {
+                print::json(
+                    out,
+                    &serde_json::json!({
+                        "task_id": id,
+                        "status": back.status,
+                        "demoted": back.demoted,
+                    }),
+                )?;
+            } else {
+                writeln!(out, "{}", back.status)?;
+                for child in back.demoted {
+                    writeln!(out, "demoted {}", E(&child))?;
+                }
+            }
+        }
         Some(Verb::Comment { id, text, author }) => {
             let author = author.clone().unwrap_or_else(|| claimer_name(cli));
             board.write(|txn| txn.comment(id, &author, text))?;
