@@ -753,6 +753,69 @@ fn ls_json_lists_every_task_with_its_fields_and_filters_by_status() {
 }
 
 #[test]
+fn ls_status_of_a_word_that_is_no_status_is_a_usage_error_naming_the_valid_ones() {
+    let board = Board::new();
+    add(board.db(), &["bystander"]);
+    for args in [
+        vec!["ls", "--status", "bogus"],
+        vec!["ls", "--status", "bogus", "--json"],
+        vec!["ls", "--status", "Ready"],
+    ] {
+        let line = refused(board.db(), &args, 2);
+        assert_eq!(
+            line,
+            format!(
+                "gateboard: --status {} is no status; use one of triage, todo, scheduled, \
+                 ready, running, blocked, review, done, archived\n",
+                args[2]
+            )
+        );
+    }
+}
+
+#[test]
+fn ls_status_takes_every_board_format_status_and_one_another_program_wrote() {
+    let board = Board::new();
+    let id = add(board.db(), &["held by hermes"]);
+    for word in [
+        "triage",
+        "todo",
+        "scheduled",
+        "ready",
+        "running",
+        "blocked",
+        "review",
+        "done",
+        "archived",
+    ] {
+        let listed = json(&ok(board.db(), &["ls", "--status", word, "--json"]));
+        let expected = usize::from(word == "ready");
+        assert_eq!(
+            listed.as_array().unwrap().len(),
+            expected,
+            "{word}: {listed}"
+        );
+    }
+    rusqlite::Connection::open(board.db())
+        .unwrap()
+        .execute(
+            "UPDATE tasks SET status = 'waiting_on_hermes' WHERE id = ?1",
+            [&id],
+        )
+        .unwrap();
+    let listed = json(&ok(
+        board.db(),
+        &["ls", "--status", "waiting_on_hermes", "--json"],
+    ));
+    assert_eq!(listed[0]["id"], id.as_str());
+    let line = fails(board.db(), &["ls", "--status", "bogus"], 2);
+    assert!(
+        line.ends_with(", archived, or one on this board: waiting_on_hermes\n"),
+        "{line}"
+    );
+}
+
+#[test]
 fn show_json_has_the_task_its_neighbours_runs_events_comments_and_why() {
     let board = Board::new();
     let parent = add(board.db(), &["parent"]);

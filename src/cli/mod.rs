@@ -246,7 +246,8 @@ pub enum Verb {
     },
     /// List tasks
     Ls {
-        /// Only tasks of this status (any word, e.g. todo, ready, triage)
+        /// Only tasks of this status: triage, todo, scheduled, ready, running, blocked, review,
+        /// done, archived, or another status present on the board
         #[arg(long)]
         status: Option<String>,
         /// Print JSON
