@@ -914,6 +914,26 @@ fn ls_shows_a_hostile_title_escaped_on_exactly_one_line() {
 }
 
 #[test]
+fn a_title_with_a_newline_a_tab_and_a_colour_escape_stays_one_visible_line_and_exact_in_json() {
+    let board = Board::new();
+    let title = "first\nsecond\tcol\u{1b}[31mred";
+    let id = add(board.db(), &[title]);
+    let listed = ok(board.db(), &["ls"]);
+    assert_eq!(
+        listed,
+        format!("{id:<12} ready        0  first\\nsecond\\tcol\\e[31mred\n")
+    );
+    let shown = ok(board.db(), &["show", &id]);
+    assert_eq!(
+        shown.lines().next(),
+        Some(format!(r"{id}  first\nsecond\tcol\e[31mred").as_str())
+    );
+    assert!(!has_raw_controls(&shown), "{shown:?}");
+    assert_eq!(json(&ok(board.db(), &["ls", "--json"]))[0]["title"], title);
+    assert_eq!(show(board.db(), &id)["task"]["title"], title);
+}
+
+#[test]
 fn show_escapes_every_field_another_writer_could_fill() {
     let board = Board::new();
     let parent = add(board.db(), &[HOSTILE]);
