@@ -516,6 +516,29 @@ fn complete_by_a_different_claimer_is_refused_with_exit_4() {
 }
 
 #[test]
+fn complete_refused_on_a_running_task_names_the_verbs_that_work_and_they_do() {
+    let board = Board::new();
+    let id = add(board.db(), &["work"]);
+    ok(
+        board.db(),
+        &["--claimer", "gateboard:11529:5947:w5", "claim", &id],
+    );
+    let line = refused(board.db(), &["complete", &id], 4);
+    assert_eq!(
+        line,
+        format!(
+            "gateboard: {id} is running under gateboard:11529:5947:w5, not cli:tester, and only \
+             the claim holder may complete it (`gateboard --claimer gateboard:11529:5947:w5 \
+             complete {id}`); otherwise cancel it first (`gateboard cancel {id}` stops its command \
+             and blocks the task), then complete it\n"
+        )
+    );
+    ok(board.db(), &["cancel", &id]);
+    ok(board.db(), &["complete", &id, "--result", "by hand"]);
+    assert_eq!(status(board.db(), &id), "done");
+}
+
+#[test]
 fn complete_by_the_holder_finishes_the_task_and_prints_promoted_children() {
     let board = Board::new();
     let parent = add(board.db(), &["parent"]);
@@ -589,11 +612,89 @@ fn archive_puts_a_task_away_and_promotes_its_children() {
 }
 
 #[test]
-fn archive_of_a_running_task_is_refused_with_exit_4() {
+fn archive_of_a_running_task_is_refused_with_exit_4_and_says_to_cancel_it_first() {
     let board = Board::new();
     let id = add(board.db(), &["busy"]);
     ok(board.db(), &["claim", &id]);
-    refused(board.db(), &["archive", &id], 4);
+    let line = refused(board.db(), &["archive", &id], 4);
+    assert_eq!(
+        line,
+        format!(
+            "gateboard: {id} is running under cli:tester; cancel it first (`gateboard cancel \
+             {id}` stops its command and blocks the task), then archive it\n"
+        )
+    );
+    ok(board.db(), &["cancel", &id]);
+    ok(board.db(), &["archive", &id]);
+    assert_eq!(status(board.db(), &id), "archived");
+}
+
+#[test]
+fn unarchive_returns_a_task_to_ready_and_sends_its_ready_children_back_to_todo() {
+    let board = Board::new();
+    let parent = add(board.db(), &["parent"]);
+    let child = add(board.db(), &["child", "--parent", &parent]);
+    ok(board.db(), &["archive", &parent]);
+    assert_eq!(status(board.db(), &child), "ready");
+    assert_eq!(
+        ok(board.db(), &["unarchive", &parent]),
+        format!("ready\ndemoted {child}\n")
+    );
+    assert_eq!(status(board.db(), &parent), "ready");
+    assert_eq!(status(board.db(), &child), "todo");
+    let kinds = |id: &str| -> Vec<Json> {
+        events(board.db(), &["--task", id])
+            .into_iter()
+            .map(|e| e["kind"].clone())
+            .collect()
+    };
+    assert_eq!(kinds(&parent).last(), Some(&Json::from("unarchived")));
+    assert_eq!(kinds(&child).last(), Some(&Json::from("demoted")));
+    assert_eq!(ok(board.db(), &["claim"]).trim_end(), parent);
+    fails(board.db(), &["claim"], 8);
+    ok(board.db(), &["complete", &parent]);
+    assert_eq!(status(board.db(), &child), "ready");
+    assert_eq!(ok(board.db(), &["audit"]), "clean: every invariant holds\n");
+}
+
+#[test]
+fn unarchive_json_prints_the_new_status_and_the_demoted_children() {
+    let board = Board::new();
+    let grandparent = add(board.db(), &["grandparent"]);
+    let parent = add(board.db(), &["parent", "--parent", &grandparent]);
+    ok(board.db(), &["archive", &parent]);
+    let back = json(&ok(board.db(), &["unarchive", &parent, "--json"]));
+    assert_eq!(
+        back,
+        serde_json::json!({"task_id": parent, "status": "todo", "demoted": []})
+    );
+}
+
+#[test]
+fn unarchive_with_a_child_that_started_is_refused_with_exit_4_naming_it() {
+    let board = Board::new();
+    let parent = add(board.db(), &["parent"]);
+    let child = add(board.db(), &["child", "--parent", &parent]);
+    ok(board.db(), &["archive", &parent]);
+    ok(board.db(), &["claim", &child]);
+    let line = refused(board.db(), &["unarchive", &parent], 4);
+    assert!(
+        line.contains(&format!("child {child} (running)"))
+            && line.contains(&format!("`gateboard unlink {parent} {child}`")),
+        "{line}"
+    );
+    assert_eq!(status(board.db(), &parent), "archived");
+}
+
+#[test]
+fn unarchive_of_a_task_that_is_not_archived_is_refused_with_exit_4() {
+    let board = Board::new();
+    let id = add(board.db(), &["live"]);
+    let line = refused(board.db(), &["unarchive", &id, "--json"], 4);
+    assert!(
+        line.contains("unarchive needs a task that is archived"),
+        "{line}"
+    );
 }
 
 #[test]
@@ -649,6 +750,69 @@ fn ls_json_lists_every_task_with_its_fields_and_filters_by_status() {
     let text = ok(board.db(), &["ls"]);
     assert_eq!(text.lines().count(), 2);
     assert!(text.contains(&parent) && text.contains(&child));
+}
+
+#[test]
+fn ls_status_of_a_word_that_is_no_status_is_a_usage_error_naming_the_valid_ones() {
+    let board = Board::new();
+    add(board.db(), &["bystander"]);
+    for args in [
+        vec!["ls", "--status", "bogus"],
+        vec!["ls", "--status", "bogus", "--json"],
+        vec!["ls", "--status", "Ready"],
+    ] {
+        let line = refused(board.db(), &args, 2);
+        assert_eq!(
+            line,
+            format!(
+                "gateboard: --status {} is no status; use one of triage, todo, scheduled, \
+                 ready, running, blocked, review, done, archived\n",
+                args[2]
+            )
+        );
+    }
+}
+
+#[test]
+fn ls_status_takes_every_board_format_status_and_one_another_program_wrote() {
+    let board = Board::new();
+    let id = add(board.db(), &["held by hermes"]);
+    for word in [
+        "triage",
+        "todo",
+        "scheduled",
+        "ready",
+        "running",
+        "blocked",
+        "review",
+        "done",
+        "archived",
+    ] {
+        let listed = json(&ok(board.db(), &["ls", "--status", word, "--json"]));
+        let expected = usize::from(word == "ready");
+        assert_eq!(
+            listed.as_array().unwrap().len(),
+            expected,
+            "{word}: {listed}"
+        );
+    }
+    rusqlite::Connection::open(board.db())
+        .unwrap()
+        .execute(
+            "UPDATE tasks SET status = 'waiting_on_hermes' WHERE id = ?1",
+            [&id],
+        )
+        .unwrap();
+    let listed = json(&ok(
+        board.db(),
+        &["ls", "--status", "waiting_on_hermes", "--json"],
+    ));
+    assert_eq!(listed[0]["id"], id.as_str());
+    let line = fails(board.db(), &["ls", "--status", "bogus"], 2);
+    assert!(
+        line.ends_with(", archived, or one on this board: waiting_on_hermes\n"),
+        "{line}"
+    );
 }
 
 #[test]
@@ -747,6 +911,26 @@ fn ls_shows_a_hostile_title_escaped_on_exactly_one_line() {
     assert!(listed.starts_with(&id), "{listed:?}");
     assert!(listed.contains(HOSTILE_SHOWN), "{listed:?}");
     assert!(!has_raw_controls(&listed), "{listed:?}");
+}
+
+#[test]
+fn a_title_with_a_newline_a_tab_and_a_colour_escape_stays_one_visible_line_and_exact_in_json() {
+    let board = Board::new();
+    let title = "first\nsecond\tcol\u{1b}[31mred";
+    let id = add(board.db(), &[title]);
+    let listed = ok(board.db(), &["ls"]);
+    assert_eq!(
+        listed,
+        format!("{id:<12} ready        0  first\\nsecond\\tcol\\e[31mred\n")
+    );
+    let shown = ok(board.db(), &["show", &id]);
+    assert_eq!(
+        shown.lines().next(),
+        Some(format!(r"{id}  first\nsecond\tcol\e[31mred").as_str())
+    );
+    assert!(!has_raw_controls(&shown), "{shown:?}");
+    assert_eq!(json(&ok(board.db(), &["ls", "--json"]))[0]["title"], title);
+    assert_eq!(show(board.db(), &id)["task"]["title"], title);
 }
 
 #[test]
@@ -925,6 +1109,7 @@ fn every_verb_naming_an_unknown_task_exits_3() {
         vec!["block", unknown, "--reason", "why"],
         vec!["unblock", unknown],
         vec!["archive", unknown],
+        vec!["unarchive", unknown],
         vec!["comment", unknown, "hello"],
     ] {
         let line = refused(board.db(), &args, 3);

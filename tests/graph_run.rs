@@ -392,6 +392,26 @@ needs = ["link"]
 }
 
 #[test]
+fn run_shows_a_status_another_program_wrote_escaped() {
+    let fx = Fixture::new();
+    let file = fx.graph("[tasks.held]\ncmd = \"true\"\n");
+    let ids: HashMap<String, String> = fx.import(&file).into_iter().collect();
+    rusqlite::Connection::open(fx.db())
+        .unwrap()
+        .execute(
+            "UPDATE tasks SET status = 'hold\u{1b}[2J' WHERE id = ?1",
+            [&ids["held"]],
+        )
+        .unwrap();
+    let (code, stdout) = fx.run_file(&file);
+    assert_eq!(code, 9, "{stdout}");
+    assert_eq!(
+        stdout,
+        "held: never ran: it is hold\\e[2J\n0 done, 0 blocked, 1 never ran\n"
+    );
+}
+
+#[test]
 fn run_works_only_the_file_s_tasks() {
     let fx = Fixture::new();
     let loose = fx

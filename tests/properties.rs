@@ -48,6 +48,9 @@ enum Step {
     Archive {
         task: usize,
     },
+    Unarchive {
+        task: usize,
+    },
     ReclaimLater,
     Release {
         task: usize,
@@ -71,6 +74,7 @@ fn step() -> impl Strategy<Value = (usize, Step)> {
         1 => n.clone().prop_map(|task| Step::Block { task }),
         1 => n.clone().prop_map(|task| Step::Unblock { task }),
         1 => n.clone().prop_map(|task| Step::Archive { task }),
+        1 => n.clone().prop_map(|task| Step::Unarchive { task }),
         1 => Just(Step::ReclaimLater),
         1 => n.clone().prop_map(|task| Step::Release { task }),
         1 => n.prop_map(|task| Step::ForeignMarkReady { task }),
@@ -138,6 +142,7 @@ fn apply(
         Step::Block { task } => board.write(|t| t.block(&pick(*task), "needs a person")),
         Step::Unblock { task } => board.write(|t| t.unblock(&pick(*task))).map(drop),
         Step::Archive { task } => board.write(|t| t.archive(&pick(*task))).map(drop),
+        Step::Unarchive { task } => board.write(|t| t.unarchive(&pick(*task))).map(drop),
         Step::ReclaimLater => board
             .write_at(now_epoch() + 3600, |t| {
                 t.reclaim_expired(Duration::from_secs(60))

@@ -9,9 +9,11 @@ mod common;
 use std::fmt::Debug;
 use std::time::Duration;
 
+use gateboard::core::audit::audit;
+use gateboard::core::error::StartedChild;
 use gateboard::core::model::Comment;
 use gateboard::core::ops::{
-    Claim, ClaimNext, ClaimOutcome, ClaimScope, Claimer, Completion, GraphNode,
+    Claim, ClaimNext, ClaimOutcome, ClaimScope, Claimer, Completion, GraphNode, Unarchived,
 };
 use gateboard::core::{
     Board, BoardError, Event, EventKind, NewTask, Result, Run, Status, Task, Txn,
@@ -1031,7 +1033,7 @@ fn complete_by_another_claimer_is_refused_and_writes_nothing() {
     fx.claim(&id, "w1");
     let err = fx.refuse(|t| t.complete(&id, Some("w2"), Some("stolen")));
     assert!(
-        matches!(&err, BoardError::NotClaimHolder { id: i, holder, claimer } if *i == id && holder == "w1" && claimer == "w2"),
+        matches!(&err, BoardError::StillRunning { id: i, holder: Some(h), claimer: Some(c), operation: "complete" } if *i == id && h == "w1" && c == "w2"),
         "{err:?}"
     );
     assert_eq!(fx.status(&id), Status::Running);
@@ -1044,8 +1046,70 @@ fn complete_of_a_running_task_without_a_claimer_is_refused() {
     fx.claim(&id, "w1");
     let err = fx.refuse(|t| t.complete(&id, None, None));
     assert!(
-        matches!(&err, BoardError::NotClaimHolder { holder, .. } if holder == "w1"),
+        matches!(&err, BoardError::StillRunning { holder: Some(h), claimer: None, .. } if h == "w1"),
         "{err:?}"
+    );
+}
+
+#[test]
+fn complete_refused_on_a_running_task_says_how_to_finish_it_instead() {
+    let mut fx = Fixture::new();
+    let id = fx.add("work", &[]);
+    fx.claim(&id, "gateboard:11529:5947:w5");
+    let anonymous = fx.refuse(|t| t.complete(&id, None, None)).to_string();
+    assert_eq!(
+        anonymous,
+        format!(
+            "{id} is running under gateboard:11529:5947:w5, and only the claim holder may complete it \
+             (`gateboard --claimer gateboard:11529:5947:w5 complete {id}`); otherwise cancel it first \
+             (`gateboard cancel {id}` stops its command and blocks the task), then complete it"
+        )
+    );
+    let other = fx
+        .refuse(|t| t.complete(&id, Some("cli:ana"), None))
+        .to_string();
+    assert!(
+        other.starts_with(&format!(
+            "{id} is running under gateboard:11529:5947:w5, not cli:ana, "
+        )),
+        "{other}"
+    );
+}
+
+#[test]
+fn the_way_out_a_refused_complete_names_works() {
+    let mut fx = Fixture::new();
+    let parent = fx.add("parent", &[]);
+    let child = fx.add("child", &[&parent]);
+    fx.claim(&parent, "w1");
+    fx.refuse(|t| t.complete(&parent, None, None));
+    fx.ok(|t| t.cancel(&parent, "cli:ana"));
+    let done = fx.ok(|t| t.complete(&parent, None, Some("by hand")));
+    assert_eq!(done.promoted, vec![child]);
+    assert_eq!(fx.status(&parent), Status::Done);
+}
+
+#[test]
+fn complete_of_a_running_task_nobody_holds_names_no_holder() {
+    let mut fx = Fixture::new();
+    let id = fx.add("work", &[]);
+    fx.raw
+        .execute(
+            "UPDATE tasks SET status = 'running', claim_lock = NULL WHERE id = ?1",
+            [&id],
+        )
+        .expect("a running row without a claim");
+    let err = fx.refuse(|t| t.complete(&id, Some("w1"), None));
+    assert!(
+        matches!(&err, BoardError::StillRunning { holder: None, .. }),
+        "{err:?}"
+    );
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "{id} is running with no claim holder; cancel it first \
+             (`gateboard cancel {id}` stops its command and blocks the task), then complete it"
+        )
     );
 }
 
@@ -1184,22 +1248,32 @@ fn archived_parents_count_as_finished_for_their_children() {
 }
 
 #[test]
-fn archive_refuses_a_running_task() {
+fn archive_refuses_a_running_task_and_says_to_cancel_it_first() {
     let mut fx = Fixture::new();
     let id = fx.add("busy", &[]);
     fx.claim(&id, "w1");
     let err = fx.refuse(|t| t.archive(&id));
     assert!(
         matches!(
-            err,
-            BoardError::WrongStatus {
-                status: Status::Running,
+            &err,
+            BoardError::StillRunning {
+                holder: Some(h),
                 operation: "archive",
                 ..
-            }
+            } if h == "w1"
         ),
         "{err:?}"
     );
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "{id} is running under w1; cancel it first \
+             (`gateboard cancel {id}` stops its command and blocks the task), then archive it"
+        )
+    );
+    fx.ok(|t| t.cancel(&id, "cli:ana"));
+    fx.ok(|t| t.archive(&id));
+    assert_eq!(fx.status(&id), Status::Archived);
 }
 
 #[test]
@@ -1219,6 +1293,209 @@ fn archive_refuses_an_archived_task() {
         ),
         "{err:?}"
     );
+}
+
+// ---- unarchive ----
+
+/// The audit of the whole board, which must stay clean through an unarchive and a re-run.
+fn assert_audit_clean(fx: &Fixture) {
+    let found = fx.board.read(audit).expect("audit");
+    assert!(found.is_empty(), "{found:?}");
+}
+
+#[test]
+fn unarchive_returns_a_task_whose_parents_are_finished_to_ready_and_records_it() {
+    let mut fx = Fixture::new();
+    let id = fx.add("stale", &[]);
+    fx.at(NOW + 3, |t| t.archive(&id));
+    let back = fx.at(NOW + 5, |t| t.unarchive(&id));
+    assert_eq!(
+        back,
+        Unarchived {
+            status: Status::Ready,
+            demoted: Vec::new()
+        }
+    );
+    let task = fx.task(&id);
+    assert_eq!(task.status, Status::Ready);
+    assert_eq!(task.completed_at, None, "it is unfinished again");
+    let event = fx.last_event(&id);
+    assert_eq!(event.kind, EventKind::Unarchived);
+    assert_eq!(event.created_at, NOW + 5);
+    assert_eq!(
+        event.payload,
+        Some(json!({"status": "ready", "demoted": []}))
+    );
+    assert_eq!(fx.claim(&id, "w1").task_id, id);
+}
+
+#[test]
+fn unarchive_of_a_task_with_an_unfinished_parent_returns_it_to_todo() {
+    let mut fx = Fixture::new();
+    let parent = fx.add("parent", &[]);
+    let id = fx.add("child", &[&parent]);
+    fx.ok(|t| t.archive(&id));
+    assert_eq!(fx.ok(|t| t.unarchive(&id)).status, Status::Todo);
+    assert_eq!(fx.status(&id), Status::Todo);
+    assert_eq!(
+        fx.last_event(&id).payload,
+        Some(json!({"status": "todo", "demoted": []}))
+    );
+}
+
+#[test]
+fn unarchive_demotes_its_ready_children_to_todo_until_it_finishes_again() {
+    let mut fx = Fixture::new();
+    let parent = fx.add("parent", &[]);
+    let ready = fx.add("ready child", &[&parent]);
+    let other = fx.add("other parent", &[]);
+    let waiting = fx.add("child of both", &[&parent, &other]);
+    fx.ok(|t| t.archive(&parent));
+    assert_eq!(fx.status(&ready), Status::Ready);
+    let back = fx.ok(|t| t.unarchive(&parent));
+    assert_eq!(back.demoted, vec![ready.clone()]);
+    assert_eq!(fx.status(&ready), Status::Todo);
+    assert_eq!(fx.status(&waiting), Status::Todo);
+    let demoted = fx.last_event(&ready);
+    assert_eq!(demoted.kind, EventKind::Demoted);
+    assert_eq!(
+        demoted.payload,
+        Some(json!({"parent": parent, "reason": "parent_unarchived"}))
+    );
+    assert_eq!(
+        fx.last_event(&parent).payload,
+        Some(json!({"status": "ready", "demoted": [ready]}))
+    );
+    assert_eq!(fx.kinds(&waiting).last(), Some(&EventKind::Created));
+    assert_audit_clean(&fx);
+    // The gate holds the child back until its parent finishes again, then promotes it.
+    let next = fx.ok(|t| t.claim_next(&claimer("w1")));
+    assert_eq!(next.claim.map(|c| c.task_id).as_ref(), Some(&parent));
+    let done = fx.ok(|t| t.complete(&parent, Some("w1"), Some("again")));
+    assert_eq!(done.promoted, vec![ready.clone()]);
+    fx.claim(&ready, "w2");
+    assert_audit_clean(&fx);
+}
+
+#[test]
+fn unarchive_refuses_a_running_child_naming_it_and_writes_nothing() {
+    let mut fx = Fixture::new();
+    let parent = fx.add("parent", &[]);
+    let child = fx.add("child", &[&parent]);
+    fx.ok(|t| t.archive(&parent));
+    fx.claim(&child, "w1");
+    let err = fx.refuse(|t| t.unarchive(&parent));
+    assert!(
+        matches!(&err, BoardError::ChildrenStarted { id, children }
+            if *id == parent && children == &[StartedChild { id: child.clone(), status: Status::Running, claimed: true }]),
+        "{err:?}"
+    );
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "cannot unarchive {parent}: child {child} (running) started while it counted as \
+             finished, and a started task cannot wait on an unfinished parent again; unlink first \
+             (`gateboard unlink {parent} {child}`)"
+        )
+    );
+    assert_eq!(fx.status(&parent), Status::Archived);
+}
+
+#[test]
+fn unarchive_refuses_finished_children_listing_each() {
+    let mut fx = Fixture::new();
+    let parent = fx.add("parent", &[]);
+    let done = fx.add("done child", &[&parent]);
+    let archived = fx.add("archived child", &[&parent]);
+    let waiting = fx.add("waiting child", &[&parent]);
+    fx.ok(|t| t.archive(&parent));
+    fx.finish(&done);
+    fx.ok(|t| t.archive(&archived));
+    let err = fx.refuse(|t| t.unarchive(&parent));
+    let BoardError::ChildrenStarted { children, .. } = &err else {
+        panic!("{err:?}");
+    };
+    let mut expected = vec![
+        StartedChild {
+            id: done.clone(),
+            status: Status::Done,
+            claimed: true,
+        },
+        StartedChild {
+            id: archived.clone(),
+            status: Status::Archived,
+            claimed: false,
+        },
+    ];
+    expected.sort_by(|a, b| a.id.cmp(&b.id));
+    assert_eq!(children, &expected);
+    let message = err.to_string();
+    assert!(message.contains(&format!("{done} (done)")), "{message}");
+    assert!(
+        message.contains(&format!("{archived} (archived)")),
+        "{message}"
+    );
+    assert!(!message.contains(&waiting), "{message}");
+}
+
+#[test]
+fn unarchive_refuses_a_child_that_was_claimed_meanwhile_even_if_it_is_ready_again() {
+    let mut fx = Fixture::new();
+    let parent = fx.add("parent", &[]);
+    let child = fx.add("child", &[&parent]);
+    fx.ok(|t| t.archive(&parent));
+    fx.claim(&child, "w1");
+    fx.ok(|t| t.release(&child, &claimer("w1")));
+    assert_eq!(fx.status(&child), Status::Ready);
+    // It ran while its parent counted as finished: an unfinished parent now would put that
+    // claim before its parent's completion, which the audits report.
+    let err = fx.refuse(|t| t.unarchive(&parent));
+    assert!(
+        matches!(&err, BoardError::ChildrenStarted { children, .. }
+            if children == &[StartedChild { id: child.clone(), status: Status::Ready, claimed: true }]),
+        "{err:?}"
+    );
+    assert!(
+        err.to_string()
+            .contains(&format!("{child} (ready, claimed before)")),
+        "{err}"
+    );
+}
+
+#[test]
+fn unarchive_counts_no_claim_made_before_the_link_existed() {
+    let mut fx = Fixture::new();
+    let parent = fx.add("parent", &[]);
+    fx.ok(|t| t.archive(&parent));
+    let child = fx.add("child", &[]);
+    fx.claim(&child, "w1");
+    fx.ok(|t| t.release(&child, &claimer("w1")));
+    assert!(fx.ok(|t| t.link(&parent, &child)));
+    let back = fx.ok(|t| t.unarchive(&parent));
+    assert_eq!(back.demoted, vec![child.clone()]);
+    assert_eq!(fx.status(&child), Status::Todo);
+    assert_audit_clean(&fx);
+}
+
+#[test]
+fn unarchive_refuses_a_task_that_is_not_archived() {
+    let mut fx = Fixture::new();
+    let id = fx.add("live", &[]);
+    let err = fx.refuse(|t| t.unarchive(&id));
+    assert!(
+        matches!(
+            err,
+            BoardError::WrongStatus {
+                status: Status::Ready,
+                operation: "unarchive",
+                expected: "archived",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    let err = fx.refuse(|t| t.unarchive("t_00000000"));
+    assert!(matches!(err, BoardError::UnknownTask(_)), "{err:?}");
 }
 
 // ---- block / unblock ----
@@ -1519,7 +1796,7 @@ fn the_former_holder_of_a_reclaimed_claim_cannot_complete_the_new_claim() {
     fx.claim_at(NOW + TTL + 2, &id, "w2");
     let err = fx.refuse(|t| t.complete(&id, Some("w1"), Some("late")));
     assert!(
-        matches!(&err, BoardError::NotClaimHolder { holder, claimer, .. } if holder == "w2" && claimer == "w1"),
+        matches!(&err, BoardError::StillRunning { holder: Some(h), claimer: Some(c), .. } if h == "w2" && c == "w1"),
         "{err:?}"
     );
     let err = fx.refuse(|t| t.heartbeat(&id, &claimer("w1")));

@@ -97,6 +97,8 @@ pub(super) fn exit_code(e: &BoardError) -> u8 {
         | BoardError::WrongStatus { .. }
         | BoardError::ParentsUnfinished { .. }
         | BoardError::NotClaimHolder { .. }
+        | BoardError::StillRunning { .. }
+        | BoardError::ChildrenStarted { .. }
         | BoardError::Invalid(_)
         | BoardError::RuleViolation(_) => REFUSED,
         BoardError::Missing(_)

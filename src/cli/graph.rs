@@ -166,7 +166,7 @@ pub(super) fn outcome(board: &Board, imported: &[ImportedTask]) -> Result<Outcom
                 let why = match stuck_ancestor(&t.id, &by_id, &parents) {
                     Some(id) => format!("waited on {}", Escaped(&name(&id))),
                     None if task.command.is_none() => "it has no command".to_owned(),
-                    None => format!("it is {status}"),
+                    None => format!("it is {}", Escaped(status.as_str())),
                 };
                 outcome
                     .lines

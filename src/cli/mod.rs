@@ -225,6 +225,15 @@ pub enum Verb {
         /// The task
         id: String,
     },
+    /// Take a task out of the archive: ready if its parents are done, else todo; its ready
+    /// children wait for it again (refused if a child already started)
+    Unarchive {
+        /// The archived task
+        id: String,
+        /// Print the outcome as JSON
+        #[arg(long)]
+        json: bool,
+    },
     /// Comment on a task
     Comment {
         /// The task
@@ -237,7 +246,8 @@ pub enum Verb {
     },
     /// List tasks
     Ls {
-        /// Only tasks of this status (any word, e.g. todo, ready, triage)
+        /// Only tasks of this status: triage, todo, scheduled, ready, running, blocked, review,
+        /// done, archived, or another status present on the board
         #[arg(long)]
         status: Option<String>,
         /// Print JSON

@@ -93,12 +93,33 @@ fn execute(cli: &Cli, out: &mut dyn Write) -> Result<u8, Failure> {
                 writeln!(out, "promoted {}", E(&child))?;
             }
         }
+        Some(Verb::Unarchive { id, json }) => {
+            let back = board.write(|txn| txn.unarchive(id))?;
+            if *json {
+                print::json(
+                    out,
+                    &serde_json::json!({
+                        "task_id": id,
+                        "status": back.status,
+                        "demoted": back.demoted,
+                    }),
+                )?;
+            } else {
+                writeln!(out, "{}", back.status)?;
+                for child in back.demoted {
+                    writeln!(out, "demoted {}", E(&child))?;
+                }
+            }
+        }
         Some(Verb::Comment { id, text, author }) => {
             let author = author.clone().unwrap_or_else(|| claimer_name(cli));
             board.write(|txn| txn.comment(id, &author, text))?;
         }
         Some(Verb::Ls { status, json }) => {
-            let status = status.as_deref().map(Status::parse);
+            let status = match status {
+                Some(word) => Some(status_filter(&board, word)?),
+                None => None,
+            };
             let tasks = board.read(|r| r.tasks(status.as_ref()))?;
             if *json {
                 print::json(out, &tasks)?;
@@ -160,6 +181,34 @@ fn execute(cli: &Cli, out: &mut dyn Write) -> Result<u8, Failure> {
         }
     }
     Ok(failure::OK)
+}
+
+/// The status `ls --status WORD` lists: one of the board format's nine, or one another program
+/// wrote on this board. Any other word is a typo that would list nothing and exit 0.
+fn status_filter(board: &Board, word: &str) -> Result<Status, Failure> {
+    let status = Status::parse(word);
+    if !matches!(status, Status::Other(_)) {
+        return Ok(status);
+    }
+    let present = board.read(|r| r.counts())?;
+    if present.iter().any(|(on_board, _)| *on_board == status) {
+        return Ok(status);
+    }
+    let known: Vec<&str> = Status::KNOWN.iter().map(Status::as_str).collect();
+    let foreign: Vec<&str> = present
+        .iter()
+        .filter(|(s, _)| matches!(s, Status::Other(_)))
+        .map(|(s, _)| s.as_str())
+        .collect();
+    let also = if foreign.is_empty() {
+        String::new()
+    } else {
+        format!(", or one on this board: {}", foreign.join(", "))
+    };
+    Err(Failure::Usage(format!(
+        "--status {word} is no status; use one of {}{also}",
+        known.join(", ")
+    )))
 }
 
 /// Which board a command line names, and what gateboard may do with it.

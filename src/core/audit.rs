@@ -138,7 +138,7 @@ impl fmt::Display for Violation {
 }
 
 /// A link added after a claim cannot have gated it; both event audits skip such pairs.
-const LINK_AFTER_CLAIM: &str = "EXISTS (SELECT 1 FROM task_events le WHERE le.task_id = c.task_id \
+pub(super) const LINK_AFTER_CLAIM: &str = "EXISTS (SELECT 1 FROM task_events le WHERE le.task_id = c.task_id \
      AND le.kind = 'linked' AND le.id > c.id AND json_valid(le.payload) \
      AND json_extract(le.payload, '$.parent') = l.parent_id)";
 

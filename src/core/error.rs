@@ -62,6 +62,28 @@ pub enum BoardError {
         /// Who tried.
         claimer: String,
     },
+    /// A person asked to complete or archive a task a claim still runs: the claim has to end
+    /// first, so the message names the verbs that end it.
+    #[error("{}", still_running(.id, .holder.as_deref(), .claimer.as_deref(), .operation))]
+    StillRunning {
+        /// The running task.
+        id: String,
+        /// Who holds its claim; None when another program set it running without one.
+        holder: Option<String>,
+        /// Who asked, if anybody claims to be someone.
+        claimer: Option<String>,
+        /// What was asked: `complete` or `archive`.
+        operation: &'static str,
+    },
+    /// Unarchiving would make a task unfinished again under children that already started
+    /// while it counted as finished: they would have run before their parent.
+    #[error("{}", children_started(.id, .children))]
+    ChildrenStarted {
+        /// The archived task.
+        id: String,
+        /// Each child that started, in id order.
+        children: Vec<StartedChild>,
+    },
     /// Input that cannot become a task or an edge.
     #[error("{0}")]
     Invalid(String),
@@ -119,6 +141,57 @@ pub enum BoardError {
     /// Any other SQLite failure, passed through with SQLite's own words.
     #[error("SQLite: {0}")]
     Sqlite(#[from] rusqlite::Error),
+}
+
+/// A child that ran, or runs, on the strength of its parent being finished.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StartedChild {
+    /// The child.
+    pub id: String,
+    /// Its status now.
+    pub status: Status,
+    /// Whether it was claimed while the parent gated it, whatever its status now (a claim
+    /// released or failed leaves it ready or blocked, but it ran).
+    pub claimed: bool,
+}
+
+fn still_running(id: &str, holder: Option<&str>, claimer: Option<&str>, operation: &str) -> String {
+    let cancel = format!(
+        "cancel it first (`gateboard cancel {id}` stops its command and blocks the task), then {operation} it"
+    );
+    match (holder, operation) {
+        (None, _) => format!("{id} is running with no claim holder; {cancel}"),
+        (Some(holder), "complete") => {
+            let not_you = claimer.map(|c| format!(", not {c}")).unwrap_or_default();
+            format!(
+                "{id} is running under {holder}{not_you}, and only the claim holder may complete it \
+                 (`gateboard --claimer {holder} complete {id}`); otherwise {cancel}"
+            )
+        }
+        (Some(holder), _) => format!("{id} is running under {holder}; {cancel}"),
+    }
+}
+
+fn children_started(id: &str, children: &[StartedChild]) -> String {
+    let listed = children
+        .iter()
+        .map(|c| match c.status {
+            Status::Running | Status::Done | Status::Archived => format!("{} ({})", c.id, c.status),
+            _ if c.claimed => format!("{} ({}, claimed before)", c.id, c.status),
+            _ => format!("{} ({})", c.id, c.status),
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    let (noun, first) = match children {
+        [only] => ("child", only.id.as_str()),
+        [first, ..] => ("children", first.id.as_str()),
+        [] => ("children", "CHILD"),
+    };
+    format!(
+        "cannot unarchive {id}: {noun} {listed} started while it counted as finished, and a \
+         started task cannot wait on an unfinished parent again; unlink first \
+         (`gateboard unlink {id} {first}`)"
+    )
 }
 
 fn list_parents(parents: &[(String, Status)]) -> String {

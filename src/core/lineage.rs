@@ -247,7 +247,7 @@ mod tests {
     fn board() -> (tempfile::TempDir, Board) {
         let dir = tempfile::tempdir().expect("temp dir");
         let board = Board::open(
-            &dir.path().join("board.db"),
+            dir.path().join("board.db"),
             &OpenOptions {
                 create: true,
                 ..OpenOptions::default()

@@ -261,6 +261,10 @@ pub enum EventKind {
     Heartbeat,
     /// It was put away.
     Archived,
+    /// It was taken out of the archive and re-gated.
+    Unarchived,
+    /// A parent became unfinished again (it was unarchived), so it went back from ready to todo.
+    Demoted,
     /// Someone commented on it.
     Commented,
     /// An attempt exited non-zero or died of a signal (Hermes's word).
@@ -276,7 +280,7 @@ pub enum EventKind {
 }
 
 impl EventKind {
-    const NAMED: [EventKind; 17] = [
+    const NAMED: [EventKind; 19] = [
         EventKind::Created,
         EventKind::Linked,
         EventKind::Unlinked,
@@ -289,6 +293,8 @@ impl EventKind {
         EventKind::Reclaimed,
         EventKind::Heartbeat,
         EventKind::Archived,
+        EventKind::Unarchived,
+        EventKind::Demoted,
         EventKind::Commented,
         EventKind::Crashed,
         EventKind::TimedOut,
@@ -311,6 +317,8 @@ impl EventKind {
             EventKind::Reclaimed => "reclaimed",
             EventKind::Heartbeat => "heartbeat",
             EventKind::Archived => "archived",
+            EventKind::Unarchived => "unarchived",
+            EventKind::Demoted => "demoted",
             EventKind::Commented => "commented",
             EventKind::Crashed => "crashed",
             EventKind::TimedOut => "timed_out",

@@ -7,7 +7,8 @@ use std::time::Duration;
 use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::json;
 
-use super::error::{BoardError, Result};
+use super::audit::LINK_AFTER_CLAIM;
+use super::error::{BoardError, Result, StartedChild};
 use super::gate;
 use super::model::{EventKind, NewTask, Status, Task, TaskCommand, int, new_task_id, text};
 use super::query::Reader;
@@ -123,6 +124,15 @@ pub struct Completion {
     pub run_id: Option<i64>,
     /// Children that became ready because this was their last unfinished parent.
     pub promoted: Vec<String>,
+}
+
+/// What an unarchive did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Unarchived {
+    /// Where the task went back to: `ready` if every parent is finished, else `todo`.
+    pub status: Status,
+    /// Ready children sent back to `todo`, since their parent is unfinished again.
+    pub demoted: Vec<String>,
 }
 
 /// One task of a graph created at once; parents name other keys of the graph or existing ids.
@@ -689,7 +699,15 @@ impl<'c> Txn<'c> {
     ) -> Result<Completion> {
         let task = self.task(id)?;
         let task = match task.status {
-            Status::Running => self.check_holder(task, claimer.unwrap_or("nobody"), "complete")?,
+            Status::Running if claimer.is_none() || task.claim_lock.as_deref() != claimer => {
+                return Err(BoardError::StillRunning {
+                    id: id.to_owned(),
+                    holder: task.claim_lock,
+                    claimer: claimer.map(str::to_owned),
+                    operation: "complete",
+                });
+            }
+            Status::Running => task,
             Status::Ready | Status::Blocked => {
                 let parents = gate::unfinished_parents(self.conn(), id)?;
                 if !parents.is_empty() {
@@ -920,13 +938,24 @@ impl<'c> Txn<'c> {
     /// Puts a task away; it counts as finished, so children it gated are promoted.
     pub fn archive(&self, id: &str) -> Result<Completion> {
         let task = self.task(id)?;
-        if matches!(task.status, Status::Running | Status::Archived) {
-            return Err(BoardError::WrongStatus {
-                id: id.to_owned(),
-                status: task.status,
-                operation: "archive",
-                expected: "not running and not archived",
-            });
+        match task.status {
+            Status::Running => {
+                return Err(BoardError::StillRunning {
+                    id: id.to_owned(),
+                    holder: task.claim_lock,
+                    claimer: None,
+                    operation: "archive",
+                });
+            }
+            Status::Archived => {
+                return Err(BoardError::WrongStatus {
+                    id: id.to_owned(),
+                    status: task.status,
+                    operation: "archive",
+                    expected: "not running and not archived",
+                });
+            }
+            _ => {}
         }
         self.conn()
             .prepare_cached(
@@ -939,6 +968,89 @@ impl<'c> Txn<'c> {
             run_id: None,
             promoted: self.promote_children(id)?,
         })
+    }
+
+    /// Takes a task out of the archive, re-gated as `unblock` does: `ready` only if every
+    /// parent is finished. Archived counted as finished, so its children may have moved on
+    /// meanwhile: a ready child goes back to `todo` (its parent is unfinished again), and a
+    /// child that started (running, finished, or claimed through this link at all) refuses the
+    /// whole unarchive, since it would then have run before its parent.
+    pub fn unarchive(&self, id: &str) -> Result<Unarchived> {
+        let task = self.task(id)?;
+        if task.status != Status::Archived {
+            return Err(BoardError::WrongStatus {
+                id: id.to_owned(),
+                status: task.status,
+                operation: "unarchive",
+                expected: "archived",
+            });
+        }
+        let started = self.started_children(id)?;
+        if !started.is_empty() {
+            return Err(BoardError::ChildrenStarted {
+                id: id.to_owned(),
+                children: started,
+            });
+        }
+        let status = gate::waiting_status(self.conn(), id)?;
+        let demoted: Vec<String> = self
+            .conn()
+            .prepare_cached(
+                "SELECT l.child_id FROM task_links l JOIN tasks c ON c.id = l.child_id \
+                 WHERE l.parent_id = ?1 AND c.status = 'ready' ORDER BY l.child_id",
+            )?
+            .query_map(params![id], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        // Unfinished again, so no completion time: the seed's audit reads `completed_at` as
+        // "finished at", and the next completion sets it anew.
+        self.conn()
+            .prepare_cached(
+                "UPDATE tasks SET status = ?2, completed_at = NULL WHERE id = ?1 AND status = 'archived'",
+            )?
+            .execute(params![id, status])?;
+        self.event(
+            id,
+            None,
+            EventKind::Unarchived,
+            Some(json!({ "status": status, "demoted": demoted })),
+        )?;
+        for child in &demoted {
+            self.set_status(child, &Status::Ready, &Status::Todo)?;
+            self.event(
+                child,
+                None,
+                EventKind::Demoted,
+                Some(json!({ "parent": id, "reason": "parent_unarchived" })),
+            )?;
+        }
+        Ok(Unarchived { status, demoted })
+    }
+
+    /// The children of `parent` that ran, or run, on the strength of it being finished:
+    /// running or finished now, or claimed while this link gated them. A claim made before the
+    /// link existed was not gated by it, as the audits count it.
+    fn started_children(&self, parent: &str) -> Result<Vec<StartedChild>> {
+        let sql = format!(
+            "SELECT l.child_id, t.status, EXISTS (SELECT 1 FROM task_events c \
+               WHERE c.task_id = l.child_id AND c.kind = 'claimed' AND NOT {LINK_AFTER_CLAIM}) \
+             FROM task_links l JOIN tasks t ON t.id = l.child_id WHERE l.parent_id = ?1 \
+             ORDER BY l.child_id"
+        );
+        let children: Vec<StartedChild> = self
+            .conn()
+            .prepare_cached(&sql)?
+            .query_map(params![parent], |r| {
+                Ok(StartedChild {
+                    id: r.get(0)?,
+                    status: r.get(1)?,
+                    claimed: r.get(2)?,
+                })
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(children
+            .into_iter()
+            .filter(|c| c.claimed || c.status == Status::Running || c.status.is_finished())
+            .collect())
     }
 
     /// Adds a comment; returns its id.

@@ -16,14 +16,29 @@ pub const HANG_GUARD: Duration = Duration::from_secs(60);
 /// `gateboard --db BOARD`, run in `cwd`, with the user's own board and claimer left out.
 pub fn gateboard(db: &Path, cwd: &Path) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_gateboard"));
+    isolate(&mut cmd, cwd);
+    cmd.arg("--db").arg(db);
+    cmd
+}
+
+/// `gateboard` with no board on its command line, run in `cwd` under `setsid`, so it has no
+/// controlling terminal a TUI could take over; `HOME` and `XDG_DATA_HOME` point into `home`,
+/// so a per-user default board it makes is the test's own.
+pub fn gateboard_without_terminal(home: &Path, cwd: &Path) -> Command {
+    let mut cmd = Command::new("setsid");
+    cmd.arg("--wait").arg(env!("CARGO_BIN_EXE_gateboard"));
+    isolate(&mut cmd, cwd);
+    cmd.env("HOME", home)
+        .env("XDG_DATA_HOME", home.join("data"));
+    cmd
+}
+
+fn isolate(cmd: &mut Command, cwd: &Path) {
     cmd.env_remove("GATEBOARD_DB")
         .env_remove("GATEBOARD_CLAIMER")
         .env("USER", "tester")
         .env("NO_COLOR", "1")
-        .current_dir(cwd)
-        .arg("--db")
-        .arg(db);
-    cmd
+        .current_dir(cwd);
 }
 
 /// Runs `cmd` with no stdin to its end, killing it should it outlast the hang guard.
