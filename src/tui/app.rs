@@ -333,8 +333,10 @@ impl App {
             return Ok(());
         };
         let message = write(&mut self.board, &id)?;
+        self.refresh()?;
+        self.state.settle_after_own_change();
         self.state.message = Some(message);
-        self.refresh().map(drop)
+        Ok(())
     }
 
     fn ask(&mut self, kind: PromptKind, input: String, needs_task: bool) {
@@ -391,7 +393,11 @@ impl App {
                 return Ok(());
             }
         }
-        self.refresh().map(drop)
+        let message = self.state.message.take();
+        self.refresh()?;
+        self.state.settle_after_own_change();
+        self.state.message = message;
+        Ok(())
     }
 
     fn toggle_race(&mut self) -> Result<(), BoardError> {

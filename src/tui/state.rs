@@ -8,6 +8,7 @@ use crate::core::{Event, Status, Task, TaskDetail};
 use crate::pool::WorkerStatus;
 
 use super::theme::Theme;
+use crate::terminal_text::Escaped;
 
 /// How many events the log keeps.
 pub const LOG_CAPACITY: usize = 500;
@@ -134,6 +135,10 @@ struct ColumnCursor {
     above: Option<String>,
     /// Its row when last placed or followed, for when all three left.
     row: usize,
+    /// The task left this column by itself (a worker claimed it, another process moved it):
+    /// keys still act on it, wherever it went, until the person moves the cursor, so a key
+    /// pressed as it left never lands on the card that took its row.
+    departed: bool,
 }
 
 impl ColumnCursor {
@@ -146,6 +151,7 @@ impl ColumnCursor {
             below: id(row.checked_add(1)),
             above: id(row.checked_sub(1)),
             row,
+            departed: false,
         }
     }
 
@@ -161,6 +167,15 @@ impl ColumnCursor {
             .unwrap_or(self.row)
             .min(cards.len().saturating_sub(1))
     }
+}
+
+/// Who changed what a column shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Moved {
+    /// The board: a worker, another process, a refresh.
+    ByTheBoard,
+    /// The person, through the view (a filter, more columns).
+    ByThePerson,
 }
 
 /// Which part of the screen keys act on.
@@ -361,12 +376,26 @@ impl State {
             .map_or(0, |cursor| cursor.row_in(cards))
     }
 
-    /// The task under the cursor.
+    /// The task keys act on: the one under the cursor, or the one the person chose if it has
+    /// left the column since (until they move the cursor).
     pub fn selected_task(&self) -> Option<&Task> {
         let status = self.selected_status();
+        if let Some(cursor) = self.cursors.get(&status)
+            && cursor.departed
+        {
+            return cursor.task.as_deref().and_then(|id| self.view.task(id));
+        }
         let cards = self.cards(&status);
         let row = self.row(&status, &cards);
         cards.get(row).copied()
+    }
+
+    /// The row to highlight in a column of `cards`; none while its chosen task is elsewhere.
+    pub fn highlighted_row(&self, status: &Status, cards: &[&Task]) -> Option<usize> {
+        match self.cursors.get(status) {
+            Some(cursor) if cursor.departed => None,
+            _ => Some(self.row(status, cards)),
+        }
     }
 
     /// Moves the cursor by columns.
@@ -381,7 +410,15 @@ impl State {
             Pane::Board => {
                 let status = self.selected_status();
                 let cards = self.cards(&status);
-                let next = self.row(&status, &cards).saturating_add_signed(delta);
+                let at = self.row(&status, &cards);
+                // From a task that left, the first step down lands on the card that took its
+                // row, the first step up on the one above it.
+                let departed = self.cursors.get(&status).is_some_and(|c| c.departed);
+                let next = if departed && delta > 0 {
+                    at.saturating_add_signed(delta - 1)
+                } else {
+                    at.saturating_add_signed(delta)
+                };
                 let cursor = ColumnCursor::at(&cards, next);
                 self.cursors.insert(status, cursor);
             }
@@ -420,33 +457,75 @@ impl State {
         for task in tasks {
             self.view.upsert(task);
         }
-        self.follow_cards();
+        self.follow_cards(Moved::ByTheBoard);
     }
 
     /// A whole new view of the board; each cursor stays on its task.
     pub fn replace_view(&mut self, view: BoardView) {
         self.view = view;
-        self.follow_cards();
+        self.follow_cards(Moved::ByTheBoard);
     }
 
     /// Shows only the cards containing `filter` (case-insensitive; empty shows all).
     pub fn set_filter(&mut self, filter: String) {
         self.filter = filter;
-        self.follow_cards();
+        self.follow_cards(Moved::ByThePerson);
     }
 
     /// Shows or hides the statuses beyond the five columns.
     pub fn toggle_other_statuses(&mut self) {
         self.show_other = !self.show_other;
         self.move_column(0);
-        self.follow_cards();
+        self.follow_cards(Moved::ByThePerson);
     }
 
     /// Re-anchors every shown column's cursor after its cards changed: on the same task while
-    /// it stays in the column, else on the neighbour it had, so the cursor never lands on an
-    /// unrelated card just because rows above it moved.
-    fn follow_cards(&mut self) {
+    /// it stays in the column, so the cursor never lands on an unrelated card just because rows
+    /// above it moved. A task the board took out of its column stays chosen (the status line
+    /// says where it went); one the person's own view hid (a filter) gives way to its
+    /// neighbour.
+    fn follow_cards(&mut self, moved: Moved) {
+        let selected = self.selected_status();
+        let mut left = None;
+        let mut cursors = HashMap::new();
         for status in self.statuses() {
+            let cards = self.cards(&status);
+            let old = self.cursors.get(&status);
+            let chosen = old.and_then(|c| c.task.as_deref());
+            let still_here = chosen.is_some_and(|id| cards.iter().any(|t| t.id == id));
+            let elsewhere = chosen.and_then(|id| self.view.task(id));
+            let cursor = match (old, elsewhere) {
+                (Some(old), Some(task)) if !still_here && moved == Moved::ByTheBoard => {
+                    if !old.departed && status == selected {
+                        left = Some(format!(
+                            "{} \"{}\" moved to {}; keys still act on it until you move",
+                            Escaped(&task.id),
+                            Escaped(&task.title),
+                            Escaped(task.status.as_str())
+                        ));
+                    }
+                    ColumnCursor {
+                        departed: true,
+                        row: old.row_in(&cards),
+                        ..old.clone()
+                    }
+                }
+                _ => ColumnCursor::at(&cards, self.row(&status, &cards)),
+            };
+            cursors.insert(status, cursor);
+        }
+        self.cursors.extend(cursors);
+        if left.is_some() {
+            self.message = left;
+        }
+    }
+
+    /// After the person's own change to the selected task (archive, complete, block…): if it
+    /// left its column, the cursor takes the card that was below it, as a list's cursor does
+    /// when its line is deleted. Only a move the person did not make keeps the task chosen.
+    pub fn settle_after_own_change(&mut self) {
+        let status = self.selected_status();
+        if self.cursors.get(&status).is_some_and(|c| c.departed) {
             let cards = self.cards(&status);
             let cursor = ColumnCursor::at(&cards, self.row(&status, &cards));
             self.cursors.insert(status, cursor);

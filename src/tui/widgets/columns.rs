@@ -51,8 +51,8 @@ fn draw_column(frame: &mut Frame<'_>, state: &State, status: &Status, area: Rect
     let inner = layout::inner(area);
     frame.render_widget(block, area);
     let visible = layout::cards_per_column(area);
-    let row = state.row(status, &cards);
-    let first = layout::first_visible(row, visible);
+    let row = state.highlighted_row(status, &cards);
+    let first = layout::first_visible(row.unwrap_or_else(|| state.row(status, &cards)), visible);
     let width = usize::from(inner.width);
     for (slot, (index, task)) in cards
         .iter()
@@ -88,7 +88,7 @@ fn draw_column(frame: &mut Frame<'_>, state: &State, status: &Status, area: Rect
             ));
         }
         let mut paragraph = Paragraph::new(lines);
-        if selected && index == row {
+        if selected && Some(index) == row {
             paragraph = paragraph.style(theme.selected());
         }
         frame.render_widget(paragraph, card);
