@@ -263,6 +263,7 @@ fn tui(
         // Only the per-user default board is made on first run; a mistyped --db is an error.
         open,
         pool,
+        race_pace: crate::tui::race::PACE,
     };
     match crate::tui::run(options) {
         Ok(()) => Ok(failure::OK),
