@@ -686,6 +686,44 @@ fn message(app: &App) -> String {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn capital_r_races_a_buggy_writer_and_the_gate_fires_on_screen() {
+    let mut f = fixture();
+    f.app.set_race_pace(Duration::ZERO);
+    f.app.update(key('+'));
+    f.app.update(key('+'));
+    f.app.update(key('R'));
+    assert!(f.app.state.pool.race.is_some(), "{}", message(&f.app));
+    meanwhile_another_task(&f.board);
+    let summary = until_race_summary(&mut f.app).await;
+
+    assert!(
+        f.app
+            .state
+            .log
+            .iter()
+            .any(|e| e.kind == EventKind::ClaimRejected),
+        "claim_rejected shows in the event log"
+    );
+    assert_eq!(summary.mode, RaceMode::BuggyWriter);
+    assert!(summary.finished);
+    assert_eq!(summary.children, race::ROUNDS);
+    assert!(summary.rejections > 0, "the gate fired: {summary:?}");
+    assert_eq!(
+        summary.rejections,
+        race_events(&f.board, &EventKind::ClaimRejected)
+    );
+    assert_eq!(summary.claims, race_events(&f.board, &EventKind::Claimed));
+    assert_eq!(
+        (summary.live_violations, summary.audit_violations),
+        (0, 0),
+        "{summary:?}"
+    );
+    assert_eq!(f.app.state.pool.race, None, "the race is over");
+    assert!(message(&f.app).contains("race done: 0 violations"));
+    f.app.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn r_races_create_then_link_and_the_gate_never_needs_to_fire() {
     let mut f = fixture();
     f.app.set_race_pace(Duration::ZERO);
@@ -718,12 +756,12 @@ async fn r_races_create_then_link_and_the_gate_never_needs_to_fire() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn r_again_stops_a_running_race_and_sums_it_up_as_stopped() {
+async fn either_race_key_stops_a_running_race_and_sums_it_up_as_stopped() {
     let mut f = fixture();
     // A pace no test waits out: the race is still writing when it is stopped.
     f.app.set_race_pace(Duration::from_secs(3600));
     f.app.update(key('+'));
-    f.app.update(key('r'));
+    f.app.update(key('R'));
     assert!(f.app.state.pool.race.is_some(), "{}", message(&f.app));
     f.app.update(key('r'));
 
@@ -733,7 +771,7 @@ async fn r_again_stops_a_running_race_and_sums_it_up_as_stopped() {
         .race_summary
         .clone()
         .expect("a stopped race is summed up at once");
-    assert_eq!(summary.mode, RaceMode::CreateThenLink);
+    assert_eq!(summary.mode, RaceMode::BuggyWriter);
     assert!(!summary.finished);
     assert!(summary.children <= 1, "{summary:?}");
     assert_eq!(summary.audit_violations, 0);

@@ -317,7 +317,7 @@ impl App {
                     pool.resize(pool.size().saturating_sub(1));
                 }
             }
-            Action::ToggleRace => self.toggle_race(RaceMode::CreateThenLink)?,
+            Action::ToggleRace(mode) => self.toggle_race(mode)?,
             Action::Click { x, y } => self.click(x, y),
             Action::Type(_)
             | Action::Erase
