@@ -756,6 +756,56 @@ async fn r_races_create_then_link_and_the_gate_never_needs_to_fire() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_race_needs_running_workers_and_names_the_key_that_gives_them() {
+    let mut f = fixture();
+    let tasks = |f: &Fixture| f.board.open().read(|r| r.tasks(None)).expect("tasks").len();
+    let before = tasks(&f);
+    for race_key in ['r', 'R'] {
+        f.app.update(key(race_key));
+        assert_eq!(message(&f.app), "race needs workers: press + to start one");
+    }
+    f.app.update(key('+'));
+    f.app.update(key('p'));
+    f.app.update(key('R'));
+    assert_eq!(
+        message(&f.app),
+        "race needs workers: the pool is paused, press p to resume"
+    );
+    f.app.update(key('p'));
+    f.app.update(key('-'));
+    f.app.update(key('R'));
+    assert_eq!(message(&f.app), "race needs workers: press + to start one");
+    assert_eq!(f.app.state.pool.race, None, "no race started");
+    assert_eq!(f.app.state.race_summary, None);
+    assert_eq!(tasks(&f), before, "the race wrote nothing");
+    f.app.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_race_is_refused_by_a_pool_that_works_only_one_file_s_tasks() {
+    let board = common::TempBoard::new();
+    let mut app = App::new(
+        board.open(),
+        State::new("board".into(), BoardView::default(), Theme::new(false), 0),
+        PoolConfig {
+            key_prefix: Some("/work/pipeline.toml#".into()),
+            ..PoolConfig::default()
+        },
+        OpenOptions::default(),
+    )
+    .expect("app");
+    app.update(key('+'));
+    app.update(key('R'));
+    assert!(
+        message(&app).contains("only one file's tasks"),
+        "{}",
+        message(&app)
+    );
+    assert_eq!(app.state.pool.race, None);
+    app.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn either_race_key_stops_a_running_race_and_sums_it_up_as_stopped() {
     let mut f = fixture();
     // A pace no test waits out: the race is still writing when it is stopped.

@@ -404,11 +404,15 @@ impl App {
         self.refresh().map(drop)
     }
 
-    /// Stops the race on screen, or starts one in `mode`.
+    /// Stops the race on screen, or starts one in `mode` if the pool can work it.
     fn toggle_race(&mut self, mode: RaceMode) -> Result<(), BoardError> {
         if let Some(mut race) = self.race.take() {
             race.stop()?;
             return self.end_race(&race, false);
+        }
+        if let Some(refusal) = self.race_refusal() {
+            self.state.message = Some(refusal.into());
+            return Ok(());
         }
         // Every event so far is read first, so the race's tasks are exactly those created
         // after the cursor.
@@ -432,6 +436,23 @@ impl App {
             .into(),
         );
         Ok(())
+    }
+
+    /// Why a race started now would race nothing: no worker would claim its children, so
+    /// neither a claim nor the gate would show. Names the key that fixes it.
+    fn race_refusal(&self) -> Option<&'static str> {
+        let Some(pool) = self.pool.as_ref().filter(|pool| pool.size() > 0) else {
+            return Some("race needs workers: press + to start one");
+        };
+        if pool.is_paused() {
+            return Some("race needs workers: the pool is paused, press p to resume");
+        }
+        if self.pool_config.key_prefix.is_some() {
+            return Some(
+                "race needs workers for the whole board; these work only one file's tasks",
+            );
+        }
+        None
     }
 
     /// Moves the race on: collects the writer once it has written every round, and sums the
