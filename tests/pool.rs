@@ -341,6 +341,44 @@ fn race_demo_holds_the_invariant_in_both_modes() {
 }
 
 #[test]
+fn a_paced_race_waits_a_pace_between_children_and_stops_in_the_middle_of_one() {
+    use gateboard::core::OpenOptions;
+    use gateboard::pool::racer::{RaceConfig, Racer};
+
+    let board = common::TempBoard::new();
+    let racer = Racer::start(
+        &board.path,
+        RaceConfig {
+            rounds: 3,
+            pace: Duration::from_secs(3600),
+            ..RaceConfig::default()
+        },
+        &OpenOptions::default(),
+    )
+    .expect("start the race");
+    let start = Instant::now();
+    while racer.children() == 0 {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "the first child is written at once"
+        );
+        thread::sleep(Duration::from_millis(10));
+    }
+    let (sender, stopped) = std::sync::mpsc::channel();
+    thread::spawn(move || sender.send(racer.stop()));
+    let report = stopped
+        .recv_timeout(Duration::from_secs(60))
+        .expect("stopping ends the pause at once, not after the pace")
+        .expect("the race");
+    assert_eq!(report.children, 1, "the second child waits a whole pace");
+    assert_eq!(
+        count(&board.open(), Status::Blocked),
+        0,
+        "the parents are released"
+    );
+}
+
+#[test]
 fn work_promotes_a_child_whose_parent_another_writer_finished() {
     let board = common::TempBoard::new();
     let mut conn = board.open();

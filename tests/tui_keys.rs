@@ -4,14 +4,17 @@
 
 mod common;
 
+use std::collections::HashSet;
 use std::time::Duration;
 
 use crossterm::event::{Event as TermEvent, KeyCode, KeyEvent, KeyModifiers};
-use gateboard::core::{Board, NewTask, OpenOptions, Status};
+use gateboard::core::{Board, EventKind, NewTask, OpenOptions, Status};
 use gateboard::pool::PoolConfig;
+use gateboard::pool::racer::{self, RaceConfig, RaceMode};
 use gateboard::tui::action::Action;
 use gateboard::tui::app::App;
-use gateboard::tui::state::{BoardView, Mode, Pane, State};
+use gateboard::tui::race;
+use gateboard::tui::state::{BoardView, Mode, Pane, RaceSummary, State};
 use gateboard::tui::theme::Theme;
 
 fn key(c: char) -> Action {
@@ -623,4 +626,215 @@ fn x_on_a_task_that_is_not_running_says_so_and_asks_nothing() {
         "{message}"
     );
     assert_eq!(status(&f.board.open(), &f.ids[1]), Status::Ready);
+}
+
+/// Drives the app as its main loop does (ticks, and a look after each commit) until the race
+/// it runs is summed up; the deadline only guards against a hang.
+async fn until_race_summary(app: &mut App) -> RaceSummary {
+    let start = std::time::Instant::now();
+    loop {
+        app.update(Action::Tick);
+        another_process_committed(app);
+        if let Some(summary) = &app.state.race_summary {
+            return summary.clone();
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(120),
+            "the race was never summed up; the status line reads {:?}",
+            app.state.message
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// How many events of `kind` the board holds for the race's own tasks.
+fn race_events(board: &common::TempBoard, kind: &EventKind) -> u64 {
+    board
+        .open()
+        .read(|r| {
+            let race: HashSet<String> = r
+                .tasks(None)?
+                .into_iter()
+                .filter(|t| t.created_by.as_deref() == Some(racer::CREATED_BY))
+                .map(|t| t.id)
+                .collect();
+            let events = r.events_after(0, 1_000_000, None)?;
+            Ok(events
+                .iter()
+                .filter(|e| e.kind == *kind && race.contains(&e.task_id))
+                .count() as u64)
+        })
+        .expect("read the board")
+}
+
+/// A task no race made, created by another program while the race runs: its claim is no
+/// claim of the race's.
+fn meanwhile_another_task(board: &common::TempBoard) {
+    board
+        .open()
+        .write(|t| {
+            t.create(&NewTask {
+                title: "not the race's".into(),
+                ..NewTask::default()
+            })
+        })
+        .expect("another writer");
+}
+
+fn message(app: &App) -> String {
+    app.state.message.clone().unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn capital_r_races_a_buggy_writer_and_the_gate_fires_on_screen() {
+    let mut f = fixture();
+    f.app.set_race_pace(Duration::ZERO);
+    f.app.update(key('+'));
+    f.app.update(key('+'));
+    f.app.update(key('R'));
+    assert!(f.app.state.pool.race.is_some(), "{}", message(&f.app));
+    meanwhile_another_task(&f.board);
+    let summary = until_race_summary(&mut f.app).await;
+
+    assert!(
+        f.app
+            .state
+            .log
+            .iter()
+            .any(|e| e.kind == EventKind::ClaimRejected),
+        "claim_rejected shows in the event log"
+    );
+    assert_eq!(summary.mode, RaceMode::BuggyWriter);
+    assert!(summary.finished);
+    assert_eq!(summary.children, race::ROUNDS);
+    assert!(summary.rejections > 0, "the gate fired: {summary:?}");
+    assert_eq!(
+        summary.rejections,
+        race_events(&f.board, &EventKind::ClaimRejected)
+    );
+    assert_eq!(summary.claims, race_events(&f.board, &EventKind::Claimed));
+    assert_eq!(
+        (summary.live_violations, summary.audit_violations),
+        (0, 0),
+        "{summary:?}"
+    );
+    assert_eq!(f.app.state.pool.race, None, "the race is over");
+    assert!(message(&f.app).contains("race done: 0 violations"));
+    f.app.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn r_races_create_then_link_and_the_gate_never_needs_to_fire() {
+    let mut f = fixture();
+    f.app.set_race_pace(Duration::ZERO);
+    f.app.update(key('+'));
+    f.app.update(key('+'));
+    f.app.update(key('r'));
+    assert!(f.app.state.pool.race.is_some(), "{}", message(&f.app));
+    meanwhile_another_task(&f.board);
+    let summary = until_race_summary(&mut f.app).await;
+
+    assert_eq!(summary.mode, RaceMode::CreateThenLink);
+    assert!(summary.finished);
+    assert_eq!(summary.children, race::ROUNDS);
+    assert_eq!(
+        summary.rejections, 0,
+        "either the link or the claim came first"
+    );
+    assert_eq!(summary.claims, race_events(&f.board, &EventKind::Claimed));
+    let race_tasks = race::ROUNDS + RaceConfig::default().parents;
+    assert!(
+        summary.claims >= race_tasks as u64,
+        "every task of the race ran: {summary:?}"
+    );
+    assert_eq!(
+        (summary.live_violations, summary.audit_violations),
+        (0, 0),
+        "{summary:?}"
+    );
+    f.app.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_race_needs_running_workers_and_names_the_key_that_gives_them() {
+    let mut f = fixture();
+    let tasks = |f: &Fixture| f.board.open().read(|r| r.tasks(None)).expect("tasks").len();
+    let before = tasks(&f);
+    for race_key in ['r', 'R'] {
+        f.app.update(key(race_key));
+        assert_eq!(message(&f.app), "race needs workers: press + to start one");
+    }
+    f.app.update(key('+'));
+    f.app.update(key('p'));
+    f.app.update(key('R'));
+    assert_eq!(
+        message(&f.app),
+        "race needs workers: the pool is paused, press p to resume"
+    );
+    f.app.update(key('p'));
+    f.app.update(key('-'));
+    f.app.update(key('R'));
+    assert_eq!(message(&f.app), "race needs workers: press + to start one");
+    assert_eq!(f.app.state.pool.race, None, "no race started");
+    assert_eq!(f.app.state.race_summary, None);
+    assert_eq!(tasks(&f), before, "the race wrote nothing");
+    f.app.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_race_is_refused_by_a_pool_that_works_only_one_file_s_tasks() {
+    let board = common::TempBoard::new();
+    let mut app = App::new(
+        board.open(),
+        State::new("board".into(), BoardView::default(), Theme::new(false), 0),
+        PoolConfig {
+            key_prefix: Some("/work/pipeline.toml#".into()),
+            ..PoolConfig::default()
+        },
+        OpenOptions::default(),
+    )
+    .expect("app");
+    app.update(key('+'));
+    app.update(key('R'));
+    assert!(
+        message(&app).contains("only one file's tasks"),
+        "{}",
+        message(&app)
+    );
+    assert_eq!(app.state.pool.race, None);
+    app.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn either_race_key_stops_a_running_race_and_sums_it_up_as_stopped() {
+    let mut f = fixture();
+    // A pace no test waits out: the race is still writing when it is stopped.
+    f.app.set_race_pace(Duration::from_secs(3600));
+    f.app.update(key('+'));
+    f.app.update(key('R'));
+    assert!(f.app.state.pool.race.is_some(), "{}", message(&f.app));
+    f.app.update(key('r'));
+
+    let summary = f
+        .app
+        .state
+        .race_summary
+        .clone()
+        .expect("a stopped race is summed up at once");
+    assert_eq!(summary.mode, RaceMode::BuggyWriter);
+    assert!(!summary.finished);
+    assert!(summary.children <= 1, "{summary:?}");
+    assert_eq!(summary.audit_violations, 0);
+    assert_eq!(f.app.state.pool.race, None);
+    assert!(message(&f.app).starts_with("race stopped"));
+    let held = f
+        .board
+        .open()
+        .read(|r| r.tasks(Some(&Status::Blocked)))
+        .expect("tasks")
+        .into_iter()
+        .filter(|t| t.created_by.as_deref() == Some(racer::CREATED_BY))
+        .count();
+    assert_eq!(held, 0, "the race's parents are released when it stops");
+    f.app.shutdown().await;
 }

@@ -7,8 +7,9 @@ use std::time::Instant;
 
 use gateboard::core::model::Neighbour;
 use gateboard::core::{Event, EventKind, Run, Status, Task, TaskDetail};
+use gateboard::pool::racer::RaceMode;
 use gateboard::pool::{WorkerState, WorkerStatus};
-use gateboard::tui::state::{BoardView, Mode, PoolView, State};
+use gateboard::tui::state::{BoardView, Mode, PoolView, RaceSummary, State};
 use gateboard::tui::theme::Theme;
 use gateboard::tui::view;
 use ratatui::Terminal;
@@ -435,4 +436,42 @@ fn a_ready_card_waiting_out_its_retry_backoff_says_so() {
     );
     let shown = screen(&render(&state, 160, 30));
     assert!(shown.contains("↻ retry soon after 1 failure"), "{shown}");
+}
+
+fn buggy_race_done() -> RaceSummary {
+    RaceSummary {
+        mode: RaceMode::BuggyWriter,
+        finished: true,
+        children: 30,
+        links_refused: 0,
+        claims: 40,
+        rejections: 30,
+        live_violations: 0,
+        audit_violations: 0,
+    }
+}
+
+#[test]
+fn race_summary_pinned_under_the_events() {
+    let mut state = demo_state();
+    state.rejections = 30;
+    state.race_summary = Some(buggy_race_done());
+    state.message = Some("race done: 0 violations".into());
+    insta::assert_snapshot!(render(&state, 100, 30).backend());
+}
+
+#[test]
+fn a_race_summary_alarms_when_an_audit_found_a_violation() {
+    use ratatui::style::Color;
+    let mut state = demo_state();
+    state.theme = Theme::new(true);
+    state.race_summary = Some(buggy_race_done());
+    let clean = style_of(&render(&state, 100, 30), "30 claim_rejected");
+    assert_ne!(clean.bg, Some(Color::Red), "a clean race does not alarm");
+    state.race_summary = Some(RaceSummary {
+        audit_violations: 1,
+        ..buggy_race_done()
+    });
+    let broken = style_of(&render(&state, 100, 30), "30 claim_rejected");
+    assert_eq!(broken.bg, Some(Color::Red));
 }

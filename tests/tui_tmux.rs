@@ -95,6 +95,44 @@ fn until(what: &str, mut done: impl FnMut() -> bool) {
     }
 }
 
+/// The pid of the TUI started on `board`.
+fn tui_pid(board: &Path) -> String {
+    let pgrep = Command::new("pgrep")
+        .args([
+            "-f",
+            "--",
+            &format!(
+                "^{} --db {} tui",
+                env!("CARGO_BIN_EXE_gateboard"),
+                board.display()
+            ),
+        ])
+        .output()
+        .expect("pgrep");
+    String::from_utf8_lossy(&pgrep.stdout)
+        .lines()
+        .next()
+        .expect("the TUI's pid")
+        .to_owned()
+}
+
+/// Every process below `pid` (its supervisor and the commands it runs).
+fn descendants(pid: &str) -> Vec<String> {
+    let pgrep = Command::new("pgrep")
+        .args(["-P", pid])
+        .output()
+        .expect("pgrep");
+    let children: Vec<String> = String::from_utf8_lossy(&pgrep.stdout)
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    let mut all = children.clone();
+    for child in &children {
+        all.extend(descendants(child));
+    }
+    all
+}
+
 fn alive(pid: &str) -> bool {
     // A zombie is dead for our purposes: it runs nothing.
     std::fs::read_to_string(format!("/proc/{pid}/stat"))
@@ -129,23 +167,7 @@ fn sigterm_to_the_tui_stops_its_commands_and_releases_their_claims() {
         .expect("pid")
         .trim()
         .to_owned();
-    let pgrep = Command::new("pgrep")
-        .args([
-            "-f",
-            "--",
-            &format!(
-                "^{} --db {} tui",
-                env!("CARGO_BIN_EXE_gateboard"),
-                board.path.display()
-            ),
-        ])
-        .output()
-        .expect("pgrep");
-    let tui_pid = String::from_utf8_lossy(&pgrep.stdout)
-        .lines()
-        .next()
-        .expect("the TUI's pid")
-        .to_owned();
+    let tui_pid = tui_pid(&board.path);
     let killed = Command::new("kill")
         .args(["-TERM", &tui_pid])
         .status()
@@ -164,4 +186,37 @@ fn sigterm_to_the_tui_stops_its_commands_and_releases_their_claims() {
         runs.last().and_then(|r| r.outcome.as_deref()),
         Some("interrupted")
     );
+}
+
+#[test]
+fn capital_r_fires_the_gate_on_screen_and_sums_up_with_no_violations() {
+    let board = common::TempBoard::new();
+    // A tenth of the human pace, so the test takes seconds; the race is the same.
+    let tui = Session::start(&format!(
+        "{} --db {} tui --workers 2 --race-pace-ms 100",
+        env!("CARGO_BIN_EXE_gateboard"),
+        board.path.display()
+    ));
+    tui.wait_for("workers: 2");
+    let pid = tui_pid(&board.path);
+    tui.keys(&["R"]);
+    // The event pane's claim_rejected line carries the reason; the summary does not.
+    tui.wait_for("parents_not_done");
+    let screen = tui.wait_for("buggy-writer race done: 30 children");
+    assert!(
+        screen.contains("claim_rejected, violations: live 0, audit 0"),
+        "{screen}"
+    );
+    assert!(
+        !screen.contains(" 0 claim_rejected"),
+        "the gate fired: {screen}"
+    );
+    let below = descendants(&pid);
+
+    tui.keys(&["q"]);
+    until("the TUI to exit", || !tui.alive());
+    for process in std::iter::once(&pid).chain(&below) {
+        until(&format!("process {process} to end"), || !alive(process));
+    }
+    cli(&board.path, &["audit"]);
 }

@@ -161,6 +161,10 @@ pub enum Verb {
         /// How its pool works tasks
         #[command(flatten)]
         run: RunArgs,
+        /// Milliseconds between a race demo's children; hidden, for tests that cannot wait for
+        /// the human pace
+        #[arg(long, hide = true, value_name = "MS")]
+        race_pace_ms: Option<u64>,
     },
     /// Create the board file (idempotent)
     Init,
@@ -624,6 +628,30 @@ mod tests {
         assert_eq!(
             Duration::from_secs(parse("gateboard ls").lock_timeout),
             crate::core::OpenOptions::default().lock_timeout
+        );
+    }
+
+    #[test]
+    fn the_race_pace_is_a_hidden_tui_flag_and_the_cli_race_stays_unpaced() {
+        let Some(Verb::Tui { race_pace_ms, .. }) = parse("gateboard tui --race-pace-ms 20").verb
+        else {
+            panic!("tui parses as tui");
+        };
+        assert_eq!(race_pace_ms, Some(20));
+        let Some(Verb::Tui { race_pace_ms, .. }) = parse("gateboard tui").verb else {
+            panic!("tui parses as tui");
+        };
+        assert_eq!(race_pace_ms, None, "a person gets the human pace");
+        let help = Cli::command()
+            .find_subcommand_mut("tui")
+            .map(|tui| tui.render_help().to_string())
+            .unwrap_or_default();
+        assert!(help.contains("--workers"), "{help}");
+        assert!(!help.contains("race-pace"), "{help}");
+        assert_eq!(
+            crate::pool::racer::RaceConfig::default().pace,
+            Duration::ZERO,
+            "the stress test races flat out"
         );
     }
 

@@ -39,8 +39,12 @@ pub fn run(cli: Cli) -> ExitCode {
 fn execute(cli: &Cli, out: &mut dyn Write) -> Result<u8, Failure> {
     let verb = cli.verb.as_ref();
     match verb {
-        None => return tui(cli, None, &RunArgs::default(), None),
-        Some(Verb::Tui { workers, run }) => return tui(cli, *workers, run, None),
+        None => return tui(cli, None, &RunArgs::default(), None, None),
+        Some(Verb::Tui {
+            workers,
+            run,
+            race_pace_ms,
+        }) => return tui(cli, *workers, run, None, *race_pace_ms),
         Some(Verb::Race(args)) => return race(cli, args, out),
         Some(Verb::Bench(args)) => return bench(args, out).map(|()| failure::OK),
         _ => {}
@@ -283,11 +287,13 @@ fn open_board(cli: &Cli) -> Result<Board, Failure> {
 
 /// The TUI reports through color-eyre; a board error still gets its documented exit code.
 /// `scope` limits the pool to one graph file's tasks (`run --tui`); such a TUI loads no demo.
+/// `race_pace_ms` overrides the race demo's human pace.
 fn tui(
     cli: &Cli,
     workers: Option<usize>,
     run: &RunArgs,
     scope: Option<String>,
+    race_pace_ms: Option<u64>,
 ) -> Result<u8, Failure> {
     let choice = board_path(cli, true)?;
     let open = open_options(cli, choice.default_board);
@@ -312,6 +318,7 @@ fn tui(
         // Only the per-user default board is made on first run; a mistyped --db is an error.
         open,
         pool,
+        race_pace: race_pace_ms.map_or(crate::tui::race::PACE, Duration::from_millis),
     };
     match crate::tui::run(options) {
         Ok(()) => Ok(failure::OK),
@@ -341,7 +348,7 @@ fn run_file(
     let imported = graph::import(board, &parsed, &claimer_name(cli))?;
     let prefix = graph::key_prefix(&parsed);
     if args.tui {
-        let code = tui(cli, Some(args.workers), &args.run, Some(prefix))?;
+        let code = tui(cli, Some(args.workers), &args.run, Some(prefix), None)?;
         if code != failure::OK {
             return Ok(code);
         }

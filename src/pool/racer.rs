@@ -3,7 +3,8 @@
 
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, TryRecvError};
 use std::thread;
 use std::time::Duration;
 
@@ -29,6 +30,9 @@ pub struct RaceConfig {
     pub parents: usize,
     /// Honest or buggy writer.
     pub mode: RaceMode,
+    /// The pause between one child and the next: zero races flat out (the stress test), a
+    /// fraction of a second lets a person follow each child on screen.
+    pub pace: Duration,
 }
 
 /// Children a race creates unless told otherwise (`race --rounds`).
@@ -40,9 +44,14 @@ impl Default for RaceConfig {
             rounds: DEFAULT_ROUNDS,
             parents: 10,
             mode: RaceMode::CreateThenLink,
+            pace: Duration::ZERO,
         }
     }
 }
+
+/// Who the race's tasks say created them: how a live view tells the race's tasks from the
+/// board's own.
+pub const CREATED_BY: &str = "race demo";
 
 /// What a finished race wrote.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -57,7 +66,9 @@ pub struct RaceReport {
 
 /// A race in progress on its own thread and its own connection.
 pub struct Racer {
-    stop: Arc<AtomicBool>,
+    /// Told (or dropped) to stop; a channel rather than a flag, so a pause between paced
+    /// rounds ends at once instead of after the pace.
+    stop: Sender<()>,
     children: Arc<AtomicUsize>,
     thread: thread::JoinHandle<Result<RaceReport, BoardError>>,
 }
@@ -68,12 +79,12 @@ impl Racer {
     /// Opens its own connection (a separate writer, like another program) and starts racing.
     pub fn start(path: &Path, config: RaceConfig, open: &OpenOptions) -> Result<Racer, BoardError> {
         let board = Board::open(path, open)?;
-        let stop = Arc::new(AtomicBool::new(false));
+        let (stop, stopped) = mpsc::channel();
         let children = Arc::new(AtomicUsize::new(0));
-        let (stop_flag, counter) = (stop.clone(), children.clone());
+        let counter = children.clone();
         let thread = thread::Builder::new()
             .name("gateboard-racer".into())
-            .spawn(move || race(board, &config, &stop_flag, &counter))
+            .spawn(move || race(board, &config, &stopped, &counter))
             .map_err(|source| BoardError::Io {
                 path: path.to_path_buf(),
                 source,
@@ -97,22 +108,33 @@ impl Racer {
 
     /// Stops early (or waits, if already done), releases the parents, and reports.
     pub fn stop(self) -> Result<RaceReport, BoardError> {
-        self.stop.store(true, Ordering::Relaxed);
-        self.wait()
+        // Fails only when the thread has already ended, which is what stopping asks for.
+        let _ = self.stop.send(());
+        join(self.thread)
     }
 
     /// Waits for every round, releases the parents, and reports.
     pub fn wait(self) -> Result<RaceReport, BoardError> {
-        self.thread
-            .join()
-            .unwrap_or_else(|_| Err(BoardError::Internal("the race thread panicked".into())))
+        // The sender lives until the thread ends, so waiting never reads as being told to stop.
+        let Racer { stop, thread, .. } = self;
+        let report = join(thread);
+        drop(stop);
+        report
     }
+}
+
+fn join(
+    thread: thread::JoinHandle<Result<RaceReport, BoardError>>,
+) -> Result<RaceReport, BoardError> {
+    thread
+        .join()
+        .unwrap_or_else(|_| Err(BoardError::Internal("the race thread panicked".into())))
 }
 
 fn race(
     mut board: Board,
     config: &RaceConfig,
-    stop: &AtomicBool,
+    stop: &Receiver<()>,
     children: &AtomicUsize,
 ) -> Result<RaceReport, BoardError> {
     let parents: Vec<String> = board.write(|t| {
@@ -120,7 +142,7 @@ fn race(
             .map(|i| {
                 let id = t.create(&NewTask {
                     title: format!("race parent {i}"),
-                    created_by: Some("race demo".into()),
+                    created_by: Some(CREATED_BY.into()),
                     command: Some(race_command()),
                     ..NewTask::default()
                 })?;
@@ -147,19 +169,24 @@ fn race(
 fn run_rounds(
     board: &mut Board,
     config: &RaceConfig,
-    stop: &AtomicBool,
+    stop: &Receiver<()>,
     children: &AtomicUsize,
     parents: &[String],
     report: &mut RaceReport,
 ) -> Result<(), BoardError> {
     for round in 0..config.rounds {
-        if stop.load(Ordering::Relaxed) {
+        let pace = if round == 0 {
+            Duration::ZERO
+        } else {
+            config.pace
+        };
+        if !keep_going(stop, pace) {
             break;
         }
         let child = board.write(|t| {
             t.create(&NewTask {
                 title: format!("race child {round}"),
-                created_by: Some("race demo".into()),
+                created_by: Some(CREATED_BY.into()),
                 command: Some(race_command()),
                 ..NewTask::default()
             })
@@ -182,6 +209,16 @@ fn run_rounds(
         }
     }
     Ok(())
+}
+
+/// Waits out `pace` before the next round; false once the race is told to stop (or its
+/// `Racer` is gone).
+fn keep_going(stop: &Receiver<()>, pace: Duration) -> bool {
+    if pace.is_zero() {
+        matches!(stop.try_recv(), Err(TryRecvError::Empty))
+    } else {
+        matches!(stop.recv_timeout(pace), Err(RecvTimeoutError::Timeout))
+    }
 }
 
 /// What a race task runs: nothing worth waiting for, so a pool running commands races too.

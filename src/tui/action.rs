@@ -6,6 +6,7 @@ use crossterm::event::{
 
 use super::state::{Mode, PromptKind};
 use crate::pool::PoolEvent;
+use crate::pool::racer::RaceMode;
 
 /// One thing `App::update` reacts to.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -44,8 +45,8 @@ pub enum Action {
     New,
     /// Ask for a parent id, then link it to the selected task.
     Link,
-    /// Start or stop the race demo.
-    ToggleRace,
+    /// Start the race demo with this writer, or stop the one running.
+    ToggleRace(RaceMode),
     /// Pause or resume the pool.
     TogglePause,
     /// One more worker.
@@ -200,7 +201,8 @@ pub fn from_key(key: KeyEvent, mode: &Mode) -> Option<Action> {
         KeyCode::Char('x') => Action::Cancel,
         KeyCode::Char('n') => Action::New,
         KeyCode::Char('L') => Action::Link,
-        KeyCode::Char('r') => Action::ToggleRace,
+        KeyCode::Char('r') => Action::ToggleRace(RaceMode::CreateThenLink),
+        KeyCode::Char('R') => Action::ToggleRace(RaceMode::BuggyWriter),
         KeyCode::Char('p') => Action::TogglePause,
         KeyCode::Char('+') | KeyCode::Char('=') => Action::MoreWorkers,
         KeyCode::Char('-') => Action::FewerWorkers,

@@ -2,7 +2,7 @@
 //! performs the board writes and pool commands a key asks for.
 
 use std::collections::{HashMap, HashSet};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use ratatui::layout::Rect;
 use tokio::sync::mpsc;
@@ -10,15 +10,16 @@ use tokio::sync::mpsc;
 use super::action::{self, Action};
 use super::freshness::Freshness;
 use super::layout;
+use super::race::{self, RaceRun};
 use super::state::{
     BoardView, ClaimRate, Mode, Pane, PoolView, Prompt, PromptKind, RunTail, State,
 };
-use crate::core::audit::{claims_before_parent_events, claims_before_parent_events_after};
+use crate::core::audit::{audit, claims_before_parent_events, claims_before_parent_events_after};
 use crate::core::{
     Board, BoardError, EventKind, NewTask, OpenOptions, Status, TaskDetail, now_epoch,
 };
 use crate::pool::exec::output;
-use crate::pool::racer::{RaceConfig, Racer};
+use crate::pool::racer::{RaceConfig, RaceMode, Racer};
 use crate::pool::{Pool, PoolConfig};
 
 /// Who the TUI says cancelled a task.
@@ -42,7 +43,9 @@ pub struct App {
     pub state: State,
     board: Board,
     pool: Option<Pool>,
-    racer: Option<Racer>,
+    race: Option<RaceRun>,
+    /// The pause between a race's children.
+    race_pace: Duration,
     pool_config: PoolConfig,
     open: OpenOptions,
     cursor: i64,
@@ -78,7 +81,8 @@ impl App {
             state,
             board,
             pool: None,
-            racer: None,
+            race: None,
+            race_pace: race::PACE,
             pool_config,
             open,
             cursor: history.last().map_or(0, |e| e.id),
@@ -98,6 +102,12 @@ impl App {
     /// Where the app sends the pool's events so they wake the main loop.
     pub fn set_inputs(&mut self, inputs: mpsc::UnboundedSender<Action>) {
         self.inputs = Some(inputs);
+    }
+
+    /// Sets the pause between a race's children: a test races fast, a person watches the
+    /// default.
+    pub fn set_race_pace(&mut self, pace: Duration) {
+        self.race_pace = pace;
     }
 
     /// Whether the user asked to leave.
@@ -147,8 +157,8 @@ impl App {
 
     /// Stops the race and the pool, releasing every claim; call before leaving.
     pub async fn shutdown(mut self) {
-        if let Some(racer) = self.racer.take() {
-            let _ = tokio::task::spawn_blocking(move || racer.stop()).await;
+        if let Some(mut race) = self.race.take() {
+            let _ = tokio::task::spawn_blocking(move || race.stop()).await;
         }
         if let Some(pool) = self.pool.take() {
             pool.stop().await;
@@ -307,7 +317,7 @@ impl App {
                     pool.resize(pool.size().saturating_sub(1));
                 }
             }
-            Action::ToggleRace => self.toggle_race()?,
+            Action::ToggleRace(mode) => self.toggle_race(mode)?,
             Action::Click { x, y } => self.click(x, y),
             Action::Type(_)
             | Action::Erase
@@ -400,25 +410,95 @@ impl App {
         Ok(())
     }
 
-    fn toggle_race(&mut self) -> Result<(), BoardError> {
-        match self.racer.take() {
-            Some(racer) => {
-                let report = racer.stop()?;
+    /// Stops the race on screen, or starts one in `mode` if the pool can work it.
+    fn toggle_race(&mut self, mode: RaceMode) -> Result<(), BoardError> {
+        if let Some(mut race) = self.race.take() {
+            race.stop()?;
+            return self.end_race(&race, false);
+        }
+        if let Some(refusal) = self.race_refusal() {
+            self.state.message = Some(refusal.into());
+            return Ok(());
+        }
+        // Every event so far is read first, so the race's tasks are exactly those created
+        // after the cursor.
+        self.refresh()?;
+        let config = RaceConfig {
+            rounds: race::ROUNDS,
+            mode,
+            pace: self.race_pace,
+            ..RaceConfig::default()
+        };
+        let writer = Racer::start(self.board.path(), config, &self.open)?;
+        self.race = Some(RaceRun::new(mode, writer, self.cursor));
+        self.state.race_summary = None;
+        self.state.message = Some(
+            match mode {
+                RaceMode::CreateThenLink => "race started: creating children, linking them late",
+                RaceMode::BuggyWriter => {
+                    "buggy race started: children marked ready while their parents are held"
+                }
+            }
+            .into(),
+        );
+        Ok(())
+    }
+
+    /// Why a race started now would race nothing: no worker would claim its children, so
+    /// neither a claim nor the gate would show. Names the key that fixes it.
+    fn race_refusal(&self) -> Option<&'static str> {
+        let Some(pool) = self.pool.as_ref().filter(|pool| pool.size() > 0) else {
+            return Some("race needs workers: press + to start one");
+        };
+        if pool.is_paused() {
+            return Some("race needs workers: the pool is paused, press p to resume");
+        }
+        if self.pool_config.key_prefix.is_some() {
+            return Some(
+                "race needs workers for the whole board; these work only one file's tasks",
+            );
+        }
+        None
+    }
+
+    /// Moves the race on: collects the writer once it has written every round, and sums the
+    /// race up once every task it made is finished.
+    fn follow_race(&mut self) -> Result<(), BoardError> {
+        let Some(race) = &mut self.race else {
+            return Ok(());
+        };
+        match race.collect_writer() {
+            Ok(true) => {
                 self.state.message = Some(format!(
-                    "race stopped: {} children, {} links refused",
-                    report.children, report.links_refused
+                    "race written: {} children; parents released, workers finish the rest",
+                    race.children()
                 ));
             }
-            None => {
-                self.racer = Some(Racer::start(
-                    self.board.path(),
-                    RaceConfig::default(),
-                    &self.open,
-                )?);
-                self.state.message =
-                    Some("race started: creating children, linking them late".into());
+            Ok(false) => {}
+            Err(e) => {
+                self.race = None;
+                self.state.message = Some(format!("race failed: {e}"));
+                return Ok(());
             }
         }
+        if race.drained(&self.state.view)
+            && let Some(race) = self.race.take()
+        {
+            self.end_race(&race, true)?;
+        }
+        Ok(())
+    }
+
+    /// Audits the whole board and shows the race's summary.
+    fn end_race(&mut self, race: &RaceRun, finished: bool) -> Result<(), BoardError> {
+        let audit_violations = self.board.read(audit)?.len();
+        let summary = race.summary(finished, self.state.violations, audit_violations);
+        self.state.message = Some(format!(
+            "race {}: {} violations",
+            if finished { "done" } else { "stopped" },
+            summary.live_violations.max(summary.audit_violations)
+        ));
+        self.state.race_summary = Some(summary);
         Ok(())
     }
 
@@ -464,16 +544,8 @@ impl App {
             self.state.log_tails = log_tails(detail);
         }
         self.state.claims_per_sec = self.rate.per_second(Instant::now());
-        if self.racer.as_ref().is_some_and(Racer::is_finished)
-            && let Some(racer) = self.racer.take()
-        {
-            self.state.message = Some(match racer.wait() {
-                Ok(report) => format!(
-                    "race finished: {} children, {} links refused",
-                    report.children, report.links_refused
-                ),
-                Err(e) => format!("race failed: {e}"),
-            });
+        if let Err(e) = self.follow_race() {
+            self.state.message = Some(e.to_string());
         }
     }
 
@@ -485,11 +557,11 @@ impl App {
                 paused: pool.is_paused(),
                 workers: pool.workers(),
                 completed: pool.stats().completed,
-                race: self.racer.as_ref().map(Racer::children),
+                race: self.race.as_ref().map(RaceRun::children),
                 trouble: pool.failure().or_else(|| pool.trouble()),
             },
             None => PoolView {
-                race: self.racer.as_ref().map(Racer::children),
+                race: self.race.as_ref().map(RaceRun::children),
                 ..PoolView::default()
             },
         };
@@ -539,6 +611,9 @@ impl App {
             .collect();
         tasks.sort_by_key(|t| first_event.get(t.id.as_str()).copied());
         self.state.apply_tasks(tasks);
+        if let Some(race) = &mut self.race {
+            race.note(&events, &self.state.view);
+        }
         if let Mode::Detail(detail) = &self.state.mode
             && events.iter().any(|e| e.task_id == detail.task.id)
         {

@@ -8,6 +8,7 @@ pub mod app;
 pub mod demo;
 pub mod freshness;
 pub mod layout;
+pub mod race;
 pub mod state;
 pub mod theme;
 pub mod view;
@@ -53,6 +54,9 @@ pub struct TuiOptions {
     pub open: OpenOptions,
     /// How the pool works tasks (commands, or simulated work); its size comes from `workers`.
     pub pool: PoolConfig,
+    /// The pause between a race demo's children: human-paced ([`race::PACE`]) unless a test
+    /// asks for speed.
+    pub race_pace: Duration,
 }
 
 /// How many workers to start: as asked, else 4 on gateboard's own boards and none on a board
@@ -83,6 +87,7 @@ pub fn run(options: TuiOptions) -> Result<()> {
         now_epoch(),
     );
     let mut app = App::new(board, state, options.pool.clone(), options.open.clone())?;
+    app.set_race_pace(options.race_pace);
     let outcome = panic::catch_unwind(AssertUnwindSafe(|| {
         runtime.block_on(session(&mut app, workers, &options.path))
     }));

@@ -6,6 +6,7 @@ use std::time::Instant;
 
 use crate::core::{Event, Status, Task, TaskDetail};
 use crate::pool::WorkerStatus;
+use crate::pool::racer::RaceMode;
 
 use super::theme::Theme;
 use crate::terminal_text::Escaped;
@@ -258,6 +259,55 @@ pub struct PoolView {
     pub trouble: Option<String>,
 }
 
+/// How the last race demo went: pinned under the event log until the next race starts, so the
+/// outcome stays on screen while later events scroll past.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RaceSummary {
+    /// Which writer raced.
+    pub mode: RaceMode,
+    /// Whether it ran to the end (every child written, every task of the race finished), or a
+    /// person stopped it first.
+    pub finished: bool,
+    /// Children the writer created.
+    pub children: usize,
+    /// Links refused because a worker had claimed the child first.
+    pub links_refused: usize,
+    /// `claimed` events of the race's tasks (parents and children).
+    pub claims: u64,
+    /// `claim_rejected` events of the race's tasks: the gate firing.
+    pub rejections: u64,
+    /// What the live audit (the status bar's count) had found by the end; must be 0.
+    pub live_violations: usize,
+    /// What the full `gateboard audit` of the board found at the end; must be 0.
+    pub audit_violations: usize,
+}
+
+impl RaceSummary {
+    /// The two lines the event pane shows: what the race did, then what the audits found.
+    pub fn lines(&self) -> [String; 2] {
+        let mode = match self.mode {
+            RaceMode::CreateThenLink => "create-then-link",
+            RaceMode::BuggyWriter => "buggy-writer",
+        };
+        let end = if self.finished { "done" } else { "stopped" };
+        [
+            format!(
+                "{mode} race {end}: {} children, {} links refused",
+                self.children, self.links_refused
+            ),
+            format!(
+                "{} claims, {} claim_rejected, violations: live {}, audit {}",
+                self.claims, self.rejections, self.live_violations, self.audit_violations
+            ),
+        ]
+    }
+
+    /// Whether both audits found nothing: the invariant held through the race.
+    pub fn held(&self) -> bool {
+        self.live_violations == 0 && self.audit_violations == 0
+    }
+}
+
 /// The whole state of the screen.
 #[derive(Clone, Debug)]
 pub struct State {
@@ -295,6 +345,8 @@ pub struct State {
     pub violations: usize,
     /// The outcome of the last action, for the status line.
     pub message: Option<String>,
+    /// How the last race demo went, once it ended.
+    pub race_summary: Option<RaceSummary>,
     /// Epoch seconds now, for running cards' elapsed time.
     pub now: i64,
     /// Colours, or none under NO_COLOR.
@@ -322,6 +374,7 @@ impl State {
             rejections: 0,
             violations: 0,
             message: None,
+            race_summary: None,
             now,
             theme,
         }

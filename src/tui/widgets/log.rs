@@ -1,4 +1,5 @@
-//! The live event log; `claim_rejected` stands out from everything else.
+//! The live event log; `claim_rejected` stands out from everything else. The last race's
+//! summary, once there is one, is pinned under the events.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -6,13 +7,14 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 
+use super::clip;
 use crate::core::EventKind;
 use crate::terminal_text::{Escaped, escape};
 use crate::tui::layout;
-use crate::tui::state::{Pane, State};
+use crate::tui::state::{Pane, RaceSummary, State};
 use crate::tui::theme::Theme;
 
-/// Draws the newest events that fit, newest at the bottom.
+/// Draws the newest events that fit, newest at the bottom, above the race summary if any.
 pub fn draw(frame: &mut Frame<'_>, state: &State, area: Rect) {
     let theme = &state.theme;
     let title = if state.log_scroll > 0 {
@@ -28,7 +30,12 @@ pub fn draw(frame: &mut Frame<'_>, state: &State, area: Rect) {
             theme.frame()
         })
         .title(Span::styled(title, theme.heading()));
-    let height = usize::from(layout::inner(area).height);
+    let inner = layout::inner(area);
+    let summary = state.race_summary.as_ref().map(|s| summary_lines(theme, s));
+    let pinned = summary
+        .as_ref()
+        .map_or(0, |lines| lines.len().min(usize::from(inner.height)));
+    let height = usize::from(inner.height) - pinned;
     let end = state.log.len().saturating_sub(state.log_scroll);
     let start = end.saturating_sub(height);
     let lines: Vec<Line<'_>> = state
@@ -53,6 +60,31 @@ pub fn draw(frame: &mut Frame<'_>, state: &State, area: Rect) {
         })
         .collect();
     frame.render_widget(Paragraph::new(lines).block(block), area);
+    if let Some(summary) = summary {
+        let rows = pinned as u16;
+        let at = Rect {
+            y: inner.bottom() - rows,
+            height: rows,
+            ..inner
+        };
+        let width = usize::from(inner.width);
+        let lines: Vec<Line<'_>> = summary
+            .into_iter()
+            .map(|(text, style)| Line::from(Span::styled(clip(&text, width), style)))
+            .collect();
+        frame.render_widget(Paragraph::new(lines), at);
+    }
+}
+
+/// The summary's lines and how each stands out: alarming if either audit found anything.
+fn summary_lines(theme: &Theme, summary: &RaceSummary) -> Vec<(String, Style)> {
+    let verdict = if summary.held() {
+        theme.good()
+    } else {
+        theme.alarm()
+    };
+    let [did, audits] = summary.lines();
+    vec![(did, theme.heading()), (audits, verdict)]
 }
 
 fn kind_style(theme: &Theme, kind: &EventKind) -> Style {
