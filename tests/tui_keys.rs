@@ -128,15 +128,22 @@ fn escape_cancels_a_prompt_without_writing() {
 }
 
 #[test]
-fn c_completes_and_a_archives_the_selected_task() {
+fn c_completes_and_a_archives_the_selected_task_once_confirmed() {
     let mut f = fixture();
     f.app.update(key('l'));
     f.app.update(key('c'));
+    assert_eq!(
+        status(&f.board.open(), &f.ids[1]),
+        Status::Ready,
+        "asked first"
+    );
+    f.app.update(key('y'));
     assert_eq!(status(&f.board.open(), &f.ids[1]), Status::Done);
     for _ in 0..3 {
         f.app.update(key('l'));
     }
     f.app.update(key('a'));
+    f.app.update(key('y'));
     let archived = f
         .board
         .open()
@@ -364,6 +371,7 @@ fn the_selection_stays_on_its_task_when_cards_above_it_leave() {
     );
 
     app.update(key('c'));
+    app.update(key('y'));
     let reader = board.open();
     assert_eq!(status(&reader, &ids[2]), Status::Done, "c acts on c");
     assert_eq!(status(&reader, &ids[3]), Status::Ready, "not on d");
@@ -390,6 +398,7 @@ fn when_the_selected_task_leaves_the_cursor_takes_the_card_that_was_below_it() {
 
     // Archiving the parent promotes the child into the parent's row of the ready column.
     app.update(key('a'));
+    app.update(key('y'));
     assert_eq!(app.state.view.column(&Status::Ready)[0], child);
     assert_eq!(
         selected_id(&app).as_ref(),
@@ -398,6 +407,7 @@ fn when_the_selected_task_leaves_the_cursor_takes_the_card_that_was_below_it() {
     );
 
     app.update(key('c'));
+    app.update(key('y'));
     let reader = board.open();
     assert_eq!(status(&reader, &ids[1]), Status::Done);
     assert_eq!(status(&reader, &child), Status::Ready);
@@ -837,4 +847,123 @@ async fn either_race_key_stops_a_running_race_and_sums_it_up_as_stopped() {
         .count();
     assert_eq!(held, 0, "the race's parents are released when it stops");
     f.app.shutdown().await;
+}
+
+#[test]
+fn a_task_a_worker_takes_stays_the_one_keys_act_on_until_the_person_moves() {
+    let board = common::TempBoard::new();
+    let ids = create(&board, &[("chosen", 5), ("next in line", 1)]);
+    let mut app = open_app(&board);
+    app.update(key('l'));
+    assert_eq!(selected_id(&app).as_ref(), Some(&ids[0]));
+
+    // Another process claims the chosen task: it leaves the ready column by itself.
+    board
+        .open()
+        .write(|t| {
+            t.claim(
+                &ids[0],
+                &gateboard::core::ops::Claimer {
+                    lock: "elsewhere:w1".into(),
+                    ttl: Duration::from_secs(60),
+                },
+            )
+        })
+        .expect("another worker");
+    another_process_committed(&mut app);
+    assert_eq!(
+        app.state.column, 1,
+        "the focused column never changes by itself"
+    );
+    assert_eq!(
+        selected_id(&app).as_ref(),
+        Some(&ids[0]),
+        "keys still act on the chosen task, not on the card that took its row"
+    );
+    let cards = app.state.cards(&Status::Ready);
+    assert_eq!(app.state.highlighted_row(&Status::Ready, &cards), None);
+    let message = app.state.message.clone().unwrap_or_default();
+    assert!(
+        message.contains(&ids[0]) && message.contains("running"),
+        "the status line says where it went: {message}"
+    );
+
+    // A key already on its way opens a prompt bound to the chosen task.
+    app.update(key('b'));
+    match &app.state.mode {
+        Mode::Prompt(prompt) => assert_eq!(prompt.task.as_ref(), Some(&ids[0])),
+        other => panic!("no block prompt: {other:?}"),
+    }
+    app.update(code(KeyCode::Esc));
+
+    // Moving picks a card again: the first step down lands on the one that took the row.
+    app.update(key('j'));
+    assert_eq!(selected_id(&app).as_ref(), Some(&ids[1]));
+    let cards = app.state.cards(&Status::Ready);
+    assert_eq!(app.state.highlighted_row(&Status::Ready, &cards), Some(0));
+}
+
+#[test]
+fn a_refused_confirmation_changes_nothing() {
+    let mut f = fixture();
+    f.app.update(key('l'));
+    let before = f.board.open().read(|r| r.tasks(None)).expect("tasks");
+    for (ask, answer) in [('c', 'n'), ('a', 'q')] {
+        f.app.update(key(ask));
+        match &f.app.state.mode {
+            Mode::Prompt(prompt) => {
+                assert!(prompt.kind.is_question());
+                assert_eq!(prompt.task.as_ref(), Some(&f.ids[1]));
+            }
+            other => panic!("{ask} did not ask: {other:?}"),
+        }
+        f.app.update(key(answer));
+        assert_eq!(f.app.state.mode, Mode::Normal);
+        assert!(!f.app.should_quit(), "the answer is only an answer");
+    }
+    f.app.update(code(KeyCode::Enter));
+    f.app.update(code(KeyCode::Esc));
+    let after = f.board.open().read(|r| r.tasks(None)).expect("tasks");
+    assert_eq!(before, after);
+}
+
+#[test]
+fn c_on_a_running_card_says_to_cancel_it_first_and_writes_nothing() {
+    let board = common::TempBoard::new();
+    let ids = create(&board, &[("busy", 0)]);
+    board
+        .open()
+        .write(|t| {
+            t.claim(
+                &ids[0],
+                &gateboard::core::ops::Claimer {
+                    lock: "elsewhere:w1".into(),
+                    ttl: Duration::from_secs(60),
+                },
+            )
+        })
+        .expect("claim");
+    let mut app = open_app(&board);
+    app.update(key('l'));
+    app.update(key('l'));
+    assert_eq!(selected_id(&app).as_ref(), Some(&ids[0]));
+    app.update(key('c'));
+    assert_eq!(app.state.mode, Mode::Normal);
+    let message = app.state.message.clone().unwrap_or_default();
+    assert!(message.contains("x cancels it first"), "{message}");
+    assert_eq!(status(&board.open(), &ids[0]), Status::Running);
+}
+
+#[test]
+fn u_on_an_archived_card_unarchives_it() {
+    let board = common::TempBoard::new();
+    let ids = create(&board, &[("old", 0)]);
+    board.open().write(|t| t.archive(&ids[0])).expect("archive");
+    let mut app = open_app(&board);
+    app.update(key('o'));
+    app.state.select_task(&ids[0]);
+    app.update(key('u'));
+    assert_eq!(status(&board.open(), &ids[0]), Status::Ready);
+    let message = app.state.message.clone().unwrap_or_default();
+    assert!(message.contains("unarchived"), "{message}");
 }

@@ -4,7 +4,7 @@ use crossterm::event::{
     Event as TermEvent, KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEventKind,
 };
 
-use super::state::{Mode, PromptKind};
+use super::state::Mode;
 use crate::pool::PoolEvent;
 use crate::pool::racer::RaceMode;
 
@@ -162,7 +162,7 @@ pub fn from_key(key: KeyEvent, mode: &Mode) -> Option<Action> {
         return Some(Action::Quit);
     }
     if let Mode::Prompt(prompt) = mode
-        && prompt.kind == PromptKind::ConfirmCancel
+        && prompt.kind.is_question()
     {
         // A question answered with one key; anything but y leaves everything as it was.
         return match key.code {

@@ -286,18 +286,43 @@ impl App {
                 }
                 None => self.state.message = Some("no task selected".into()),
             },
-            Action::Unblock => self.on_selected(|board, id| {
-                let status = board.write(|t| t.unblock(id))?;
-                Ok(format!("{id} unblocked: now {status}"))
-            })?,
-            Action::Complete => self.on_selected(|board, id| {
-                let done = board.write(|t| t.complete(id, None, Some("completed by hand")))?;
-                Ok(format!("{id} done; promoted {}", done.promoted.len()))
-            })?,
-            Action::Archive => self.on_selected(|board, id| {
-                let done = board.write(|t| t.archive(id))?;
-                Ok(format!("{id} archived; promoted {}", done.promoted.len()))
-            })?,
+            Action::Unblock => match self.state.selected_task() {
+                Some(task) if task.status == Status::Archived => {
+                    self.on_selected(|board, id| {
+                        let back = board.write(|t| t.unarchive(id))?;
+                        Ok(match back.demoted.len() {
+                            0 => format!("{id} unarchived: now {}", back.status),
+                            n => format!(
+                                "{id} unarchived: now {}; {n} waiting children back to todo",
+                                back.status
+                            ),
+                        })
+                    })?;
+                }
+                _ => self.on_selected(|board, id| {
+                    let status = board.write(|t| t.unblock(id))?;
+                    Ok(format!("{id} unblocked: now {status}"))
+                })?,
+            },
+            Action::Complete => match self.state.selected_task() {
+                Some(task) if task.status == Status::Running => {
+                    self.state.message = Some(format!(
+                        "{} is running under {}; x cancels it first",
+                        task.id,
+                        task.claim_lock.as_deref().unwrap_or("nobody")
+                    ));
+                }
+                _ => self.ask(PromptKind::ConfirmComplete, String::new(), true),
+            },
+            Action::Archive => match self.state.selected_task() {
+                Some(task) if task.status == Status::Running => {
+                    self.state.message = Some(format!(
+                        "{} is running; x cancels it first, then a archives it",
+                        task.id
+                    ));
+                }
+                _ => self.ask(PromptKind::ConfirmArchive, String::new(), true),
+            },
             Action::Block => self.ask(PromptKind::BlockReason, String::new(), true),
             Action::Link => self.ask(PromptKind::LinkParent, String::new(), true),
             Action::New => self.ask(PromptKind::NewTitle, String::new(), false),
@@ -380,6 +405,17 @@ impl App {
                 self.state.message = Some(format!(
                     "{task} cancelled: its command is being stopped; u puts it back in the queue"
                 ));
+            }
+            PromptKind::ConfirmComplete => {
+                let done = self
+                    .board
+                    .write(|t| t.complete(&task, None, Some("completed by hand")))?;
+                self.state.message = Some(format!("{task} done; promoted {}", done.promoted.len()));
+            }
+            PromptKind::ConfirmArchive => {
+                let done = self.board.write(|t| t.archive(&task))?;
+                self.state.message =
+                    Some(format!("{task} archived; promoted {}", done.promoted.len()));
             }
             PromptKind::BlockReason => {
                 self.board.write(|t| t.block(&task, &input))?;

@@ -9,7 +9,6 @@ use crate::pool::WorkerStatus;
 use crate::pool::racer::RaceMode;
 
 use super::theme::Theme;
-use crate::terminal_text::Escaped;
 
 /// How many events the log keeps.
 pub const LOG_CAPACITY: usize = 500;
@@ -203,6 +202,20 @@ pub enum PromptKind {
     Filter,
     /// Whether to cancel the running task (y/n): its command is killed and the task blocked.
     ConfirmCancel,
+    /// Whether to mark the task done by hand (y/n): its children may then start.
+    ConfirmComplete,
+    /// Whether to archive the task (y/n): it leaves the board, and counts as finished.
+    ConfirmArchive,
+}
+
+impl PromptKind {
+    /// Whether this is a y/n question, answered with one key.
+    pub fn is_question(self) -> bool {
+        matches!(
+            self,
+            PromptKind::ConfirmCancel | PromptKind::ConfirmComplete | PromptKind::ConfirmArchive
+        )
+    }
 }
 
 /// A one-line question at the bottom of the screen.
@@ -552,9 +565,7 @@ impl State {
                     if !old.departed && status == selected {
                         left = Some(format!(
                             "{} \"{}\" moved to {}; keys still act on it until you move",
-                            Escaped(&task.id),
-                            Escaped(&task.title),
-                            Escaped(task.status.as_str())
+                            task.id, task.title, task.status
                         ));
                     }
                     ColumnCursor {

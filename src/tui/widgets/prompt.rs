@@ -21,23 +21,25 @@ pub fn draw(frame: &mut Frame<'_>, state: &State, prompt: &Prompt, area: Rect) {
             prompt.task.as_deref().unwrap_or("the task")
         ),
         PromptKind::Filter => "Show cards containing:".to_owned(),
-        PromptKind::ConfirmCancel => {
-            let id = prompt.task.as_deref().unwrap_or("the task");
-            let title = state
-                .view
-                .task(id)
-                .map(|t| format!(" \"{}\"", Escaped(&t.title)))
-                .unwrap_or_default();
-            format!(
-                "Cancel {}{title}? Its command is killed and the task blocked",
-                Escaped(id)
-            )
-        }
+        PromptKind::ConfirmCancel => format!(
+            "Cancel {}? Its command is killed and the task blocked",
+            named(state, prompt)
+        ),
+        PromptKind::ConfirmComplete => format!(
+            "Mark {} done by hand? Its children may start",
+            named(state, prompt)
+        ),
+        PromptKind::ConfirmArchive => format!(
+            "Archive {}? It leaves the board and counts as finished",
+            named(state, prompt)
+        ),
     };
-    let hint = if prompt.kind == PromptKind::ConfirmCancel {
-        "y cancels it, any other key keeps it running"
-    } else {
-        "Enter accepts, Esc cancels"
+    let hint = match prompt.kind {
+        PromptKind::ConfirmCancel => "y cancels it, any other key keeps it running",
+        PromptKind::ConfirmComplete | PromptKind::ConfirmArchive => {
+            "y does it, any other key leaves it"
+        }
+        _ => "Enter accepts, Esc cancels",
     };
     let box_area = Rect {
         x: area.x,
@@ -55,4 +57,15 @@ pub fn draw(frame: &mut Frame<'_>, state: &State, prompt: &Prompt, area: Rect) {
     ]);
     frame.render_widget(Clear, box_area);
     frame.render_widget(Paragraph::new(line).block(block), box_area);
+}
+
+/// The prompt's task as a question names it: its id and title, escaped.
+fn named(state: &State, prompt: &Prompt) -> String {
+    let id = prompt.task.as_deref().unwrap_or("the task");
+    let title = state
+        .view
+        .task(id)
+        .map(|t| format!(" \"{}\"", Escaped(&t.title)))
+        .unwrap_or_default();
+    format!("{}{title}", Escaped(id))
 }
