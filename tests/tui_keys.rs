@@ -967,3 +967,51 @@ fn u_on_an_archived_card_unarchives_it() {
     let message = app.state.message.clone().unwrap_or_default();
     assert!(message.contains("unarchived"), "{message}");
 }
+
+#[test]
+fn t_shows_the_dependency_tree_and_enter_jumps_to_a_parent() {
+    let board = common::TempBoard::new();
+    let ids = create(&board, &[("fetch", 0)]);
+    let child = board
+        .open()
+        .write(|t| {
+            t.create(&NewTask {
+                title: "train".into(),
+                parents: vec![ids[0].clone()],
+                ..NewTask::default()
+            })
+        })
+        .expect("child");
+    let mut app = open_app(&board);
+    app.state.select_task(&child);
+    app.update(key('t'));
+    let Mode::Tree(tree) = &app.state.mode else {
+        panic!("no tree: {:?}", app.state.mode);
+    };
+    assert_eq!(
+        tree.selected(),
+        Some(child.as_str()),
+        "the cursor starts on the task"
+    );
+    assert_eq!(tree.holding_back, vec![ids[0].clone()]);
+    assert_eq!(tree.critical, vec![ids[0].clone()]);
+    app.update(key('k'));
+    app.update(code(KeyCode::Enter));
+    match &app.state.mode {
+        Mode::Detail(detail) => assert_eq!(detail.task.id, ids[0]),
+        other => panic!("Enter did not open the parent: {other:?}"),
+    }
+    assert_eq!(
+        selected_id(&app).as_ref(),
+        Some(&ids[0]),
+        "the board follows"
+    );
+    // From the detail view, t opens that task's own tree: the child is below it.
+    app.update(key('t'));
+    let Mode::Tree(tree) = &app.state.mode else {
+        panic!("no tree from the detail view");
+    };
+    assert_eq!(tree.lineage.descendants(), vec![child.clone()]);
+    app.update(code(KeyCode::Esc));
+    assert_eq!(app.state.mode, Mode::Normal);
+}

@@ -212,6 +212,52 @@ fn detail_view() {
 }
 
 #[test]
+fn dependency_tree() {
+    use gateboard::core::lineage::{Lineage, LineageNode};
+    use gateboard::tui::tree::TreeView;
+    let node = |title: &str, status: Status| LineageNode {
+        title: title.into(),
+        status,
+    };
+    let ids = |list: &[&str]| list.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+    let lineage = Lineage {
+        root: "t_00000006".into(),
+        nodes: [
+            ("t_00000001", node("Write the release notes", Status::Done)),
+            (
+                "t_00000003",
+                node("Design the schema migration", Status::Running),
+            ),
+            ("t_00000005", node("Implement the migration", Status::Todo)),
+            ("t_00000006", node("Serve the new endpoints", Status::Todo)),
+            ("t_00000007", node("Announce the endpoints", Status::Todo)),
+        ]
+        .into_iter()
+        .map(|(id, n)| (id.to_owned(), n))
+        .collect(),
+        parents: [
+            ("t_00000006".to_owned(), ids(&["t_00000001", "t_00000005"])),
+            ("t_00000005".to_owned(), ids(&["t_00000003"])),
+            ("t_00000007".to_owned(), ids(&["t_00000006"])),
+        ]
+        .into_iter()
+        .collect(),
+        children: [
+            ("t_00000001".to_owned(), ids(&["t_00000006"])),
+            ("t_00000005".to_owned(), ids(&["t_00000006"])),
+            ("t_00000003".to_owned(), ids(&["t_00000005"])),
+            ("t_00000006".to_owned(), ids(&["t_00000007"])),
+        ]
+        .into_iter()
+        .collect(),
+        truncated: false,
+    };
+    let mut state = demo_state();
+    state.mode = Mode::Tree(Box::new(TreeView::new(lineage)));
+    insta::assert_snapshot!(render(&state, 100, 30).backend());
+}
+
+#[test]
 fn help() {
     let mut state = demo_state();
     state.mode = Mode::Help;

@@ -45,6 +45,10 @@ pub enum Action {
     New,
     /// Ask for a parent id, then link it to the selected task.
     Link,
+    /// Open the dependency tree of the selected task (or of the task in the detail view).
+    Tree,
+    /// Fold or unfold the tree line under the cursor.
+    ToggleFold,
     /// Start the race demo with this writer, or stop the one running.
     ToggleRace(RaceMode),
     /// Pause or resume the pool.
@@ -201,6 +205,8 @@ pub fn from_key(key: KeyEvent, mode: &Mode) -> Option<Action> {
         KeyCode::Char('x') => Action::Cancel,
         KeyCode::Char('n') => Action::New,
         KeyCode::Char('L') => Action::Link,
+        KeyCode::Char('t') => Action::Tree,
+        KeyCode::Char(' ') => Action::ToggleFold,
         KeyCode::Char('r') => Action::ToggleRace(RaceMode::CreateThenLink),
         KeyCode::Char('R') => Action::ToggleRace(RaceMode::BuggyWriter),
         KeyCode::Char('p') => Action::TogglePause,

@@ -14,6 +14,7 @@ use super::race::{self, RaceRun};
 use super::state::{
     BoardView, ClaimRate, Mode, Pane, PoolView, Prompt, PromptKind, RunTail, State,
 };
+use super::tree::TreeView;
 use crate::core::audit::{audit, claims_before_parent_events, claims_before_parent_events_after};
 use crate::core::{
     Board, BoardError, EventKind, NewTask, OpenOptions, Status, TaskDetail, now_epoch,
@@ -253,6 +254,8 @@ impl App {
             Action::Resize { width, height } => {
                 self.screen = Some(Rect::new(0, 0, width, height));
             }
+            Action::Tree => self.open_tree()?,
+            _ if matches!(self.state.mode, Mode::Tree(_)) => self.in_tree(&action)?,
             _ if self.state.mode != Mode::Normal => {}
             Action::Left => self.state.move_column(-1),
             Action::Right => self.state.move_column(1),
@@ -348,9 +351,52 @@ impl App {
             | Action::Erase
             | Action::EraseLine
             | Action::Submit
-            | Action::Confirm => {}
+            | Action::Confirm
+            | Action::ToggleFold => {}
         }
         self.sync_pool_view();
+        Ok(())
+    }
+
+    /// Opens the dependency tree of the task in the detail view, else of the selected task.
+    fn open_tree(&mut self) -> Result<(), BoardError> {
+        let id = match &self.state.mode {
+            Mode::Detail(detail) => Some(detail.task.id.clone()),
+            Mode::Normal => self.selected_id(),
+            _ => return Ok(()),
+        };
+        let Some(id) = id else {
+            self.state.message = Some("no task selected".into());
+            return Ok(());
+        };
+        let lineage = self.board.read(|r| r.lineage(&id))?;
+        self.state.mode = Mode::Tree(Box::new(TreeView::new(lineage)));
+        Ok(())
+    }
+
+    /// Keys in the tree: move, fold, and Enter to jump to a line's task.
+    fn in_tree(&mut self, action: &Action) -> Result<(), BoardError> {
+        let Mode::Tree(tree) = &mut self.state.mode else {
+            return Ok(());
+        };
+        match action {
+            Action::Up => tree.move_cursor(-1),
+            Action::Down => tree.move_cursor(1),
+            Action::PageUp => tree.move_cursor(-PAGE),
+            Action::PageDown => tree.move_cursor(PAGE),
+            Action::ToggleFold => tree.toggle_fold(),
+            Action::Left => tree.fold(true),
+            Action::Right => tree.fold(false),
+            Action::Open => {
+                if let Some(id) = tree.selected().map(str::to_owned) {
+                    self.state.select_task(&id);
+                    let detail = self.board.read(|r| r.detail(&id))?;
+                    self.state.log_tails = log_tails(&detail);
+                    self.state.mode = Mode::Detail(Box::new(detail));
+                }
+            }
+            _ => {}
+        }
         Ok(())
     }
 

@@ -11,6 +11,7 @@ pub mod layout;
 pub mod race;
 pub mod state;
 pub mod theme;
+pub mod tree;
 pub mod view;
 pub mod widgets;
 

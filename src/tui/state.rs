@@ -9,6 +9,7 @@ use crate::pool::WorkerStatus;
 use crate::pool::racer::RaceMode;
 
 use super::theme::Theme;
+use super::tree::TreeView;
 
 /// How many events the log keeps.
 pub const LOG_CAPACITY: usize = 500;
@@ -247,6 +248,8 @@ pub enum Mode {
     Normal,
     /// One task in full.
     Detail(Box<TaskDetail>),
+    /// One task's ancestors and descendants.
+    Tree(Box<TreeView>),
     /// The key list.
     Help,
     /// A question.

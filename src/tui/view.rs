@@ -22,6 +22,7 @@ pub fn draw(frame: &mut Frame<'_>, state: &State) {
         Mode::Normal => {}
         Mode::Detail(detail) => widgets::detail::draw(frame, state, detail, area),
         Mode::Help => widgets::help::draw(frame, state, area),
+        Mode::Tree(tree) => widgets::tree::draw(frame, state, tree, area),
         Mode::Prompt(prompt) => widgets::prompt::draw(frame, state, prompt, area),
     }
 }

@@ -8,7 +8,7 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 use super::centered;
 use crate::tui::state::State;
 
-const KEYS: [(&str, &str); 23] = [
+const KEYS: [(&str, &str); 24] = [
     ("h j k l / arrows", "move"),
     ("Tab", "next pane: board, events, workers"),
     ("Enter", "open the selected task"),
@@ -20,6 +20,7 @@ const KEYS: [(&str, &str); 23] = [
     ("x", "cancel a running task (asks y/n)"),
     ("n", "new task (asks for a title)"),
     ("L", "link the selected task to a parent (asks for its id)"),
+    ("t", "dependency tree: Space/h/l fold, Enter opens a line"),
     ("r", "start / stop the race demo (create, link late)"),
     ("R", "start / stop the buggy-writer race: gate fires"),
     ("p", "pause / resume the workers"),

@@ -7,6 +7,7 @@ pub mod log;
 pub mod prompt;
 pub mod status_bar;
 pub mod too_small;
+pub mod tree;
 pub mod workers;
 
 use ratatui::layout::{Constraint, Flex, Layout, Rect};
