@@ -220,3 +220,62 @@ fn capital_r_fires_the_gate_on_screen_and_sums_up_with_no_violations() {
     }
     cli(&board.path, &["audit"]);
 }
+
+#[test]
+fn a_person_jumps_from_a_task_to_its_parent_through_the_tree() {
+    let board = common::TempBoard::new();
+    let parent = cli(&board.path, &["add", "fetch the data"]);
+    cli(
+        &board.path,
+        &["add", "train the model", "--parent", &parent],
+    );
+    let tui = Session::start(&tui_command(&board.path));
+    tui.wait_for("train the model");
+    // The child waits in todo, the first column: open its tree.
+    tui.keys(&["t"]);
+    tui.wait_for("dependencies of");
+    tui.wait_for("holds it back");
+    // Up to the parent, then Enter opens it.
+    tui.keys(&["k", "Enter"]);
+    tui.wait_for("ready to claim");
+    let screen = tui.screen();
+    assert!(
+        screen.contains(&parent) && screen.contains("fetch the data"),
+        "the parent's detail view is open:\n{screen}"
+    );
+    tui.keys(&["q"]);
+    until("q quits", || !tui.alive());
+}
+
+#[test]
+fn a_person_cancels_a_running_command_with_x() {
+    let board = common::TempBoard::new();
+    let id = cli(&board.path, &["add", "endless", "--cmd", "sleep 1000"]);
+    let tui = Session::start(&format!(
+        "{} --db {} tui --workers 1",
+        env!("CARGO_BIN_EXE_gateboard"),
+        board.path.display()
+    ));
+    tui.wait_for("running (1)");
+    let pid = tui_pid(&board.path);
+    until("the command starts", || {
+        descendants(&pid).iter().any(|p| {
+            std::fs::read_to_string(format!("/proc/{p}/cmdline")).is_ok_and(|c| c.contains("sleep"))
+        })
+    });
+    tui.keys(&["l", "l", "x"]);
+    tui.wait_for("Cancel");
+    tui.keys(&["y"]);
+    let check = board.open();
+    until("x blocks the task", || {
+        check.read(|r| r.task(&id)).expect("task").status == Status::Blocked
+    });
+    until("its command is gone", || {
+        !descendants(&pid).iter().any(|p| {
+            std::fs::read_to_string(format!("/proc/{p}/cmdline")).is_ok_and(|c| c.contains("sleep"))
+        })
+    });
+    tui.wait_for("blocked (1)");
+    tui.keys(&["q"]);
+    until("q quits", || !tui.alive());
+}
