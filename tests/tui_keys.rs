@@ -1015,3 +1015,37 @@ fn t_shows_the_dependency_tree_and_enter_jumps_to_a_parent() {
     app.update(code(KeyCode::Esc));
     assert_eq!(app.state.mode, Mode::Normal);
 }
+
+#[test]
+fn g_and_capital_g_go_to_the_first_and_last_card_and_home_end_too() {
+    let board = common::TempBoard::new();
+    let ids = create(&board, &[("a", 0), ("b", 0), ("c", 0), ("d", 0)]);
+    let mut app = open_app(&board);
+    app.update(key('l'));
+    app.update(key('G'));
+    assert_eq!(selected_id(&app).as_ref(), Some(&ids[3]));
+    app.update(key('g'));
+    assert_eq!(selected_id(&app).as_ref(), Some(&ids[0]));
+    app.update(code(KeyCode::End));
+    assert_eq!(selected_id(&app).as_ref(), Some(&ids[3]));
+    app.update(code(KeyCode::Home));
+    assert_eq!(selected_id(&app).as_ref(), Some(&ids[0]));
+}
+
+#[test]
+fn a_rebound_key_acts_and_its_old_key_does_not() {
+    use gateboard::tui::keymap::Keymap;
+    let mut f = fixture();
+    f.app.state.keymap = Keymap::with_file(
+        "[keys]\nunblock = \"U\"\n",
+        std::path::Path::new("keys.toml"),
+    )
+    .expect("keys");
+    for _ in 0..3 {
+        f.app.update(key('l'));
+    }
+    f.app.update(key('u'));
+    assert_eq!(status(&f.board.open(), &f.ids[2]), Status::Blocked);
+    f.app.update(key('U'));
+    assert_eq!(status(&f.board.open(), &f.ids[2]), Status::Ready);
+}

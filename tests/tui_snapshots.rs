@@ -265,6 +265,29 @@ fn help() {
 }
 
 #[test]
+fn help_fits_the_smallest_terminal() {
+    let mut state = demo_state();
+    state.mode = Mode::Help;
+    insta::assert_snapshot!(render(&state, 80, 24).backend());
+}
+
+#[test]
+fn a_long_column_shows_the_cursor_s_place_and_what_is_out_of_sight() {
+    let tasks: Vec<Task> = (0..1800)
+        .map(|i| task(&format!("t_{i:08x}"), &format!("job {i}"), Status::Ready, 0))
+        .collect();
+    let mut state = State::new(
+        "/home/ops/.local/share/gateboard/board.db".into(),
+        BoardView::load(tasks),
+        Theme::new(false),
+        NOW,
+    );
+    state.move_column(1);
+    state.move_row(56);
+    insta::assert_snapshot!(render(&state, 100, 30).backend());
+}
+
+#[test]
 fn tiny_terminal() {
     insta::assert_snapshot!(render(&demo_state(), 40, 10).backend());
 }

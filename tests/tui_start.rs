@@ -116,3 +116,33 @@ fn only_the_per_user_default_board_is_made_on_first_run() {
     assert!(board.is_file(), "no default board at {}", board.display());
     assert!(is_empty(dir.path()));
 }
+
+#[test]
+fn a_mistyped_keys_file_is_refused_in_one_line_before_the_terminal() {
+    let home = tempfile::tempdir().expect("home");
+    let dir = tempfile::tempdir().expect("folder");
+    let config = home.path().join("config");
+    std::fs::create_dir_all(config.join("gateboard")).expect("config folder");
+    let keys = config.join("gateboard").join("keys.toml");
+    std::fs::write(&keys, "[keys]\nblock = \"u\"\n").expect("keys.toml");
+    let db = dir.path().join("board.db");
+    let init = cli_run::gateboard_without_terminal(home.path(), dir.path());
+    let mut init = init;
+    init.arg("--db").arg(&db).arg("init");
+    assert!(cli_run::run_to_end(init, "init").status.success());
+    let mut cmd = cli_run::gateboard_without_terminal(home.path(), dir.path());
+    cmd.env("XDG_CONFIG_HOME", &config)
+        .arg("--db")
+        .arg(&db)
+        .arg("tui");
+    let out = cli_run::run_to_end(cmd, "gateboard tui");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert_eq!(
+        stderr,
+        format!(
+            "gateboard: {}: u is bound to both unblock and block\n",
+            keys.display()
+        )
+    );
+}

@@ -16,6 +16,7 @@ use crate::locate;
 use crate::pool::exec::supervisor;
 use crate::terminal_text::{Escaped as E, escape};
 use crate::tui::TuiOptions;
+use crate::tui::keymap::Keymap;
 use crate::watch::BoardWatch;
 
 /// Runs the parsed command line and returns the documented exit code.
@@ -298,6 +299,8 @@ fn tui(
     let choice = board_path(cli, true)?;
     let open = open_options(cli, choice.default_board);
     let mut pool = headless::pool_config(run, 0, &open)?;
+    // A mistyped keys.toml is refused before anything opens, as any other bad argument is.
+    let keymap = Keymap::load().map_err(|e| Failure::Usage(e.to_string()))?;
     let default_board = choice.default_board && scope.is_none();
     pool.key_prefix = scope;
     let label = if choice.hermes {
@@ -306,6 +309,7 @@ fn tui(
         choice.path.display().to_string()
     };
     let options = TuiOptions {
+        keymap,
         label,
         path: choice.path,
         default_board,

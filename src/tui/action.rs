@@ -4,6 +4,7 @@ use crossterm::event::{
     Event as TermEvent, KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEventKind,
 };
 
+use super::keymap::{Command, Keymap};
 use super::state::Mode;
 use crate::pool::PoolEvent;
 use crate::pool::racer::RaceMode;
@@ -23,6 +24,10 @@ pub enum Action {
     PageUp,
     /// Cursor down a page.
     PageDown,
+    /// Cursor to the first row.
+    Top,
+    /// Cursor to the last row.
+    Bottom,
     /// Focus the next pane.
     NextPane,
     /// Open the selected task's detail view.
@@ -114,9 +119,9 @@ impl Action {
 }
 
 /// Translates a terminal event, given what is on screen (a prompt takes typing).
-pub fn from_terminal(event: TermEvent, mode: &Mode) -> Option<Action> {
+pub fn from_terminal(event: TermEvent, mode: &Mode, keymap: &Keymap) -> Option<Action> {
     match event {
-        TermEvent::Key(key) if key.kind != KeyEventKind::Release => from_key(key, mode),
+        TermEvent::Key(key) if key.kind != KeyEventKind::Release => from_key(key, mode, keymap),
         TermEvent::Mouse(mouse) => match mouse.kind {
             MouseEventKind::Down(MouseButton::Left) => Some(Action::Click {
                 x: mouse.column,
@@ -160,8 +165,8 @@ fn is_plain(key: &KeyEvent) -> bool {
     )
 }
 
-/// The keymap: vim keys and arrows both.
-pub fn from_key(key: KeyEvent, mode: &Mode) -> Option<Action> {
+/// What a key does on screen: prompts and questions take their keys first, then `keymap`.
+pub fn from_key(key: KeyEvent, mode: &Mode, keymap: &Keymap) -> Option<Action> {
     if is_ctrl_c(&key) {
         return Some(Action::Quit);
     }
@@ -185,38 +190,5 @@ pub fn from_key(key: KeyEvent, mode: &Mode) -> Option<Action> {
             _ => None,
         };
     }
-    if matches!(key.code, KeyCode::Char(_)) && !is_plain(&key) {
-        return None;
-    }
-    let action = match key.code {
-        KeyCode::Char('h') | KeyCode::Left => Action::Left,
-        KeyCode::Char('l') | KeyCode::Right => Action::Right,
-        KeyCode::Char('k') | KeyCode::Up => Action::Up,
-        KeyCode::Char('j') | KeyCode::Down => Action::Down,
-        KeyCode::PageUp => Action::PageUp,
-        KeyCode::PageDown => Action::PageDown,
-        KeyCode::Tab => Action::NextPane,
-        KeyCode::Enter => Action::Open,
-        KeyCode::Esc => Action::Back,
-        KeyCode::Char('u') => Action::Unblock,
-        KeyCode::Char('b') => Action::Block,
-        KeyCode::Char('c') => Action::Complete,
-        KeyCode::Char('a') => Action::Archive,
-        KeyCode::Char('x') => Action::Cancel,
-        KeyCode::Char('n') => Action::New,
-        KeyCode::Char('L') => Action::Link,
-        KeyCode::Char('t') => Action::Tree,
-        KeyCode::Char(' ') => Action::ToggleFold,
-        KeyCode::Char('r') => Action::ToggleRace(RaceMode::CreateThenLink),
-        KeyCode::Char('R') => Action::ToggleRace(RaceMode::BuggyWriter),
-        KeyCode::Char('p') => Action::TogglePause,
-        KeyCode::Char('+') | KeyCode::Char('=') => Action::MoreWorkers,
-        KeyCode::Char('-') => Action::FewerWorkers,
-        KeyCode::Char('/') => Action::Filter,
-        KeyCode::Char('?') => Action::Help,
-        KeyCode::Char('o') => Action::ToggleOtherStatuses,
-        KeyCode::Char('q') => Action::Quit,
-        _ => return None,
-    };
-    Some(action)
+    keymap.command(&key).map(Command::action)
 }

@@ -37,6 +37,8 @@ const EVENT_PAGE: usize = 5000;
 const HISTORY: usize = 200;
 /// Rows a page key moves.
 const PAGE: isize = 10;
+/// A move past any end: the first or last row.
+const FAR: isize = isize::MAX / 2;
 
 /// The running TUI: its state, its connection, its pool.
 pub struct App {
@@ -225,7 +227,7 @@ impl App {
                 let action = if self.too_small() {
                     action::from_terminal_too_small(event)
                 } else {
-                    action::from_terminal(event, &self.state.mode)
+                    action::from_terminal(event, &self.state.mode, &self.state.keymap)
                 };
                 if let Some(action) = action {
                     return self.apply(action);
@@ -263,6 +265,8 @@ impl App {
             Action::Down => self.state.move_row(1),
             Action::PageUp => self.state.move_row(-PAGE),
             Action::PageDown => self.state.move_row(PAGE),
+            Action::Top => self.state.move_row(-FAR),
+            Action::Bottom => self.state.move_row(FAR),
             Action::NextPane => {
                 self.state.pane = match self.state.pane {
                     Pane::Board => Pane::Log,
@@ -384,6 +388,8 @@ impl App {
             Action::Down => tree.move_cursor(1),
             Action::PageUp => tree.move_cursor(-PAGE),
             Action::PageDown => tree.move_cursor(PAGE),
+            Action::Top => tree.move_cursor(-FAR),
+            Action::Bottom => tree.move_cursor(FAR),
             Action::ToggleFold => tree.toggle_fold(),
             Action::Left => tree.fold(true),
             Action::Right => tree.fold(false),

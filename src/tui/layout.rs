@@ -19,6 +19,8 @@ pub struct Areas {
     pub log: Rect,
     /// The worker panel.
     pub workers: Rect,
+    /// The keys that act where the person is (one line).
+    pub hints: Rect,
     /// The status bar (one line).
     pub status: Rect,
 }
@@ -30,9 +32,10 @@ pub fn fits(area: Rect) -> bool {
 
 /// Splits the screen for `columns` status columns.
 pub fn areas(area: Rect, columns: usize) -> Areas {
-    let [board, bottom, status] = Layout::vertical([
+    let [board, bottom, hints, status] = Layout::vertical([
         Constraint::Min(6),
         Constraint::Length(BOTTOM_HEIGHT),
+        Constraint::Length(1),
         Constraint::Length(1),
     ])
     .areas(area);
@@ -48,6 +51,7 @@ pub fn areas(area: Rect, columns: usize) -> Areas {
         columns,
         log,
         workers,
+        hints,
         status,
     }
 }

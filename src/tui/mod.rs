@@ -7,6 +7,7 @@ pub mod action;
 pub mod app;
 pub mod demo;
 pub mod freshness;
+pub mod keymap;
 pub mod layout;
 pub mod race;
 pub mod state;
@@ -43,6 +44,8 @@ const TICK: Duration = Duration::from_millis(250);
 /// How to open the TUI.
 #[derive(Clone, Debug)]
 pub struct TuiOptions {
+    /// The keys, as the person's keys.toml sets them.
+    pub keymap: keymap::Keymap,
     /// The board file.
     pub path: PathBuf,
     /// What the status bar calls the board, so a person sees whose board it is.
@@ -88,6 +91,7 @@ pub fn run(options: TuiOptions) -> Result<()> {
         now_epoch(),
     );
     let mut app = App::new(board, state, options.pool.clone(), options.open.clone())?;
+    app.state.keymap = options.keymap.clone();
     app.set_race_pace(options.race_pace);
     let outcome = panic::catch_unwind(AssertUnwindSafe(|| {
         runtime.block_on(session(&mut app, workers, &options.path))

@@ -8,6 +8,7 @@ use crate::core::{Event, Status, Task, TaskDetail};
 use crate::pool::WorkerStatus;
 use crate::pool::racer::RaceMode;
 
+use super::keymap::Keymap;
 use super::theme::Theme;
 use super::tree::TreeView;
 
@@ -367,6 +368,8 @@ pub struct State {
     pub now: i64,
     /// Colours, or none under NO_COLOR.
     pub theme: Theme,
+    /// Which keys name which commands: help and the hint bar are drawn from it.
+    pub keymap: Keymap,
 }
 
 impl State {
@@ -393,6 +396,7 @@ impl State {
             race_summary: None,
             now,
             theme,
+            keymap: Keymap::default(),
         }
     }
 

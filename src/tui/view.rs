@@ -17,6 +17,7 @@ pub fn draw(frame: &mut Frame<'_>, state: &State) {
     widgets::columns::draw(frame, state, &areas.columns);
     widgets::log::draw(frame, state, areas.log);
     widgets::workers::draw(frame, state, areas.workers);
+    widgets::hints::draw(frame, state, areas.hints);
     widgets::status_bar::draw(frame, state, areas.status);
     match &state.mode {
         Mode::Normal => {}

@@ -29,18 +29,20 @@ fn draw_column(frame: &mut Frame<'_>, state: &State, status: &Status, area: Rect
     let theme = &state.theme;
     let cards = state.cards(status);
     let focused = selected && state.pane == Pane::Board;
-    // A filter hides cards; the count says how many of the column's cards are shown.
-    let title = if state.filter.is_empty() {
-        format!(" {} ({}) ", Escaped(status.as_str()), cards.len())
-    } else {
-        format!(
-            " {} ({}/{}) ",
-            Escaped(status.as_str()),
-            cards.len(),
-            state.view.column(status).len()
-        )
+    let visible = layout::cards_per_column(area);
+    let row = state.highlighted_row(status, &cards);
+    let first = layout::first_visible(row.unwrap_or_else(|| state.row(status, &cards)), visible);
+    // A filter hides cards; the count says how many of the column's cards are shown. A long
+    // column's selected card says where it is in it instead.
+    let count = match row {
+        Some(row) if selected && cards.len() > visible => {
+            format!("{}/{}", row + 1, cards.len())
+        }
+        _ if state.filter.is_empty() => format!("({})", cards.len()),
+        _ => format!("({}/{})", cards.len(), state.view.column(status).len()),
     };
-    let block = Block::new()
+    let title = format!(" {} {count} ", Escaped(status.as_str()));
+    let mut block = Block::new()
         .borders(Borders::ALL)
         .border_style(if focused {
             theme.focus()
@@ -48,11 +50,18 @@ fn draw_column(frame: &mut Frame<'_>, state: &State, status: &Status, area: Rect
             theme.frame()
         })
         .title(Span::styled(title, theme.heading()));
+    // A long column says where the cursor is in it, and how many cards sit out of sight.
+    if cards.len() > visible {
+        let below = cards.len().saturating_sub(first + visible);
+        let more = match (first, below) {
+            (0, below) => format!(" ↓ {below} more "),
+            (above, 0) => format!(" ↑ {above} more "),
+            (above, below) => format!(" ↑ {above} ↓ {below} more "),
+        };
+        block = block.title_bottom(Line::from(Span::styled(more, theme.dim())).right_aligned());
+    }
     let inner = layout::inner(area);
     frame.render_widget(block, area);
-    let visible = layout::cards_per_column(area);
-    let row = state.highlighted_row(status, &cards);
-    let first = layout::first_visible(row.unwrap_or_else(|| state.row(status, &cards)), visible);
     let width = usize::from(inner.width);
     for (slot, (index, task)) in cards
         .iter()

@@ -1,56 +1,66 @@
-//! The key list.
+//! The key list, built from the keymap itself so it cannot drift from what the keys do, in two
+//! columns so it fits the smallest supported terminal (80x24).
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
-use super::centered;
+use super::clip;
 use crate::tui::state::State;
 
-const KEYS: [(&str, &str); 24] = [
-    ("h j k l / arrows", "move"),
-    ("Tab", "next pane: board, events, workers"),
-    ("Enter", "open the selected task"),
-    ("Esc", "close, cancel"),
-    ("u", "unblock; on an archived card, unarchive"),
-    ("b", "block (asks for a reason)"),
-    ("c", "complete by hand (asks y/n)"),
-    ("a", "archive (asks y/n)"),
-    ("x", "cancel a running task (asks y/n)"),
-    ("n", "new task (asks for a title)"),
-    ("L", "link the selected task to a parent (asks for its id)"),
-    ("t", "dependency tree: Space/h/l fold, Enter opens a line"),
-    ("r", "start / stop the race demo (create, link late)"),
-    ("R", "start / stop the buggy-writer race: gate fires"),
-    ("p", "pause / resume the workers"),
-    ("+ -", "more / fewer workers"),
-    ("/", "filter cards by text (empty clears)"),
-    ("o", "show / hide triage, scheduled, review, archived"),
-    ("mouse", "click a card to select it"),
-    ("?", "this help"),
-    ("q", "quit (workers release their claims)"),
-    ("", ""),
-    (
-        "status bar",
-        "claims/s, claim_rejected seen, live audit violations",
-    ),
-    ("", "(violations must read 0), pool, board file"),
+/// What the status bar's parts mean, after the keys.
+const STATUS_BAR: [&str; 3] = [
+    "status bar: claims/s, claim_rejected seen, live audit violations (must be 0),",
+    "pool, board. Prompts: Enter accepts, Esc cancels; y/n questions: y does it.",
+    "Rebind any key in keys.toml in gateboard's config folder (see the README).",
 ];
 
 /// Draws the key list over the board.
 pub fn draw(frame: &mut Frame<'_>, state: &State, area: Rect) {
     let theme = &state.theme;
-    let popup = centered(area, 70, 90);
-    let lines: Vec<Line<'_>> = KEYS
+    let popup = Rect {
+        x: area.x + 1,
+        y: area.y + 1,
+        width: area.width.saturating_sub(2),
+        height: area.height.saturating_sub(2),
+    };
+    let inner_width = usize::from(popup.width.saturating_sub(2));
+    let half = inner_width / 2;
+    let keys = state.keymap.help();
+    let key_width = keys
         .iter()
-        .map(|(key, what)| {
-            Line::from(vec![
-                Span::styled(format!("{key:>18}  "), theme.heading()),
-                Span::raw(*what),
-            ])
+        .map(|(k, _)| k.chars().count())
+        .max()
+        .unwrap_or(0)
+        .min(12);
+    let rows = keys.len().div_ceil(2);
+    let cell = |(keys, what): &(String, &str)| -> Vec<Span<'static>> {
+        let what_width = half.saturating_sub(key_width + 3);
+        vec![
+            Span::styled(
+                format!("{:>key_width$}  ", clip(keys, key_width)),
+                theme.heading(),
+            ),
+            Span::raw(format!("{:<what_width$} ", clip(what, what_width))),
+        ]
+    };
+    let mut lines: Vec<Line<'_>> = (0..rows)
+        .map(|row| {
+            let mut spans = cell(&keys[row]);
+            if let Some(right) = keys.get(row + rows) {
+                spans.extend(cell(right));
+            }
+            Line::from(spans)
         })
         .collect();
+    lines.push(Line::from(""));
+    for text in STATUS_BAR {
+        lines.push(Line::from(Span::styled(
+            clip(text, inner_width),
+            theme.dim(),
+        )));
+    }
     let block = Block::new()
         .borders(Borders::ALL)
         .border_style(theme.focus())

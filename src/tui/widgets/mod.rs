@@ -3,6 +3,7 @@
 pub mod columns;
 pub mod detail;
 pub mod help;
+pub mod hints;
 pub mod log;
 pub mod prompt;
 pub mod status_bar;
