@@ -2,13 +2,13 @@
 // Tests may unwrap, expect and panic: clippy.toml covers #[test] functions, not their helpers.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::collections::VecDeque;
 use std::time::Instant;
 
-use gateboard::core::model::Neighbour;
+use gateboard::core::model::{Comment, Neighbour};
 use gateboard::core::{Event, EventKind, Run, Status, Task, TaskDetail};
 use gateboard::pool::{WorkerState, WorkerStatus};
-use gateboard::tui::state::{BoardView, Mode, PoolView, State};
+use gateboard::tui::event_log::LogFilter;
+use gateboard::tui::state::{BoardView, Mode, Pane, PoolView, State};
 use gateboard::tui::theme::Theme;
 use gateboard::tui::view;
 use ratatui::Terminal;
@@ -204,7 +204,12 @@ fn detail_view() {
             worker_pid: None,
         }],
         events: vec![event(5, "t_00000005", EventKind::Created, None)],
-        comments: vec![],
+        comments: vec![Comment {
+            id: 1,
+            author: "tui:ops".into(),
+            body: "shard 3 first\nit is the smallest".into(),
+            created_at: NOW - 180,
+        }],
         not_ready_because: Some("waiting on t_00000003 (running)".into()),
     }));
     insta::assert_snapshot!(render(&state, 100, 30).backend());
@@ -229,7 +234,7 @@ fn race_running() {
     state.rejections = 3;
     state.claims_per_sec = 12.6;
     let reason = Some(serde_json::json!({"reason": "parents_not_done"}));
-    state.log = VecDeque::new();
+    state.log.clear();
     state.push_events(vec![
         event(10, "t_000000a1", EventKind::Created, None),
         event(
@@ -435,4 +440,104 @@ fn a_ready_card_waiting_out_its_retry_backoff_says_so() {
     );
     let shown = screen(&render(&state, 160, 30));
     assert!(shown.contains("↻ retry soon after 1 failure"), "{shown}");
+}
+
+/// The demo board with the events pane focused and `n` events in it, the newest last.
+fn log_state(n: i64) -> State {
+    let mut state = demo_state();
+    state.pane = Pane::Log;
+    state.log.clear();
+    state.push_events((1..=n).map(|id| {
+        let kind = if id % 5 == 0 {
+            EventKind::Completed
+        } else {
+            EventKind::Created
+        };
+        event(id, &format!("t_{id:08x}"), kind, None)
+    }));
+    state
+}
+
+fn log_rows(terminal: &Terminal<TestBackend>) -> Vec<String> {
+    let buffer = terminal.backend().buffer();
+    let width = usize::from(buffer.area.width);
+    let cells: Vec<&str> = buffer.content.iter().map(|c| c.symbol()).collect();
+    cells
+        .chunks(width)
+        .skip(21)
+        .take(gateboard::tui::layout::LOG_ROWS)
+        .map(|row| row[..60].concat())
+        .collect()
+}
+
+#[test]
+fn events_pane_following() {
+    let state = log_state(40);
+    let terminal = render(&state, 100, 30);
+    assert!(
+        log_rows(&terminal)[6].contains("    40 "),
+        "the newest is at the bottom"
+    );
+    insta::assert_snapshot!(terminal.backend());
+}
+
+#[test]
+fn events_pane_frozen() {
+    let mut state = log_state(40);
+    state.move_row(-10);
+    let before = log_rows(&render(&state, 100, 30));
+    state.push_events((41..=45).map(|id| event(id, "t_000000ff", EventKind::Claimed, None)));
+    let terminal = render(&state, 100, 30);
+    assert_eq!(log_rows(&terminal), before, "the rows held still");
+    insta::assert_snapshot!(terminal.backend());
+}
+
+#[test]
+fn events_pane_filtered_to_claim_rejected() {
+    let mut state = log_state(0);
+    state.log.set_filter(LogFilter::Rejected);
+    let reason = Some(serde_json::json!({"reason": "parents_not_done"}));
+    state.log.restart(
+        (0..4)
+            .map(|i| {
+                event(
+                    100 + i * 7,
+                    "t_000000a2",
+                    EventKind::ClaimRejected,
+                    reason.clone(),
+                )
+            })
+            .collect(),
+        false,
+    );
+    state.push_events(vec![
+        event(130, "t_000000a2", EventKind::Claimed, None),
+        event(131, "t_000000a3", EventKind::ClaimRejected, reason),
+    ]);
+    state.rejections_before = 102;
+    state.rejections = 3;
+    let terminal = render(&state, 100, 30);
+    let shown = screen(&terminal);
+    assert!(
+        shown.contains(" events: claim_rejected only (f) "),
+        "{shown}"
+    );
+    assert!(shown.contains("rejected 105 (3 now)"), "{shown}");
+    assert!(!shown.contains("claimed "), "other kinds are not shown");
+    insta::assert_snapshot!(terminal.backend());
+}
+
+#[test]
+fn help_fits_the_smallest_screen() {
+    let mut state = demo_state();
+    state.mode = Mode::Help;
+    let terminal = render(&state, 80, 24);
+    let shown = format!("{}", terminal.backend());
+    for (key, what) in gateboard::tui::widgets::help::KEYS {
+        assert!(
+            shown.contains(&format!("{key} {what}")),
+            "{key:?} {what:?} is not shown in full:\n{shown}"
+        );
+    }
+    insta::assert_snapshot!(terminal.backend());
 }

@@ -24,6 +24,12 @@ pub enum Action {
     PageDown,
     /// Focus the next pane.
     NextPane,
+    /// The events pane follows the newest event again.
+    FollowLog,
+    /// The events pane holds on the oldest event it has loaded.
+    OldestInLog,
+    /// The events pane shows the next kind of event (all, claim_rejected, trouble).
+    CycleLogFilter,
     /// Open the selected task's detail view.
     Open,
     /// Close an overlay or cancel a prompt.
@@ -44,6 +50,8 @@ pub enum Action {
     New,
     /// Ask for a parent id, then link it to the selected task.
     Link,
+    /// Ask for a comment, then add it to the selected task.
+    Comment,
     /// Start or stop the race demo.
     ToggleRace,
     /// Pause or resume the pool.
@@ -191,6 +199,10 @@ pub fn from_key(key: KeyEvent, mode: &Mode) -> Option<Action> {
         KeyCode::PageUp => Action::PageUp,
         KeyCode::PageDown => Action::PageDown,
         KeyCode::Tab => Action::NextPane,
+        KeyCode::Char('G') | KeyCode::End => Action::FollowLog,
+        KeyCode::Char('g') | KeyCode::Home => Action::OldestInLog,
+        KeyCode::Char('f') => Action::CycleLogFilter,
+        KeyCode::Char('m') => Action::Comment,
         KeyCode::Enter => Action::Open,
         KeyCode::Esc => Action::Back,
         KeyCode::Char('u') => Action::Unblock,

@@ -8,33 +8,34 @@ use ratatui::widgets::{Block, Borders, Paragraph};
 
 use crate::core::EventKind;
 use crate::terminal_text::{Escaped, escape};
-use crate::tui::layout;
 use crate::tui::state::{Pane, State};
 use crate::tui::theme::Theme;
 
-/// Draws the newest events that fit, newest at the bottom.
+/// Draws the log's window: the newest events, newest at the bottom, while it follows; the same
+/// rows, held still, once a person scrolls.
 pub fn draw(frame: &mut Frame<'_>, state: &State, area: Rect) {
     let theme = &state.theme;
-    let title = if state.log_scroll > 0 {
-        format!(" events (scrolled {}) ", state.log_scroll)
-    } else {
-        " events ".to_owned()
+    let log = &state.log;
+    let focused = state.pane == Pane::Log;
+    let title = match log.filter().label() {
+        Some(label) => format!(" events: {label} only (f) "),
+        None => " events ".to_owned(),
     };
-    let block = Block::new()
+    let mut block = Block::new()
         .borders(Borders::ALL)
-        .border_style(if state.pane == Pane::Log {
+        .border_style(if focused {
             theme.focus()
         } else {
             theme.frame()
         })
         .title(Span::styled(title, theme.heading()));
-    let height = usize::from(layout::inner(area).height);
-    let end = state.log.len().saturating_sub(state.log_scroll);
-    let start = end.saturating_sub(height);
-    let lines: Vec<Line<'_>> = state
-        .log
-        .range(start..end)
-        .map(|e| {
+    if !log.is_following() {
+        let marker = format!(" frozen — {} new, G to follow ", log.new_since_frozen());
+        block = block.title_bottom(Span::styled(marker, theme.busy()));
+    }
+    let lines: Vec<Line<'_>> = log
+        .visible()
+        .map(|(e, selected)| {
             let time = jiff::Timestamp::from_second(e.created_at)
                 .map(|t| t.strftime("%H:%M:%S").to_string())
                 .unwrap_or_default();
@@ -49,7 +50,12 @@ pub fn draw(frame: &mut Frame<'_>, state: &State, area: Rect) {
             if let Some(note) = note(e) {
                 spans.push(Span::styled(format!(" {}", escape(&note)), theme.dim()));
             }
-            Line::from(spans)
+            let line = Line::from(spans);
+            if focused && selected {
+                line.style(theme.selected())
+            } else {
+                line
+            }
         })
         .collect();
     frame.render_widget(Paragraph::new(lines).block(block), area);
