@@ -986,3 +986,31 @@ async fn enter_on_a_worker_opens_the_task_it_works_on() {
     }
     app.shutdown().await;
 }
+
+#[test]
+fn a_question_asked_over_a_detail_view_goes_back_to_it() {
+    let mut f = fixture();
+    f.app.update(key('l'));
+    f.app.update(code(KeyCode::Enter));
+    f.app.update(key('b'));
+    assert!(matches!(f.app.state.mode, Mode::Prompt(_)));
+    f.app.update(code(KeyCode::Esc));
+    match &f.app.state.mode {
+        Mode::Detail(detail) => assert_eq!(detail.task.id, f.ids[1]),
+        other => panic!("back to the detail view, got {other:?}"),
+    }
+    assert_eq!(status(&f.board.open(), &f.ids[1]), Status::Ready);
+}
+
+#[test]
+fn enter_on_the_worker_panel_without_workers_says_so() {
+    let mut f = fixture();
+    f.app.update(code(KeyCode::Tab));
+    f.app.update(code(KeyCode::Tab));
+    f.app.update(code(KeyCode::Enter));
+    assert_eq!(f.app.state.mode, Mode::Normal);
+    assert_eq!(
+        f.app.state.message.as_deref(),
+        Some("no workers run here; + starts one")
+    );
+}

@@ -302,7 +302,11 @@ impl App {
                 match id {
                     Some(id) => self.open_detail(&id)?,
                     None if self.state.pane == Pane::Workers => {
-                        self.state.message = Some("this worker has no task now".into());
+                        self.state.message = Some(if self.state.pool.workers.is_empty() {
+                            "no workers run here; + starts one".into()
+                        } else {
+                            "this worker has no task now".into()
+                        });
                     }
                     None => {}
                 }
