@@ -1049,3 +1049,393 @@ fn a_rebound_key_acts_and_its_old_key_does_not() {
     f.app.update(key('U'));
     assert_eq!(status(&f.board.open(), &f.ids[2]), Status::Ready);
 }
+
+/// Creates `n` tasks in one transaction: `n` `created` events.
+fn many_tasks(board: &common::TempBoard, n: usize) -> Vec<String> {
+    board
+        .open()
+        .write(|t| {
+            (0..n)
+                .map(|i| {
+                    t.create(&NewTask {
+                        title: format!("task {i}"),
+                        ..NewTask::default()
+                    })
+                })
+                .collect()
+        })
+        .expect("create tasks")
+}
+
+/// Has the gate refuse `n` claims of one child whose parent is not done, as a racy writer
+/// would provoke: `n` `claim_rejected` events.
+fn rejections(board: &common::TempBoard, n: usize) {
+    board
+        .open()
+        .write(|t| {
+            let parent = t.create(&NewTask {
+                title: "unfinished parent".into(),
+                ..NewTask::default()
+            })?;
+            let child = t.create(&NewTask {
+                title: "gated child".into(),
+                parents: vec![parent],
+                ..NewTask::default()
+            })?;
+            let claimer = gateboard::core::ops::Claimer {
+                lock: "test:w0".into(),
+                ttl: Duration::from_secs(60),
+            };
+            for _ in 0..n {
+                t.mark_ready_ignoring_parents(&child)?;
+                t.claim(&child, &claimer)?;
+            }
+            Ok(())
+        })
+        .expect("rejections");
+}
+
+fn visible_ids(app: &App) -> Vec<i64> {
+    app.state.log.visible().map(|(e, _)| e.id).collect()
+}
+
+fn selected_event(app: &App) -> i64 {
+    app.state.log.selected().expect("an event is selected").id
+}
+
+fn last_event_id(board: &common::TempBoard) -> i64 {
+    board.open().read(|r| r.last_event_id()).expect("last id")
+}
+
+#[test]
+fn a_frozen_events_pane_holds_its_rows_while_events_arrive() {
+    let board = common::TempBoard::new();
+    many_tasks(&board, 30);
+    let mut app = open_app(&board);
+    app.update(code(KeyCode::Tab));
+    assert!(app.state.log.is_following());
+    for _ in 0..3 {
+        app.update(key('k'));
+    }
+    assert!(!app.state.log.is_following(), "scrolling up freezes");
+    let before = visible_ids(&app);
+    let selected = selected_event(&app);
+
+    many_tasks(&board, 12);
+    another_process_committed(&mut app);
+    assert_eq!(visible_ids(&app), before, "the rows on screen did not move");
+    assert_eq!(selected_event(&app), selected, "nor did the cursor");
+    assert_eq!(app.state.log.new_since_frozen(), 12);
+}
+
+#[test]
+fn capital_g_end_and_esc_follow_the_newest_event_again() {
+    let board = common::TempBoard::new();
+    many_tasks(&board, 30);
+    let mut app = open_app(&board);
+    app.update(code(KeyCode::Tab));
+    for follow in [key('G'), code(KeyCode::End), code(KeyCode::Esc)] {
+        app.update(code(KeyCode::PageUp));
+        many_tasks(&board, 2);
+        another_process_committed(&mut app);
+        assert!(!app.state.log.is_following());
+        app.update(follow.clone());
+        assert!(app.state.log.is_following(), "{follow:?} follows");
+        assert_eq!(selected_event(&app), last_event_id(&board));
+        assert_eq!(
+            visible_ids(&app).last(),
+            Some(&last_event_id(&board)),
+            "the newest is at the bottom"
+        );
+        many_tasks(&board, 1);
+        another_process_committed(&mut app);
+        assert_eq!(selected_event(&app), last_event_id(&board), "and stays so");
+    }
+}
+
+#[test]
+fn the_events_cursor_stops_at_the_newest_event_without_blank_rows() {
+    let board = common::TempBoard::new();
+    many_tasks(&board, 30);
+    let mut app = open_app(&board);
+    app.update(code(KeyCode::Tab));
+    app.update(code(KeyCode::PageUp));
+    for _ in 0..5 {
+        app.update(code(KeyCode::PageDown));
+    }
+    assert_eq!(selected_event(&app), last_event_id(&board));
+    assert_eq!(
+        visible_ids(&app).len(),
+        gateboard::tui::layout::LOG_ROWS,
+        "every row shows an event"
+    );
+}
+
+#[test]
+fn g_and_home_go_to_the_oldest_loaded_event() {
+    let board = common::TempBoard::new();
+    many_tasks(&board, 30);
+    let mut app = open_app(&board);
+    app.update(code(KeyCode::Tab));
+    for oldest in [key('g'), code(KeyCode::Home)] {
+        app.update(key('G'));
+        app.update(oldest);
+        assert_eq!(selected_event(&app), 1);
+        assert_eq!(visible_ids(&app).first(), Some(&1));
+    }
+}
+
+#[test]
+fn enter_on_an_event_opens_its_task() {
+    let mut f = fixture();
+    f.app.update(code(KeyCode::Tab));
+    // The fixture's newest events are the stuck task's: created, then blocked.
+    f.app.update(key('k'));
+    f.app.update(key('k'));
+    let event = f.app.state.log.selected().expect("an event").clone();
+    assert_eq!(event.task_id, f.ids[1], "{event:?}");
+    f.app.update(code(KeyCode::Enter));
+    match &f.app.state.mode {
+        Mode::Detail(detail) => assert_eq!(detail.task.id, f.ids[1]),
+        other => panic!("expected the detail view, got {other:?}"),
+    }
+}
+
+#[test]
+fn keys_over_a_detail_view_act_on_its_task() {
+    let mut f = fixture();
+    f.app.update(code(KeyCode::Tab));
+    f.app.update(code(KeyCode::Enter));
+    match &f.app.state.mode {
+        Mode::Detail(detail) => assert_eq!(detail.task.id, f.ids[2], "the newest event's"),
+        other => panic!("expected the detail view, got {other:?}"),
+    }
+    f.app.update(key('u'));
+    assert_eq!(status(&f.board.open(), &f.ids[2]), Status::Ready);
+    match &f.app.state.mode {
+        Mode::Detail(detail) => assert_eq!(detail.task.status, Status::Ready, "it shows"),
+        other => panic!("the detail view stays open, got {other:?}"),
+    }
+}
+
+#[test]
+fn scrolling_up_past_the_oldest_loaded_event_reads_older_ones_from_the_board() {
+    use gateboard::tui::event_log::WINDOW;
+
+    let board = common::TempBoard::new();
+    many_tasks(&board, WINDOW + 300);
+    let newest = last_event_id(&board);
+    let mut app = open_app(&board);
+    assert!(
+        app.state.log.first_id() > Some(1),
+        "only the tail is loaded"
+    );
+    app.update(code(KeyCode::Tab));
+    for _ in 0..=(WINDOW + 300) / 10 {
+        app.update(code(KeyCode::PageUp));
+        assert!(app.state.log.len() <= WINDOW, "memory stays bounded");
+    }
+    assert_eq!(
+        selected_event(&app),
+        1,
+        "the board's first event is reached"
+    );
+    assert!(
+        app.state.log.last_id() < Some(newest),
+        "the newest were let go"
+    );
+
+    // Scrolling back down reads them again.
+    for _ in 0..=(WINDOW + 300) / 10 {
+        app.update(code(KeyCode::PageDown));
+        assert!(app.state.log.len() <= WINDOW);
+    }
+    assert_eq!(selected_event(&app), newest);
+    many_tasks(&board, 1);
+    another_process_committed(&mut app);
+    app.update(key('G'));
+    assert_eq!(selected_event(&app), newest + 1);
+}
+
+#[test]
+fn f_shows_only_claim_rejected_events_older_ones_included() {
+    let board = common::TempBoard::new();
+    rejections(&board, 3);
+    many_tasks(&board, 500);
+    let mut app = open_app(&board);
+    assert!(
+        !app.state
+            .log
+            .iter()
+            .any(|e| e.kind == gateboard::core::EventKind::ClaimRejected),
+        "the rejections are older than the tail"
+    );
+    app.update(key('f'));
+    assert_eq!(
+        app.state.log.filter(),
+        gateboard::tui::event_log::LogFilter::Rejected
+    );
+    let kinds: Vec<_> = app.state.log.iter().map(|e| e.kind.clone()).collect();
+    assert_eq!(kinds, vec![gateboard::core::EventKind::ClaimRejected; 3]);
+
+    rejections(&board, 1);
+    another_process_committed(&mut app);
+    assert_eq!(app.state.log.len(), 4, "live ones of the kind arrive");
+    assert!(
+        app.state
+            .log
+            .iter()
+            .all(|e| e.kind == gateboard::core::EventKind::ClaimRejected),
+        "and only those"
+    );
+    app.update(key('f'));
+    app.update(key('f'));
+    assert_eq!(
+        app.state.log.filter(),
+        gateboard::tui::event_log::LogFilter::All
+    );
+    assert_eq!(selected_event(&app), last_event_id(&board));
+}
+
+#[test]
+fn the_rejected_count_starts_from_the_board_s_claim_rejected_events() {
+    let board = common::TempBoard::new();
+    rejections(&board, 105);
+    let mut app = open_app(&board);
+    assert_eq!(app.state.rejections_before, 105);
+    assert_eq!(app.state.rejections, 0);
+    rejections(&board, 3);
+    another_process_committed(&mut app);
+    assert_eq!(app.state.rejections_before + app.state.rejections, 108);
+    assert_eq!(app.state.rejections, 3, "this session's");
+}
+
+#[test]
+fn a_message_leaves_the_status_bar_after_a_few_seconds() {
+    use gateboard::tui::app::MESSAGE_SHOWN;
+    use std::time::Instant;
+
+    let mut f = fixture();
+    let start = Instant::now();
+    f.app.update_at(key('l'), start);
+    f.app.update_at(key('u'), start);
+    assert!(f.app.state.message.is_some(), "the refusal shows");
+    f.app
+        .update_at(Action::Tick, start + MESSAGE_SHOWN - Duration::from_secs(1));
+    assert!(f.app.state.message.is_some(), "for a while");
+    f.app.update_at(Action::Tick, start + MESSAGE_SHOWN);
+    assert_eq!(f.app.state.message, None, "then it goes");
+
+    // A new message starts its own time, even when it reads the same.
+    let later = start + MESSAGE_SHOWN * 2;
+    f.app.update_at(key('u'), later);
+    f.app
+        .update_at(Action::Tick, later + MESSAGE_SHOWN - Duration::from_secs(1));
+    assert!(f.app.state.message.is_some());
+}
+
+#[test]
+fn m_adds_a_comment_and_the_detail_view_shows_it() {
+    let mut f = fixture();
+    f.app.update(key('l'));
+    f.app.update(code(KeyCode::Enter));
+    f.app.update(key('m'));
+    assert!(matches!(f.app.state.mode, Mode::Prompt(_)));
+    typed(&mut f.app, "try shard 3 first");
+    f.app.update(code(KeyCode::Enter));
+    match &f.app.state.mode {
+        Mode::Detail(detail) => {
+            assert_eq!(detail.task.id, f.ids[1]);
+            let bodies: Vec<&str> = detail.comments.iter().map(|c| c.body.as_str()).collect();
+            assert_eq!(bodies, ["try shard 3 first"]);
+        }
+        other => panic!("back to the detail view, got {other:?}"),
+    }
+    let stored = f
+        .board
+        .open()
+        .read(|r| r.detail(&f.ids[1]))
+        .expect("detail");
+    assert_eq!(stored.comments.len(), 1);
+}
+
+#[test]
+fn an_empty_comment_is_refused_with_a_word() {
+    let mut f = fixture();
+    f.app.update(key('l'));
+    f.app.update(key('m'));
+    typed(&mut f.app, "   ");
+    f.app.update(code(KeyCode::Enter));
+    let message = f.app.state.message.clone().unwrap_or_default();
+    assert!(message.contains("a comment needs some text"), "{message}");
+    let stored = f
+        .board
+        .open()
+        .read(|r| r.detail(&f.ids[1]))
+        .expect("detail");
+    assert!(stored.comments.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn enter_on_a_worker_opens_the_task_it_works_on() {
+    let f = fixture();
+    let mut app = App::new(
+        f.board.open(),
+        State::new("board".into(), BoardView::default(), Theme::new(false), 0),
+        PoolConfig {
+            work: gateboard::pool::Work::Simulated(
+                Duration::from_secs(60),
+                Duration::from_secs(60),
+            ),
+            ..PoolConfig::default()
+        },
+        OpenOptions::default(),
+    )
+    .expect("app");
+    app.update(key('+'));
+    app.update(code(KeyCode::Tab));
+    app.update(code(KeyCode::Tab));
+    let start = std::time::Instant::now();
+    while app.state.selected_worker_task().is_none() {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "no worker took the task"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        app.update(Action::Tick);
+    }
+    app.update(code(KeyCode::Enter));
+    match &app.state.mode {
+        Mode::Detail(detail) => assert_eq!(detail.task.id, f.ids[1], "the only ready task"),
+        other => panic!("expected the detail view, got {other:?}"),
+    }
+    app.shutdown().await;
+}
+
+#[test]
+fn a_question_asked_over_a_detail_view_goes_back_to_it() {
+    let mut f = fixture();
+    f.app.update(key('l'));
+    f.app.update(code(KeyCode::Enter));
+    f.app.update(key('b'));
+    assert!(matches!(f.app.state.mode, Mode::Prompt(_)));
+    f.app.update(code(KeyCode::Esc));
+    match &f.app.state.mode {
+        Mode::Detail(detail) => assert_eq!(detail.task.id, f.ids[1]),
+        other => panic!("back to the detail view, got {other:?}"),
+    }
+    assert_eq!(status(&f.board.open(), &f.ids[1]), Status::Ready);
+}
+
+#[test]
+fn enter_on_the_worker_panel_without_workers_says_so() {
+    let mut f = fixture();
+    f.app.update(code(KeyCode::Tab));
+    f.app.update(code(KeyCode::Tab));
+    f.app.update(code(KeyCode::Enter));
+    assert_eq!(f.app.state.mode, Mode::Normal);
+    assert_eq!(
+        f.app.state.message.as_deref(),
+        Some("no workers run here; + starts one")
+    );
+}

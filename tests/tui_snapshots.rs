@@ -2,14 +2,14 @@
 // Tests may unwrap, expect and panic: clippy.toml covers #[test] functions, not their helpers.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::collections::VecDeque;
 use std::time::Instant;
 
-use gateboard::core::model::Neighbour;
+use gateboard::core::model::{Comment, Neighbour};
 use gateboard::core::{Event, EventKind, Run, Status, Task, TaskDetail};
 use gateboard::pool::racer::RaceMode;
 use gateboard::pool::{WorkerState, WorkerStatus};
-use gateboard::tui::state::{BoardView, Mode, PoolView, RaceSummary, State};
+use gateboard::tui::event_log::LogFilter;
+use gateboard::tui::state::{BoardView, Mode, Pane, PoolView, RaceSummary, State};
 use gateboard::tui::theme::Theme;
 use gateboard::tui::view;
 use ratatui::Terminal;
@@ -205,7 +205,12 @@ fn detail_view() {
             worker_pid: None,
         }],
         events: vec![event(5, "t_00000005", EventKind::Created, None)],
-        comments: vec![],
+        comments: vec![Comment {
+            id: 1,
+            author: "tui:ops".into(),
+            body: "shard 3 first\nit is the smallest".into(),
+            created_at: NOW - 180,
+        }],
         not_ready_because: Some("waiting on t_00000003 (running)".into()),
     }));
     insta::assert_snapshot!(render(&state, 100, 30).backend());
@@ -265,13 +270,6 @@ fn help() {
 }
 
 #[test]
-fn help_fits_the_smallest_terminal() {
-    let mut state = demo_state();
-    state.mode = Mode::Help;
-    insta::assert_snapshot!(render(&state, 80, 24).backend());
-}
-
-#[test]
 fn a_long_column_shows_the_cursor_s_place_and_what_is_out_of_sight() {
     let tasks: Vec<Task> = (0..1800)
         .map(|i| task(&format!("t_{i:08x}"), &format!("job {i}"), Status::Ready, 0))
@@ -299,7 +297,7 @@ fn race_running() {
     state.rejections = 3;
     state.claims_per_sec = 12.6;
     let reason = Some(serde_json::json!({"reason": "parents_not_done"}));
-    state.log = VecDeque::new();
+    state.log.clear();
     state.push_events(vec![
         event(10, "t_000000a1", EventKind::Created, None),
         event(
@@ -543,4 +541,105 @@ fn a_race_summary_alarms_when_an_audit_found_a_violation() {
     });
     let broken = style_of(&render(&state, 100, 30), "30 claim_rejected");
     assert_eq!(broken.bg, Some(Color::Red));
+}
+
+/// The demo board with the events pane focused and `n` events in it, the newest last.
+fn log_state(n: i64) -> State {
+    let mut state = demo_state();
+    state.pane = Pane::Log;
+    state.log.clear();
+    state.push_events((1..=n).map(|id| {
+        let kind = if id % 5 == 0 {
+            EventKind::Completed
+        } else {
+            EventKind::Created
+        };
+        event(id, &format!("t_{id:08x}"), kind, None)
+    }));
+    state
+}
+
+fn log_rows(terminal: &Terminal<TestBackend>) -> Vec<String> {
+    let buffer = terminal.backend().buffer();
+    let width = usize::from(buffer.area.width);
+    let cells: Vec<&str> = buffer.content.iter().map(|c| c.symbol()).collect();
+    cells
+        .chunks(width)
+        // Below 19 rows of columns and the events pane's top border.
+        .skip(20)
+        .take(gateboard::tui::layout::LOG_ROWS)
+        .map(|row| row[..60].concat())
+        .collect()
+}
+
+#[test]
+fn events_pane_following() {
+    let state = log_state(40);
+    let terminal = render(&state, 100, 30);
+    assert!(
+        log_rows(&terminal)[6].contains("    40 "),
+        "the newest is at the bottom"
+    );
+    insta::assert_snapshot!(terminal.backend());
+}
+
+#[test]
+fn events_pane_frozen() {
+    let mut state = log_state(40);
+    state.move_row(-10);
+    let before = log_rows(&render(&state, 100, 30));
+    state.push_events((41..=45).map(|id| event(id, "t_000000ff", EventKind::Claimed, None)));
+    let terminal = render(&state, 100, 30);
+    assert_eq!(log_rows(&terminal), before, "the rows held still");
+    insta::assert_snapshot!(terminal.backend());
+}
+
+#[test]
+fn events_pane_filtered_to_claim_rejected() {
+    let mut state = log_state(0);
+    state.log.set_filter(LogFilter::Rejected);
+    let reason = Some(serde_json::json!({"reason": "parents_not_done"}));
+    state.log.restart(
+        (0..4)
+            .map(|i| {
+                event(
+                    100 + i * 7,
+                    "t_000000a2",
+                    EventKind::ClaimRejected,
+                    reason.clone(),
+                )
+            })
+            .collect(),
+        false,
+    );
+    state.push_events(vec![
+        event(130, "t_000000a2", EventKind::Claimed, None),
+        event(131, "t_000000a3", EventKind::ClaimRejected, reason),
+    ]);
+    state.rejections_before = 102;
+    state.rejections = 3;
+    let terminal = render(&state, 100, 30);
+    let shown = screen(&terminal);
+    assert!(
+        shown.contains(" events: claim_rejected only (f) "),
+        "{shown}"
+    );
+    assert!(shown.contains("rejected 105 (3 now)"), "{shown}");
+    assert!(!shown.contains("claimed "), "other kinds are not shown");
+    insta::assert_snapshot!(terminal.backend());
+}
+
+#[test]
+fn help_fits_the_smallest_screen() {
+    let mut state = demo_state();
+    state.mode = Mode::Help;
+    let terminal = render(&state, 80, 24);
+    let shown = format!("{}", terminal.backend());
+    for (key, what) in state.keymap.help() {
+        assert!(
+            shown.contains(&format!("{key}  {what}")),
+            "{key:?} {what:?} is not shown in full:\n{shown}"
+        );
+    }
+    insta::assert_snapshot!(terminal.backend());
 }

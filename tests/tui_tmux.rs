@@ -72,6 +72,39 @@ fn a_person_unblocks_a_task_by_keyboard() {
 }
 
 #[test]
+fn a_person_opens_a_blocked_task_from_its_event_and_unblocks_it() {
+    let board = common::TempBoard::new();
+    let id = cli(&board.path, &["add", "stuck on a decision"]);
+    cli(&board.path, &["block", &id, "--reason", "needs a person"]);
+    cli(&board.path, &["add", "a later card"]);
+
+    let tui = Session::start(&tui_command(&board.path));
+    tui.wait_for("blocked (1)");
+    // The events pane, then up from the newest event (the later card's) to the block.
+    tui.keys(&["Tab", "k"]);
+    tui.wait_for("frozen — 0 new, G to follow");
+    tui.keys(&["Enter"]);
+    let detail = tui.wait_for("task — m comments, Esc closes");
+    assert!(detail.contains("stuck on a decision"), "{detail}");
+    assert!(detail.contains("blocked: needs a person"), "{detail}");
+    tui.keys(&["u"]);
+
+    let check = board.open();
+    until("u to unblock the task", || {
+        check.read(|r| r.task(&id)).expect("task").status == Status::Ready
+    });
+    let screen = tui.wait_for("ready to claim");
+    assert!(screen.contains("stuck on a decision"), "{screen}");
+    // Sent apart: a terminal reads Esc and a key close behind it as Alt and that key.
+    tui.keys(&["Escape"]);
+    until("Esc to close the detail view", || {
+        !tui.screen().contains("task — m comments")
+    });
+    tui.keys(&["q"]);
+    until("q to quit", || !tui.alive());
+}
+
+#[test]
 fn another_process_s_commit_appears_on_screen() {
     let board = common::TempBoard::new();
     cli(&board.path, &["add", "first card"]);

@@ -5,8 +5,8 @@ use rusqlite::{Connection, OptionalExtension, params};
 use super::error::{BoardError, Result};
 use super::gate;
 use super::model::{
-    Comment, EVENT_COLUMNS, Event, Neighbour, RUN_COLUMNS, Run, Status, TASK_COLUMNS, TASK_FROM,
-    Task, TaskDetail,
+    Comment, EVENT_COLUMNS, Event, EventKind, Neighbour, RUN_COLUMNS, Run, Status, TASK_COLUMNS,
+    TASK_FROM, Task, TaskDetail,
 };
 
 /// Read access to a board inside one snapshot.
@@ -223,6 +223,72 @@ impl<'c> Reader<'c> {
             }
         };
         Ok(events)
+    }
+
+    /// The newest `limit` events with an id below `before`, oldest first, of these kinds (every
+    /// kind when empty): the page a scrolling log reads when a person scrolls up past what it
+    /// holds, and the tail it starts from.
+    pub fn events_before(
+        &self,
+        before: i64,
+        limit: usize,
+        kinds: &[EventKind],
+    ) -> Result<Vec<Event>> {
+        let mut events = self.event_page(i64::MIN, before, "id DESC", limit, kinds)?;
+        events.reverse();
+        Ok(events)
+    }
+
+    /// The oldest `limit` events with `after < id < before`, oldest first, of these kinds (every
+    /// kind when empty): the page a scrolled-up log reads when a person scrolls down again.
+    pub fn events_between(
+        &self,
+        after: i64,
+        before: i64,
+        limit: usize,
+        kinds: &[EventKind],
+    ) -> Result<Vec<Event>> {
+        self.event_page(after, before, "id", limit, kinds)
+    }
+
+    /// Events with `after < id < before` of these kinds, taken from one end by `order`.
+    fn event_page(
+        &self,
+        after: i64,
+        before: i64,
+        order: &str,
+        limit: usize,
+        kinds: &[EventKind],
+    ) -> Result<Vec<Event>> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        // ?1 and ?2 bound the ids, ?3 is the limit, the kinds follow.
+        let kind_filter = if kinds.is_empty() {
+            String::new()
+        } else {
+            let slots: Vec<String> = (0..kinds.len()).map(|i| format!("?{}", i + 4)).collect();
+            format!(" AND kind IN ({})", slots.join(", "))
+        };
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {EVENT_COLUMNS} FROM task_events WHERE id > ?1 AND id < ?2{kind_filter} \
+             ORDER BY {order} LIMIT ?3"
+        ))?;
+        let mut values: Vec<rusqlite::types::Value> =
+            vec![after.into(), before.into(), limit.into()];
+        values.extend(kinds.iter().map(|k| k.as_str().to_owned().into()));
+        let events = stmt
+            .query_map(rusqlite::params_from_iter(values), Event::from_row)?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(events)
+    }
+
+    /// How many events of one kind the board holds: what the status bar's totals start from.
+    pub fn event_count(&self, kind: &EventKind) -> Result<u64> {
+        let count: i64 = self.conn.query_row(
+            "SELECT count(*) FROM task_events WHERE kind = ?1",
+            params![kind.as_str()],
+            |r| r.get(0),
+        )?;
+        Ok(u64::try_from(count).unwrap_or(0))
     }
 
     /// Whether some ready task has an unfinished parent, so the gate's sweep has work.

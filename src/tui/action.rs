@@ -30,6 +30,8 @@ pub enum Action {
     Bottom,
     /// Focus the next pane.
     NextPane,
+    /// The events pane shows the next kind of event (all, claim_rejected, trouble).
+    CycleLogFilter,
     /// Open the selected task's detail view.
     Open,
     /// Close an overlay or cancel a prompt.
@@ -54,6 +56,8 @@ pub enum Action {
     Tree,
     /// Fold or unfold the tree line under the cursor.
     ToggleFold,
+    /// Ask for a comment, then add it to the selected task.
+    Comment,
     /// Start the race demo with this writer, or stop the one running.
     ToggleRace(RaceMode),
     /// Pause or resume the pool.

@@ -8,6 +8,7 @@ use ratatui::layout::Rect;
 use tokio::sync::mpsc;
 
 use super::action::{self, Action};
+use super::event_log;
 use super::freshness::Freshness;
 use super::layout;
 use super::race::{self, RaceRun};
@@ -33,12 +34,13 @@ const ENDED_RUNS_SHOWN: usize = 3;
 
 /// Events read per look at the log; a larger backlog is read in several looks.
 const EVENT_PAGE: usize = 5000;
-/// Events shown in the log when the board opens.
-const HISTORY: usize = 200;
 /// Rows a page key moves.
 const PAGE: isize = 10;
 /// A move past any end: the first or last row.
 const FAR: isize = isize::MAX / 2;
+/// How long a message stays in the status bar: long enough to read, short enough that an old
+/// outcome is not taken for the last key's.
+pub const MESSAGE_SHOWN: Duration = Duration::from_secs(5);
 
 /// The running TUI: its state, its connection, its pool.
 pub struct App {
@@ -59,6 +61,8 @@ pub struct App {
     freshness: Freshness,
     /// The terminal's size, once told.
     screen: Option<Rect>,
+    /// When the status bar's message was set, so it can expire.
+    message_since: Instant,
     quit: bool,
 }
 
@@ -71,13 +75,15 @@ impl App {
         open: OpenOptions,
     ) -> Result<App, BoardError> {
         // One snapshot, so the cursor starts exactly where the loaded tasks stand.
-        let (tasks, history, violations) = board.read(|r| {
+        let (tasks, last, history, violations, rejected) = board.read(|r| {
             let last = r.last_event_id()?;
-            let history = r.events_after((last - HISTORY as i64).max(0), HISTORY, None)?;
+            let history = r.events_before(last.saturating_add(1), event_log::PAGE, &[])?;
             Ok((
                 r.tasks(None)?,
+                last,
                 history,
                 claims_before_parent_events(r)?.len(),
+                r.event_count(&EventKind::ClaimRejected)?,
             ))
         })?;
         let mut app = App {
@@ -88,17 +94,20 @@ impl App {
             race_pace: race::PACE,
             pool_config,
             open,
-            cursor: history.last().map_or(0, |e| e.id),
+            cursor: last,
             rate: ClaimRate::default(),
             inputs: None,
             dirty: false,
             freshness: Freshness::new(Instant::now()),
             screen: None,
+            message_since: Instant::now(),
             quit: false,
         };
         app.state.replace_view(BoardView::load(tasks));
         app.state.violations = violations;
-        app.state.push_events(history);
+        app.state.rejections_before = rejected;
+        let older = history.len() == event_log::PAGE;
+        app.state.log.restart(history, older);
         Ok(app)
     }
 
@@ -170,8 +179,26 @@ impl App {
 
     /// Applies one action.
     pub fn update(&mut self, action: Action) {
+        self.update_at(action, Instant::now());
+    }
+
+    /// `update` as of `now`: a message older than `MESSAGE_SHOWN` leaves the status bar, on
+    /// the caller's clock, so a test can step past it without waiting.
+    pub fn update_at(&mut self, action: Action, now: Instant) {
+        let shown = self.state.message.take();
         if let Err(e) = self.apply(action) {
             self.state.message = Some(e.to_string());
+        }
+        self.keep_or_expire(shown, now);
+    }
+
+    /// After an action: a message it set is new as of `now`; else the one shown before stays
+    /// until it has been shown `MESSAGE_SHOWN`.
+    fn keep_or_expire(&mut self, shown: Option<String>, now: Instant) {
+        if self.state.message.is_some() {
+            self.message_since = now;
+        } else if now.saturating_duration_since(self.message_since) < MESSAGE_SHOWN {
+            self.state.message = shown;
         }
     }
 
@@ -184,9 +211,11 @@ impl App {
     /// `catch_up` as of `now`: the schedule of second looks and reloads runs on the caller's
     /// clock, so a test can step through it without waiting for the wall clock.
     pub fn catch_up_at(&mut self, now: Instant) {
+        let shown = self.state.message.take();
         if let Err(e) = self.look(now) {
             self.state.message = Some(e.to_string());
         }
+        self.keep_or_expire(shown, now);
     }
 
     /// When `catch_up` has something to do without further input: at once while events are
@@ -234,7 +263,7 @@ impl App {
                 }
             }
             Action::Quit => self.quit = true,
-            Action::Back => self.state.mode = Mode::Normal,
+            Action::Back => self.back()?,
             Action::Help => {
                 self.state.mode = match self.state.mode {
                     Mode::Help => Mode::Normal,
@@ -258,15 +287,23 @@ impl App {
             }
             Action::Tree => self.open_tree()?,
             _ if matches!(self.state.mode, Mode::Tree(_)) => self.in_tree(&action)?,
-            _ if self.state.mode != Mode::Normal => {}
+            _ if !self.acts_in_mode(&action) => {}
             Action::Left => self.state.move_column(-1),
             Action::Right => self.state.move_column(1),
-            Action::Up => self.state.move_row(-1),
-            Action::Down => self.state.move_row(1),
-            Action::PageUp => self.state.move_row(-PAGE),
-            Action::PageDown => self.state.move_row(PAGE),
+            Action::Up => self.move_row(-1)?,
+            Action::Down => self.move_row(1)?,
+            Action::PageUp => self.move_row(-PAGE)?,
+            Action::PageDown => self.move_row(PAGE)?,
+            // In the events pane the ends are the oldest event loaded and following the newest.
+            Action::Top if self.state.pane == Pane::Log => self.state.log.oldest(),
+            Action::Bottom if self.state.pane == Pane::Log => self.follow_log()?,
             Action::Top => self.state.move_row(-FAR),
             Action::Bottom => self.state.move_row(FAR),
+            Action::CycleLogFilter => {
+                let next = self.state.log.filter().next();
+                self.state.log.set_filter(next);
+                self.restart_log()?;
+            }
             Action::NextPane => {
                 self.state.pane = match self.state.pane {
                     Pane::Board => Pane::Log,
@@ -275,13 +312,24 @@ impl App {
                 }
             }
             Action::Open => {
-                if let Some(id) = self.selected_id() {
-                    let detail = self.board.read(|r| r.detail(&id))?;
-                    self.state.log_tails = log_tails(&detail);
-                    self.state.mode = Mode::Detail(Box::new(detail));
+                let id = match self.state.pane {
+                    Pane::Board => self.target_id(),
+                    Pane::Log => self.state.log.selected().map(|e| e.task_id.clone()),
+                    Pane::Workers => self.state.selected_worker_task().map(str::to_owned),
+                };
+                match id {
+                    Some(id) => self.open_detail(&id)?,
+                    None if self.state.pane == Pane::Workers => {
+                        self.state.message = Some(if self.state.pool.workers.is_empty() {
+                            "no workers run here; + starts one".into()
+                        } else {
+                            "this worker has no task now".into()
+                        });
+                    }
+                    None => {}
                 }
             }
-            Action::Cancel => match self.state.selected_task() {
+            Action::Cancel => match self.target_task() {
                 Some(task) if task.status == Status::Running => {
                     self.ask(PromptKind::ConfirmCancel, String::new(), true);
                 }
@@ -332,6 +380,7 @@ impl App {
             },
             Action::Block => self.ask(PromptKind::BlockReason, String::new(), true),
             Action::Link => self.ask(PromptKind::LinkParent, String::new(), true),
+            Action::Comment => self.ask(PromptKind::Comment, String::new(), true),
             Action::New => self.ask(PromptKind::NewTitle, String::new(), false),
             Action::Filter => self.ask(PromptKind::Filter, self.state.filter.clone(), false),
             Action::ToggleOtherStatuses => self.state.toggle_other_statuses(),
@@ -406,8 +455,117 @@ impl App {
         Ok(())
     }
 
+    /// Whether `action` acts in the current mode: everything on the bare board, a task's own
+    /// commands over its detail view (on that task), nothing under help or a prompt.
+    fn acts_in_mode(&self, action: &Action) -> bool {
+        match self.state.mode {
+            Mode::Normal => true,
+            Mode::Detail(_) => matches!(
+                action,
+                Action::Unblock
+                    | Action::Block
+                    | Action::Complete
+                    | Action::Archive
+                    | Action::Cancel
+                    | Action::Link
+                    | Action::Comment
+            ),
+            Mode::Help | Mode::Prompt(_) | Mode::Tree(_) => false,
+        }
+    }
+
+    /// The task a command acts on: the open detail view's, else the card under the cursor.
+    fn target_task(&self) -> Option<&crate::core::Task> {
+        match &self.state.mode {
+            Mode::Detail(detail) => Some(&detail.task),
+            _ => self.state.selected_task(),
+        }
+    }
+
+    fn target_id(&self) -> Option<String> {
+        self.target_task().map(|t| t.id.clone())
+    }
+
+    fn open_detail(&mut self, id: &str) -> Result<(), BoardError> {
+        let detail = self.board.read(|r| r.detail(id))?;
+        self.state.log_tails = log_tails(&detail);
+        self.state.mode = Mode::Detail(Box::new(detail));
+        Ok(())
+    }
+
+    /// Esc: closes what covers the board (a prompt asked over a detail view goes back to it);
+    /// on the bare board with the events pane focused, the pane follows again, as in k9s.
+    fn back(&mut self) -> Result<(), BoardError> {
+        match std::mem::replace(&mut self.state.mode, Mode::Normal) {
+            Mode::Prompt(Prompt {
+                back_to_detail: true,
+                task: Some(task),
+                ..
+            }) => self.open_detail(&task),
+            Mode::Normal if self.state.pane == Pane::Log => self.follow_log(),
+            _ => Ok(()),
+        }
+    }
+
+    /// Moves the focused pane's cursor; the events pane first reads the page it moves into
+    /// when that page is on the board but not held.
+    fn move_row(&mut self, delta: isize) -> Result<(), BoardError> {
+        if self.state.pane == Pane::Log {
+            self.page_log_for(delta)?;
+        }
+        self.state.move_row(delta);
+        Ok(())
+    }
+
+    fn page_log_for(&mut self, delta: isize) -> Result<(), BoardError> {
+        let log = &self.state.log;
+        let kinds = log.filter().kinds();
+        if log.wants_older(delta)
+            && let Some(first) = log.first_id()
+        {
+            let page = self
+                .board
+                .read(|r| r.events_before(first, event_log::PAGE, kinds))?;
+            let more = page.len() == event_log::PAGE;
+            self.state.log.prepend(page, more);
+        } else if log.wants_newer(delta)
+            && let Some(last) = log.last_id()
+        {
+            // Only up to what `refresh` has read: later events reach the log through it.
+            let before = self.cursor.saturating_add(1);
+            let page = self
+                .board
+                .read(|r| r.events_between(last, before, event_log::PAGE, kinds))?;
+            let reaches = page.len() < event_log::PAGE;
+            self.state.log.append(page, reaches);
+        }
+        Ok(())
+    }
+
     fn selected_id(&self) -> Option<String> {
         self.state.selected_task().map(|t| t.id.clone())
+    }
+
+    /// G: the events pane follows the newest event, reading the tail afresh if the pane no
+    /// longer holds it.
+    fn follow_log(&mut self) -> Result<(), BoardError> {
+        if self.state.log.follow() {
+            Ok(())
+        } else {
+            self.restart_log()
+        }
+    }
+
+    /// Reads the newest events the pane's filter shows, up to what `refresh` has read.
+    fn restart_log(&mut self) -> Result<(), BoardError> {
+        let kinds = self.state.log.filter().kinds();
+        let before = self.cursor.saturating_add(1);
+        let tail = self
+            .board
+            .read(|r| r.events_before(before, event_log::PAGE, kinds))?;
+        let older = tail.len() == event_log::PAGE;
+        self.state.log.restart(tail, older);
+        Ok(())
     }
 
     /// Runs a board write on the selected task and reports its outcome.
@@ -415,7 +573,7 @@ impl App {
         &mut self,
         write: impl FnOnce(&mut Board, &str) -> Result<String, BoardError>,
     ) -> Result<(), BoardError> {
-        let Some(id) = self.selected_id() else {
+        let Some(id) = self.target_id() else {
             self.state.message = Some("no task selected".into());
             return Ok(());
         };
@@ -427,12 +585,18 @@ impl App {
     }
 
     fn ask(&mut self, kind: PromptKind, input: String, needs_task: bool) {
-        let task = self.selected_id();
+        let task = self.target_id();
         if needs_task && task.is_none() {
             self.state.message = Some("no task selected".into());
             return;
         }
-        self.state.mode = Mode::Prompt(Prompt { kind, input, task });
+        let back_to_detail = matches!(self.state.mode, Mode::Detail(_));
+        self.state.mode = Mode::Prompt(Prompt {
+            kind,
+            input,
+            task,
+            back_to_detail,
+        });
     }
 
     fn edit_prompt(&mut self, edit: impl FnOnce(&mut String)) {
@@ -445,8 +609,20 @@ impl App {
         let Mode::Prompt(prompt) = std::mem::replace(&mut self.state.mode, Mode::Normal) else {
             return Ok(());
         };
+        let answered = self.answer(&prompt);
+        // Refused or done, a question asked over a detail view goes back to it.
+        if prompt.back_to_detail
+            && let Some(task) = &prompt.task
+        {
+            self.open_detail(task)?;
+        }
+        answered
+    }
+
+    /// Does what a submitted prompt asks.
+    fn answer(&mut self, prompt: &Prompt) -> Result<(), BoardError> {
         let input = prompt.input.trim().to_owned();
-        let task = prompt.task.unwrap_or_default();
+        let task = prompt.task.clone().unwrap_or_default();
         match prompt.kind {
             PromptKind::Filter => {
                 self.state.set_filter(input);
@@ -476,6 +652,12 @@ impl App {
             PromptKind::LinkParent => {
                 self.board.write(|t| t.link(&input, &task))?;
                 self.state.message = Some(format!("{task} now waits for {input}"));
+            }
+            PromptKind::Comment => {
+                let author = comment_author();
+                self.board
+                    .write(|t| t.comment(&task, &author, &prompt.input))?;
+                self.state.message = Some(format!("comment added to {task}"));
             }
             PromptKind::NewTitle => {
                 let id = self.board.write(|t| {
@@ -706,15 +888,21 @@ impl App {
             && events.iter().any(|e| e.task_id == detail.task.id)
         {
             let id = detail.task.id.clone();
-            let detail = self.board.read(|r| r.detail(&id))?;
-            self.state.log_tails = log_tails(&detail);
-            self.state.mode = Mode::Detail(Box::new(detail));
+            self.open_detail(&id)?;
         }
         self.state.push_events(events);
         if full_page {
             self.dirty = true;
         }
         Ok(true)
+    }
+}
+
+/// Who the TUI says wrote a comment: the person at the terminal, as the CLI names its claimer.
+fn comment_author() -> String {
+    match std::env::var("USER") {
+        Ok(user) if !user.is_empty() => format!("tui:{user}"),
+        _ => CANCELLED_BY.to_owned(),
     }
 }
 

@@ -66,6 +66,10 @@ pub enum Command {
     FewerWorkers,
     /// Filter cards.
     Filter,
+    /// Comment on the task.
+    Comment,
+    /// The events pane: the next kind of event shown.
+    LogFilter,
     /// More statuses as columns.
     OtherStatuses,
     /// The key list.
@@ -92,6 +96,7 @@ struct Entry {
 const BOARD: &[Pane] = &[Pane::Board];
 const EVERY: &[Pane] = &[Pane::Board, Pane::Log, Pane::Workers];
 const LISTS: &[Pane] = &[Pane::Log, Pane::Workers];
+const LOG: &[Pane] = &[Pane::Log];
 
 /// The keymap's one table, in the order help lists it.
 const TABLE: &[Entry] = &[
@@ -296,6 +301,22 @@ const TABLE: &[Entry] = &[
         hint_in: &[],
     },
     Entry {
+        command: Command::Comment,
+        name: "comment",
+        keys: &["m"],
+        help: "comment on the task",
+        hint: "comment",
+        hint_in: BOARD,
+    },
+    Entry {
+        command: Command::LogFilter,
+        name: "log_filter",
+        keys: &["f"],
+        help: "events: kind filter",
+        hint: "kind filter",
+        hint_in: LOG,
+    },
+    Entry {
         command: Command::Filter,
         name: "filter",
         keys: &["/"],
@@ -359,6 +380,8 @@ impl Command {
             Command::MoreWorkers => Action::MoreWorkers,
             Command::FewerWorkers => Action::FewerWorkers,
             Command::Filter => Action::Filter,
+            Command::Comment => Action::Comment,
+            Command::LogFilter => Action::CycleLogFilter,
             Command::OtherStatuses => Action::ToggleOtherStatuses,
             Command::Help => Action::Help,
             Command::Quit => Action::Quit,

@@ -9,6 +9,9 @@ pub const MIN_HEIGHT: u16 = 24;
 /// Lines one card takes.
 pub const CARD_HEIGHT: u16 = 2;
 const BOTTOM_HEIGHT: u16 = 9;
+/// Rows of events the log pane shows: its height inside the border, the same on every screen
+/// the board is drawn on, so the log's cursor can keep its rows on screen without a frame.
+pub const LOG_ROWS: usize = BOTTOM_HEIGHT as usize - 2;
 
 /// The rectangles of one frame.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -6,6 +6,7 @@
 pub mod action;
 pub mod app;
 pub mod demo;
+pub mod event_log;
 pub mod freshness;
 pub mod keymap;
 pub mod layout;

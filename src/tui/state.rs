@@ -5,15 +5,13 @@ use std::collections::{HashMap, VecDeque};
 use std::time::Instant;
 
 use crate::core::{Event, Status, Task, TaskDetail};
-use crate::pool::WorkerStatus;
 use crate::pool::racer::RaceMode;
+use crate::pool::{WorkerState, WorkerStatus};
 
+use super::event_log::EventLog;
 use super::keymap::Keymap;
 use super::theme::Theme;
 use super::tree::TreeView;
-
-/// How many events the log keeps.
-pub const LOG_CAPACITY: usize = 500;
 
 /// The board's tasks, grouped into columns in claim order; updated task by task as events arrive.
 #[derive(Clone, Debug, Default)]
@@ -208,6 +206,8 @@ pub enum PromptKind {
     ConfirmComplete,
     /// Whether to archive the task (y/n): it leaves the board, and counts as finished.
     ConfirmArchive,
+    /// A comment on the task.
+    Comment,
 }
 
 impl PromptKind {
@@ -229,6 +229,8 @@ pub struct Prompt {
     pub input: String,
     /// The task it is about, if any.
     pub task: Option<String>,
+    /// Whether it was asked over that task's detail view, which comes back when it closes.
+    pub back_to_detail: bool,
 }
 
 /// The last lines of one run's output.
@@ -344,10 +346,8 @@ pub struct State {
     pub mode: Mode,
     /// Cards shown must contain this text (case-insensitive).
     pub filter: String,
-    /// Newest events, oldest first.
-    pub log: VecDeque<Event>,
-    /// Lines scrolled up from the newest event.
-    pub log_scroll: usize,
+    /// The events pane: a window of the board's log, following or frozen.
+    pub log: EventLog,
     /// Selected worker row.
     pub worker_row: usize,
     /// The end of each run's output, for the open detail view.
@@ -358,6 +358,9 @@ pub struct State {
     pub claims_per_sec: f64,
     /// `claim_rejected` events seen since the board was opened.
     pub rejections: u64,
+    /// `claim_rejected` events the board held when it was opened, so the status bar counts
+    /// the board's refusals, not only this session's.
+    pub rejections_before: u64,
     /// Event-order violations found by the live audit: must read 0.
     pub violations: usize,
     /// The outcome of the last action, for the status line.
@@ -384,13 +387,13 @@ impl State {
             pane: Pane::Board,
             mode: Mode::Normal,
             filter: String::new(),
-            log: VecDeque::new(),
-            log_scroll: 0,
+            log: EventLog::default(),
             worker_row: 0,
             log_tails: Vec::new(),
             pool: PoolView::default(),
             claims_per_sec: 0.0,
             rejections: 0,
+            rejections_before: 0,
             violations: 0,
             message: None,
             race_summary: None,
@@ -495,10 +498,7 @@ impl State {
                 let cursor = ColumnCursor::at(&cards, next);
                 self.cursors.insert(status, cursor);
             }
-            Pane::Log => {
-                let most = self.log.len().saturating_sub(1);
-                self.log_scroll = self.log_scroll.saturating_add_signed(-delta).min(most);
-            }
+            Pane::Log => self.log.move_cursor(delta),
             Pane::Workers => {
                 let most = self.pool.workers.len().saturating_sub(1);
                 self.worker_row = self.worker_row.saturating_add_signed(delta).min(most);
@@ -603,13 +603,16 @@ impl State {
         }
     }
 
-    /// Adds events to the log, dropping the oldest past capacity.
+    /// Adds events just committed to the log.
     pub fn push_events(&mut self, events: impl IntoIterator<Item = Event>) {
-        for event in events {
-            if self.log.len() == LOG_CAPACITY {
-                self.log.pop_front();
-            }
-            self.log.push_back(event);
+        self.log.arrived(events);
+    }
+
+    /// The task the selected worker works on, for Enter in the worker panel.
+    pub fn selected_worker_task(&self) -> Option<&str> {
+        match &self.pool.workers.get(self.worker_row)?.state {
+            WorkerState::Working { task } => Some(task),
+            _ => None,
         }
     }
 }

@@ -5,9 +5,9 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
-use super::centered;
+use super::{centered, moment, moment_ago};
 use crate::core::TaskDetail;
-use crate::core::model::{Neighbour, Run};
+use crate::core::model::{Comment, Neighbour, Run};
 use crate::terminal_text::{self, Escaped, escape};
 use crate::tui::state::State;
 use crate::tui::theme::Theme;
@@ -39,6 +39,14 @@ pub fn draw(frame: &mut Frame<'_>, state: &State, detail: &TaskDetail, area: Rec
         ])),
         None => lines.push(Line::from(Span::styled("ready to claim", theme.good()))),
     }
+    let mut times = vec![format!("created {}", moment_ago(t.created_at, state.now))];
+    if let Some(started) = t.started_at {
+        times.push(format!("started {}", moment_ago(started, state.now)));
+    }
+    if let Some(completed) = t.completed_at {
+        times.push(format!("completed {}", moment_ago(completed, state.now)));
+    }
+    lines.push(Line::from(Span::styled(times.join("   "), theme.dim())));
     if let Some(body) = &t.body {
         lines.push(Line::from(""));
         lines.extend(body.lines().map(|l| Line::from(escape(l).into_owned())));
@@ -48,12 +56,14 @@ pub fn draw(frame: &mut Frame<'_>, state: &State, detail: &TaskDetail, area: Rec
     }
     neighbours(&mut lines, theme, "parents", &detail.parents);
     neighbours(&mut lines, theme, "children", &detail.children);
+    comments(&mut lines, theme, &detail.comments, state.now);
     if !detail.runs.is_empty() {
         lines.push(Line::from(Span::styled("runs", theme.heading())));
         for run in &detail.runs {
             lines.push(Line::from(format!(
-                "  #{} {} {}{} by {}",
+                "  #{} {} {} {}{} by {}",
                 run.id,
+                moment(run.started_at),
                 Escaped(&run.status),
                 Escaped(run.outcome.as_deref().unwrap_or("open")),
                 how_it_ended(run),
@@ -84,7 +94,10 @@ pub fn draw(frame: &mut Frame<'_>, state: &State, detail: &TaskDetail, area: Rec
             .map(terminal_text::json)
             .unwrap_or_default();
         lines.push(Line::from(vec![
-            Span::styled(format!("  {:>6} ", e.id), theme.dim()),
+            Span::styled(
+                format!("  {:>6} {} ", e.id, moment(e.created_at)),
+                theme.dim(),
+            ),
             Span::raw(format!("{} ", Escaped(e.kind.as_str()))),
             Span::styled(payload, theme.dim()),
         ]));
@@ -92,7 +105,7 @@ pub fn draw(frame: &mut Frame<'_>, state: &State, detail: &TaskDetail, area: Rec
     let block = Block::new()
         .borders(Borders::ALL)
         .border_style(theme.focus())
-        .title(" task — Esc closes ");
+        .title(" task — m comments, Esc closes ");
     frame.render_widget(Clear, popup);
     frame.render_widget(
         Paragraph::new(lines)
@@ -109,6 +122,27 @@ fn how_it_ended(run: &Run) -> String {
         String::new()
     } else {
         format!(", {}", parts.join(", "))
+    }
+}
+
+/// Every comment, oldest first, its text in full (escaped: another program may have written it).
+fn comments(lines: &mut Vec<Line<'static>>, theme: &Theme, comments: &[Comment], now: i64) {
+    if comments.is_empty() {
+        lines.push(Line::from(vec![
+            Span::styled("comments ", theme.heading()),
+            Span::styled("none (m adds one)", theme.dim()),
+        ]));
+        return;
+    }
+    lines.push(Line::from(Span::styled("comments", theme.heading())));
+    for c in comments {
+        lines.push(Line::from(vec![
+            Span::styled(format!("  {} ", moment_ago(c.created_at, now)), theme.dim()),
+            Span::styled(format!("{}:", Escaped(&c.author)), theme.info()),
+        ]));
+        for text in c.body.lines() {
+            lines.push(Line::from(format!("    {}", Escaped(text))));
+        }
     }
 }
 

@@ -14,34 +14,36 @@ use crate::tui::layout;
 use crate::tui::state::{Pane, RaceSummary, State};
 use crate::tui::theme::Theme;
 
-/// Draws the newest events that fit, newest at the bottom, above the race summary if any.
+/// Draws the log's window: the newest events, newest at the bottom, while it follows; the same
+/// rows, held still, once a person scrolls. The last race's summary is pinned under them.
 pub fn draw(frame: &mut Frame<'_>, state: &State, area: Rect) {
     let theme = &state.theme;
-    let title = if state.log_scroll > 0 {
-        format!(" events (scrolled {}) ", state.log_scroll)
-    } else {
-        " events ".to_owned()
+    let log = &state.log;
+    let focused = state.pane == Pane::Log;
+    let title = match log.filter().label() {
+        Some(label) => format!(" events: {label} only (f) "),
+        None => " events ".to_owned(),
     };
-    let block = Block::new()
+    let mut block = Block::new()
         .borders(Borders::ALL)
-        .border_style(if state.pane == Pane::Log {
+        .border_style(if focused {
             theme.focus()
         } else {
             theme.frame()
         })
         .title(Span::styled(title, theme.heading()));
+    if !log.is_following() {
+        let marker = format!(" frozen — {} new, G to follow ", log.new_since_frozen());
+        block = block.title_bottom(Span::styled(marker, theme.busy()));
+    }
     let inner = layout::inner(area);
     let summary = state.race_summary.as_ref().map(|s| summary_lines(theme, s));
     let pinned = summary
         .as_ref()
         .map_or(0, |lines| lines.len().min(usize::from(inner.height)));
-    let height = usize::from(inner.height) - pinned;
-    let end = state.log.len().saturating_sub(state.log_scroll);
-    let start = end.saturating_sub(height);
-    let lines: Vec<Line<'_>> = state
-        .log
-        .range(start..end)
-        .map(|e| {
+    let mut lines: Vec<Line<'_>> = log
+        .visible()
+        .map(|(e, selected)| {
             let time = jiff::Timestamp::from_second(e.created_at)
                 .map(|t| t.strftime("%H:%M:%S").to_string())
                 .unwrap_or_default();
@@ -56,9 +58,19 @@ pub fn draw(frame: &mut Frame<'_>, state: &State, area: Rect) {
             if let Some(note) = note(e) {
                 spans.push(Span::styled(format!(" {}", escape(&note)), theme.dim()));
             }
-            Line::from(spans)
+            let line = Line::from(spans);
+            if focused && selected {
+                line.style(theme.selected())
+            } else {
+                line
+            }
         })
         .collect();
+    // The summary covers the bottom rows: the rows above it keep the newest of what is shown.
+    let room = usize::from(inner.height).saturating_sub(pinned);
+    if lines.len() > room {
+        lines.drain(..lines.len() - room);
+    }
     frame.render_widget(Paragraph::new(lines).block(block), area);
     if let Some(summary) = summary {
         let rows = pinned as u16;

@@ -33,3 +33,23 @@ pub fn clip(text: &str, width: usize) -> String {
     out.push('…');
     out
 }
+
+/// An epoch second as a person reads it: UTC, as `gateboard show` prints times.
+pub fn moment(epoch: i64) -> String {
+    jiff::Timestamp::from_second(epoch)
+        .map(|t| t.strftime("%Y-%m-%d %H:%M:%SZ").to_string())
+        .unwrap_or_else(|_| epoch.to_string())
+}
+
+/// `moment` with how long before `now` it was: "2026-12-01 12:03:07Z (3m ago)".
+pub fn moment_ago(epoch: i64, now: i64) -> String {
+    let secs = now.saturating_sub(epoch);
+    let ago = match secs {
+        ..0 => "ahead of this clock".to_owned(),
+        0..60 => format!("{secs}s ago"),
+        60..3600 => format!("{}m ago", secs / 60),
+        3600..86400 => format!("{}h ago", secs / 3600),
+        _ => format!("{}d ago", secs / 86400),
+    };
+    format!("{} ({ago})", moment(epoch))
+}

@@ -21,6 +21,10 @@ pub fn draw(frame: &mut Frame<'_>, state: &State, prompt: &Prompt, area: Rect) {
             prompt.task.as_deref().unwrap_or("the task")
         ),
         PromptKind::Filter => "Show cards containing:".to_owned(),
+        PromptKind::Comment => format!(
+            "Comment on {}:",
+            prompt.task.as_deref().unwrap_or("the task")
+        ),
         PromptKind::ConfirmCancel => format!(
             "Cancel {}? Its command is killed and the task blocked",
             named(state, prompt)

@@ -27,11 +27,18 @@ pub fn draw(frame: &mut Frame<'_>, state: &State, area: Rect) {
             race.map(|n| format!(" · race {n}")).unwrap_or_default()
         ),
     };
+    // The board's refusals, and this session's beside them once they differ.
+    let total = state.rejections_before + state.rejections;
+    let rejected = if state.rejections_before > 0 && state.rejections > 0 {
+        format!("{total} ({} now)", state.rejections)
+    } else {
+        total.to_string()
+    };
     let mut spans = vec![
         Span::raw(format!(" claims/s {:.1} │ rejected ", state.claims_per_sec)),
         Span::styled(
-            state.rejections.to_string(),
-            if state.rejections > 0 {
+            rejected,
+            if total > 0 {
                 theme.alarm()
             } else {
                 theme.dim()
