@@ -34,7 +34,12 @@ tmux send-keys -t "$session" l l Enter; sleep 0.7
 shoot detail
 # Esc and the next key sent together read as Alt+key, so each Esc gets a moment to itself.
 tmux send-keys -t "$session" Escape; sleep 0.3
-tmux send-keys -t "$session" r; sleep 2.5
+# The tree of a task still waiting in todo: what holds it back, and its critical path.
+tmux send-keys -t "$session" h h G t; sleep 0.7
+shoot tree
+tmux send-keys -t "$session" Escape; sleep 0.3
+# The buggy writer marks gated children ready: the gate fires on screen (claim_rejected).
+tmux send-keys -t "$session" R; sleep 9
 shoot race
 tmux send-keys -t "$session" '?'; sleep 0.5
 shoot help
