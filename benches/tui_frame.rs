@@ -1,5 +1,5 @@
-//! Frame time of a 10,000-task board, and the real TUI's resident memory with 100,000 tasks
-//! open (needs tmux).
+//! Frame time of a 10,000- and a 100,000-task board, and the real TUI's resident memory with
+//! 100,000 tasks open (needs tmux).
 //! `cargo bench --bench tui_frame`.
 // A benchmark may unwrap, expect and panic: it measures, and a failed step ends it.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -15,7 +15,7 @@ use gateboard::tui::view;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
-const FRAME_TASKS: usize = 10_000;
+const FRAME_TASKS: [usize; 2] = [10_000, 100_000];
 const FRAMES: usize = 200;
 const MEMORY_TASKS: usize = 100_000;
 
@@ -68,31 +68,9 @@ fn resident_mib(status_file: &str) -> Option<f64> {
 }
 
 fn main() {
-    let state = State::new(
-        "board.db".into(),
-        BoardView::load(synthetic(FRAME_TASKS)),
-        Theme::new(true),
-        1_795_000_100,
-    );
-    let mut terminal = Terminal::new(TestBackend::new(200, 60)).expect("terminal");
-    let mut times: Vec<Duration> = (0..FRAMES)
-        .map(|_| {
-            let start = Instant::now();
-            terminal
-                .draw(|frame| view::draw(frame, &state))
-                .expect("draw");
-            start.elapsed()
-        })
-        .collect();
-    times.sort();
-    let mean = times.iter().sum::<Duration>() / FRAMES as u32;
-    println!(
-        "frame of a {FRAME_TASKS}-task board at 200x60: mean {:.3} ms, p50 {:.3} ms, p99 {:.3} ms ({FRAMES} frames)",
-        mean.as_secs_f64() * 1e3,
-        times[FRAMES / 2].as_secs_f64() * 1e3,
-        times[FRAMES * 99 / 100].as_secs_f64() * 1e3
-    );
-
+    for tasks in FRAME_TASKS {
+        frames(tasks);
+    }
     let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).expect("temp dir");
     let path = dir.path().join("big.db");
     let mut board = Board::open(
@@ -121,6 +99,34 @@ fn main() {
         ),
         None => println!("memory: could not run the TUI in tmux to measure it"),
     }
+}
+
+/// Draws `FRAMES` frames of a board of `tasks` tasks at 200x60 and prints their times.
+fn frames(tasks: usize) {
+    let state = State::new(
+        "board.db".into(),
+        BoardView::load(synthetic(tasks)),
+        Theme::new(true),
+        1_795_000_100,
+    );
+    let mut terminal = Terminal::new(TestBackend::new(200, 60)).expect("terminal");
+    let mut times: Vec<Duration> = (0..FRAMES)
+        .map(|_| {
+            let start = Instant::now();
+            terminal
+                .draw(|frame| view::draw(frame, &state))
+                .expect("draw");
+            start.elapsed()
+        })
+        .collect();
+    times.sort();
+    let mean = times.iter().sum::<Duration>() / FRAMES as u32;
+    println!(
+        "frame of a {tasks}-task board at 200x60: mean {:.3} ms, p50 {:.3} ms, p99 {:.3} ms ({FRAMES} frames)",
+        mean.as_secs_f64() * 1e3,
+        times[FRAMES / 2].as_secs_f64() * 1e3,
+        times[FRAMES * 99 / 100].as_secs_f64() * 1e3
+    );
 }
 
 /// Runs the real binary on the board in a tmux pane, waits for it to load, reads its VmRSS.

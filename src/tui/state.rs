@@ -155,6 +155,25 @@ impl ColumnCursor {
         }
     }
 
+    /// `row_in` for a column's ids, unfiltered: its last row is checked first, so drawing a
+    /// column whose cursor has not moved costs no search, however long the column.
+    fn row_in_ids(&self, ids: &[String]) -> usize {
+        if let (Some(task), Some(at)) = (self.task.as_deref(), ids.get(self.row))
+            && at == task
+        {
+            return self.row;
+        }
+        let find = |id: &Option<String>| {
+            id.as_deref()
+                .and_then(|id| ids.iter().position(|t| t == id))
+        };
+        find(&self.task)
+            .or_else(|| find(&self.below))
+            .or_else(|| find(&self.above))
+            .unwrap_or(self.row)
+            .min(ids.len().saturating_sub(1))
+    }
+
     /// The row the cursor shows in `cards`: its task's, else the nearest neighbour it had.
     fn row_in(&self, cards: &[&Task]) -> usize {
         let find = |id: &Option<String>| {
@@ -167,6 +186,19 @@ impl ColumnCursor {
             .unwrap_or(self.row)
             .min(cards.len().saturating_sub(1))
     }
+}
+
+/// One column as a frame draws it.
+#[derive(Debug)]
+pub struct ColumnFrame<'a> {
+    /// Cards in the column (after the filter).
+    pub len: usize,
+    /// The row of the cursor, unless its chosen task is elsewhere.
+    pub highlight: Option<usize>,
+    /// The row of the first card shown.
+    pub first: usize,
+    /// The cards shown, from `first`.
+    pub cards: Vec<&'a Task>,
 }
 
 /// Who changed what a column shows.
@@ -464,6 +496,40 @@ impl State {
         let cards = self.cards(&status);
         let row = self.row(&status, &cards);
         cards.get(row).copied()
+    }
+
+    /// What drawing one column needs, reading only the cards that fit: the column's length,
+    /// the row to highlight, and the `visible` cards from the first one shown.
+    pub fn column_frame(&self, status: &Status, visible: usize) -> ColumnFrame<'_> {
+        if !self.filter.is_empty() {
+            let cards = self.cards(status);
+            let row = self.row(status, &cards);
+            let first = crate::tui::layout::first_visible(row, visible);
+            return ColumnFrame {
+                len: cards.len(),
+                highlight: self.highlighted_row(status, &cards),
+                first,
+                cards: cards.into_iter().skip(first).take(visible).collect(),
+            };
+        }
+        let ids = self.view.column(status);
+        let cursor = self.cursors.get(status);
+        let row = cursor.map_or(0, |c| c.row_in_ids(ids));
+        let first = crate::tui::layout::first_visible(row, visible);
+        ColumnFrame {
+            len: ids.len(),
+            highlight: match cursor {
+                Some(c) if c.departed => None,
+                _ => Some(row),
+            },
+            first,
+            cards: ids
+                .iter()
+                .skip(first)
+                .take(visible)
+                .filter_map(|id| self.view.task(id))
+                .collect(),
+        }
     }
 
     /// The row to highlight in a column of `cards`; none while its chosen task is elsewhere.

@@ -27,19 +27,16 @@ pub fn draw(frame: &mut Frame<'_>, state: &State, areas: &[Rect]) {
 
 fn draw_column(frame: &mut Frame<'_>, state: &State, status: &Status, area: Rect, selected: bool) {
     let theme = &state.theme;
-    let cards = state.cards(status);
     let focused = selected && state.pane == Pane::Board;
     let visible = layout::cards_per_column(area);
-    let row = state.highlighted_row(status, &cards);
-    let first = layout::first_visible(row.unwrap_or_else(|| state.row(status, &cards)), visible);
+    let column = state.column_frame(status, visible);
+    let (row, first, total) = (column.highlight, column.first, column.len);
     // A filter hides cards; the count says how many of the column's cards are shown. A long
     // column's selected card says where it is in it instead.
     let count = match row {
-        Some(row) if selected && cards.len() > visible => {
-            format!("{}/{}", row + 1, cards.len())
-        }
-        _ if state.filter.is_empty() => format!("({})", cards.len()),
-        _ => format!("({}/{})", cards.len(), state.view.column(status).len()),
+        Some(row) if selected && total > visible => format!("{}/{}", row + 1, total),
+        _ if state.filter.is_empty() => format!("({total})"),
+        _ => format!("({total}/{})", state.view.column(status).len()),
     };
     let title = format!(" {} {count} ", Escaped(status.as_str()));
     let mut block = Block::new()
@@ -51,8 +48,8 @@ fn draw_column(frame: &mut Frame<'_>, state: &State, status: &Status, area: Rect
         })
         .title(Span::styled(title, theme.heading()));
     // A long column says where the cursor is in it, and how many cards sit out of sight.
-    if cards.len() > visible {
-        let below = cards.len().saturating_sub(first + visible);
+    if total > visible {
+        let below = total.saturating_sub(first + visible);
         let more = match (first, below) {
             (0, below) => format!(" ↓ {below} more "),
             (above, 0) => format!(" ↑ {above} more "),
@@ -63,11 +60,11 @@ fn draw_column(frame: &mut Frame<'_>, state: &State, status: &Status, area: Rect
     let inner = layout::inner(area);
     frame.render_widget(block, area);
     let width = usize::from(inner.width);
-    for (slot, (index, task)) in cards
+    for (slot, (index, task)) in column
+        .cards
         .iter()
         .enumerate()
-        .skip(first)
-        .take(visible)
+        .map(|(at, task)| (first + at, task))
         .enumerate()
     {
         let y = inner.y + slot as u16 * CARD_HEIGHT;
