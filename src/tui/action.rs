@@ -4,7 +4,7 @@ use crossterm::event::{
     Event as TermEvent, KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEventKind,
 };
 
-use super::keymap::{Command, Keymap};
+use super::keymap::Keymap;
 use super::state::Mode;
 use crate::pool::PoolEvent;
 use crate::pool::racer::RaceMode;
@@ -194,5 +194,5 @@ pub fn from_key(key: KeyEvent, mode: &Mode, keymap: &Keymap) -> Option<Action> {
             _ => None,
         };
     }
-    keymap.command(&key).map(Command::action)
+    keymap.action(&key)
 }

@@ -10,77 +10,12 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::action::Action;
 use super::state::Pane;
+use crate::pool::racer::RaceMode;
 
-/// A command a key names on the board (prompts and questions take keys of their own).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Command {
-    /// Column left.
-    Left,
-    /// Column right.
-    Right,
-    /// Row up.
-    Up,
-    /// Row down.
-    Down,
-    /// A page up.
-    PageUp,
-    /// A page down.
-    PageDown,
-    /// The first row.
-    Top,
-    /// The last row (in the events pane: follow new events again).
-    Bottom,
-    /// The next pane.
-    NextPane,
-    /// Open the selected task.
-    Open,
-    /// Close an overlay.
-    Back,
-    /// Unblock (unarchive an archived card).
-    Unblock,
-    /// Block, asking why.
-    Block,
-    /// Complete by hand, asking y/n.
-    Complete,
-    /// Archive, asking y/n.
-    Archive,
-    /// Cancel a running task, asking y/n.
-    Cancel,
-    /// A new task.
-    New,
-    /// Link to a parent.
-    Link,
-    /// The dependency tree.
-    Tree,
-    /// Fold a tree line.
-    Fold,
-    /// The create-then-link race.
-    Race,
-    /// The buggy-writer race.
-    BuggyRace,
-    /// Pause or resume the pool.
-    Pause,
-    /// One more worker.
-    MoreWorkers,
-    /// One worker fewer.
-    FewerWorkers,
-    /// Filter cards.
-    Filter,
-    /// Comment on the task.
-    Comment,
-    /// The events pane: the next kind of event shown.
-    LogFilter,
-    /// More statuses as columns.
-    OtherStatuses,
-    /// The key list.
-    Help,
-    /// Leave.
-    Quit,
-}
-
-/// What the table says of one command.
+/// What the table says of one command: the action its keys send.
 struct Entry {
-    command: Command,
+    /// What the keys do.
+    action: Action,
     /// Its name in `keys.toml`.
     name: &'static str,
     /// Its keys unless rebound.
@@ -101,7 +36,7 @@ const LOG: &[Pane] = &[Pane::Log];
 /// The keymap's one table, in the order help lists it.
 const TABLE: &[Entry] = &[
     Entry {
-        command: Command::Left,
+        action: Action::Left,
         name: "left",
         keys: &["h", "Left"],
         help: "column left",
@@ -109,7 +44,7 @@ const TABLE: &[Entry] = &[
         hint_in: &[],
     },
     Entry {
-        command: Command::Right,
+        action: Action::Right,
         name: "right",
         keys: &["l", "Right"],
         help: "column right",
@@ -117,7 +52,7 @@ const TABLE: &[Entry] = &[
         hint_in: &[],
     },
     Entry {
-        command: Command::Up,
+        action: Action::Up,
         name: "up",
         keys: &["k", "Up"],
         help: "row up",
@@ -125,7 +60,7 @@ const TABLE: &[Entry] = &[
         hint_in: &[],
     },
     Entry {
-        command: Command::Down,
+        action: Action::Down,
         name: "down",
         keys: &["j", "Down"],
         help: "row down",
@@ -133,7 +68,7 @@ const TABLE: &[Entry] = &[
         hint_in: &[],
     },
     Entry {
-        command: Command::PageUp,
+        action: Action::PageUp,
         name: "page_up",
         keys: &["PageUp"],
         help: "a page up",
@@ -141,7 +76,7 @@ const TABLE: &[Entry] = &[
         hint_in: &[],
     },
     Entry {
-        command: Command::PageDown,
+        action: Action::PageDown,
         name: "page_down",
         keys: &["PageDown"],
         help: "a page down",
@@ -149,7 +84,7 @@ const TABLE: &[Entry] = &[
         hint_in: &[],
     },
     Entry {
-        command: Command::Top,
+        action: Action::Top,
         name: "top",
         keys: &["g", "Home"],
         help: "first row",
@@ -157,7 +92,7 @@ const TABLE: &[Entry] = &[
         hint_in: &[],
     },
     Entry {
-        command: Command::Bottom,
+        action: Action::Bottom,
         name: "bottom",
         keys: &["G", "End"],
         help: "last row; events: follow",
@@ -165,7 +100,7 @@ const TABLE: &[Entry] = &[
         hint_in: LISTS,
     },
     Entry {
-        command: Command::NextPane,
+        action: Action::NextPane,
         name: "next_pane",
         keys: &["Tab"],
         help: "board, events, workers",
@@ -173,7 +108,7 @@ const TABLE: &[Entry] = &[
         hint_in: EVERY,
     },
     Entry {
-        command: Command::Open,
+        action: Action::Open,
         name: "open",
         keys: &["Enter"],
         help: "open the task",
@@ -181,7 +116,7 @@ const TABLE: &[Entry] = &[
         hint_in: EVERY,
     },
     Entry {
-        command: Command::Back,
+        action: Action::Back,
         name: "back",
         keys: &["Esc"],
         help: "close, cancel",
@@ -189,7 +124,7 @@ const TABLE: &[Entry] = &[
         hint_in: &[],
     },
     Entry {
-        command: Command::Unblock,
+        action: Action::Unblock,
         name: "unblock",
         keys: &["u"],
         help: "unblock / unarchive",
@@ -197,7 +132,7 @@ const TABLE: &[Entry] = &[
         hint_in: BOARD,
     },
     Entry {
-        command: Command::Block,
+        action: Action::Block,
         name: "block",
         keys: &["b"],
         help: "block (asks why)",
@@ -205,7 +140,7 @@ const TABLE: &[Entry] = &[
         hint_in: BOARD,
     },
     Entry {
-        command: Command::Complete,
+        action: Action::Complete,
         name: "complete",
         keys: &["c"],
         help: "complete (asks y/n)",
@@ -213,7 +148,7 @@ const TABLE: &[Entry] = &[
         hint_in: BOARD,
     },
     Entry {
-        command: Command::Archive,
+        action: Action::Archive,
         name: "archive",
         keys: &["a"],
         help: "archive (asks y/n)",
@@ -221,7 +156,7 @@ const TABLE: &[Entry] = &[
         hint_in: BOARD,
     },
     Entry {
-        command: Command::Cancel,
+        action: Action::Cancel,
         name: "cancel",
         keys: &["x"],
         help: "cancel running (y/n)",
@@ -229,7 +164,7 @@ const TABLE: &[Entry] = &[
         hint_in: BOARD,
     },
     Entry {
-        command: Command::New,
+        action: Action::New,
         name: "new",
         keys: &["n"],
         help: "new task",
@@ -237,7 +172,7 @@ const TABLE: &[Entry] = &[
         hint_in: BOARD,
     },
     Entry {
-        command: Command::Link,
+        action: Action::Link,
         name: "link",
         keys: &["L"],
         help: "link to a parent",
@@ -245,7 +180,7 @@ const TABLE: &[Entry] = &[
         hint_in: &[],
     },
     Entry {
-        command: Command::Tree,
+        action: Action::Tree,
         name: "tree",
         keys: &["t"],
         help: "dependency tree",
@@ -253,7 +188,7 @@ const TABLE: &[Entry] = &[
         hint_in: BOARD,
     },
     Entry {
-        command: Command::Fold,
+        action: Action::ToggleFold,
         name: "fold",
         keys: &["Space"],
         help: "tree: fold a line",
@@ -261,7 +196,7 @@ const TABLE: &[Entry] = &[
         hint_in: &[],
     },
     Entry {
-        command: Command::Race,
+        action: Action::ToggleRace(RaceMode::CreateThenLink),
         name: "race",
         keys: &["r"],
         help: "race demo on/off",
@@ -269,7 +204,7 @@ const TABLE: &[Entry] = &[
         hint_in: &[],
     },
     Entry {
-        command: Command::BuggyRace,
+        action: Action::ToggleRace(RaceMode::BuggyWriter),
         name: "buggy_race",
         keys: &["R"],
         help: "buggy race: gate fires",
@@ -277,7 +212,7 @@ const TABLE: &[Entry] = &[
         hint_in: &[],
     },
     Entry {
-        command: Command::Pause,
+        action: Action::TogglePause,
         name: "pause",
         keys: &["p"],
         help: "pause / resume pool",
@@ -285,7 +220,7 @@ const TABLE: &[Entry] = &[
         hint_in: &[],
     },
     Entry {
-        command: Command::MoreWorkers,
+        action: Action::MoreWorkers,
         name: "more_workers",
         keys: &["+", "="],
         help: "one more worker",
@@ -293,7 +228,7 @@ const TABLE: &[Entry] = &[
         hint_in: &[],
     },
     Entry {
-        command: Command::FewerWorkers,
+        action: Action::FewerWorkers,
         name: "fewer_workers",
         keys: &["-"],
         help: "one worker fewer",
@@ -301,7 +236,7 @@ const TABLE: &[Entry] = &[
         hint_in: &[],
     },
     Entry {
-        command: Command::Comment,
+        action: Action::Comment,
         name: "comment",
         keys: &["m"],
         help: "comment on the task",
@@ -309,7 +244,7 @@ const TABLE: &[Entry] = &[
         hint_in: BOARD,
     },
     Entry {
-        command: Command::LogFilter,
+        action: Action::CycleLogFilter,
         name: "log_filter",
         keys: &["f"],
         help: "events: kind filter",
@@ -317,7 +252,7 @@ const TABLE: &[Entry] = &[
         hint_in: LOG,
     },
     Entry {
-        command: Command::Filter,
+        action: Action::Filter,
         name: "filter",
         keys: &["/"],
         help: "filter cards",
@@ -325,7 +260,7 @@ const TABLE: &[Entry] = &[
         hint_in: BOARD,
     },
     Entry {
-        command: Command::OtherStatuses,
+        action: Action::ToggleOtherStatuses,
         name: "other_statuses",
         keys: &["o"],
         help: "more status columns",
@@ -333,7 +268,7 @@ const TABLE: &[Entry] = &[
         hint_in: &[],
     },
     Entry {
-        command: Command::Help,
+        action: Action::Help,
         name: "help",
         keys: &["?"],
         help: "this help",
@@ -341,7 +276,7 @@ const TABLE: &[Entry] = &[
         hint_in: EVERY,
     },
     Entry {
-        command: Command::Quit,
+        action: Action::Quit,
         name: "quit",
         keys: &["q"],
         help: "quit (claims released)",
@@ -349,45 +284,6 @@ const TABLE: &[Entry] = &[
         hint_in: EVERY,
     },
 ];
-
-impl Command {
-    /// What the update does for it.
-    pub fn action(self) -> Action {
-        match self {
-            Command::Left => Action::Left,
-            Command::Right => Action::Right,
-            Command::Up => Action::Up,
-            Command::Down => Action::Down,
-            Command::PageUp => Action::PageUp,
-            Command::PageDown => Action::PageDown,
-            Command::Top => Action::Top,
-            Command::Bottom => Action::Bottom,
-            Command::NextPane => Action::NextPane,
-            Command::Open => Action::Open,
-            Command::Back => Action::Back,
-            Command::Unblock => Action::Unblock,
-            Command::Block => Action::Block,
-            Command::Complete => Action::Complete,
-            Command::Archive => Action::Archive,
-            Command::Cancel => Action::Cancel,
-            Command::New => Action::New,
-            Command::Link => Action::Link,
-            Command::Tree => Action::Tree,
-            Command::Fold => Action::ToggleFold,
-            Command::Race => Action::ToggleRace(crate::pool::racer::RaceMode::CreateThenLink),
-            Command::BuggyRace => Action::ToggleRace(crate::pool::racer::RaceMode::BuggyWriter),
-            Command::Pause => Action::TogglePause,
-            Command::MoreWorkers => Action::MoreWorkers,
-            Command::FewerWorkers => Action::FewerWorkers,
-            Command::Filter => Action::Filter,
-            Command::Comment => Action::Comment,
-            Command::LogFilter => Action::CycleLogFilter,
-            Command::OtherStatuses => Action::ToggleOtherStatuses,
-            Command::Help => Action::Help,
-            Command::Quit => Action::Quit,
-        }
-    }
-}
 
 /// A key as `keys.toml` and help write it: a character (`u`, `L`, `+`) or a name (`Enter`,
 /// `Esc`, `Tab`, `Space`, `Up`, `Down`, `Left`, `Right`, `Home`, `End`, `PageUp`,
@@ -450,25 +346,21 @@ impl fmt::Display for Key {
     }
 }
 
-/// Which keys name which commands.
+/// Which keys name which commands: each command's keys, in the table's order.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Keymap {
-    keys: Vec<(Command, Vec<Key>)>,
-    lookup: HashMap<Key, Command>,
+    keys: Vec<Vec<Key>>,
+    lookup: HashMap<Key, usize>,
 }
 
 impl Default for Keymap {
     fn default() -> Keymap {
-        let keys = TABLE
-            .iter()
-            .map(|e| {
-                (
-                    e.command,
-                    e.keys.iter().filter_map(|k| Key::parse(k)).collect(),
-                )
-            })
-            .collect();
-        Keymap::from_keys(keys)
+        Keymap::from_keys(
+            TABLE
+                .iter()
+                .map(|e| e.keys.iter().filter_map(|k| Key::parse(k)).collect())
+                .collect(),
+        )
     }
 }
 
@@ -485,16 +377,17 @@ impl fmt::Display for KeysFileError {
 impl std::error::Error for KeysFileError {}
 
 impl Keymap {
-    fn from_keys(keys: Vec<(Command, Vec<Key>)>) -> Keymap {
+    fn from_keys(keys: Vec<Vec<Key>>) -> Keymap {
         let lookup = keys
             .iter()
-            .flat_map(|(command, keys)| keys.iter().map(move |k| (*k, *command)))
+            .enumerate()
+            .flat_map(|(at, keys)| keys.iter().map(move |k| (*k, at)))
             .collect();
         Keymap { keys, lookup }
     }
 
-    /// The command a key names, if any; keys with Ctrl, Alt or the like name none.
-    pub fn command(&self, key: &KeyEvent) -> Option<Command> {
+    /// What a key does, if it names a command; keys with Ctrl, Alt or the like name none.
+    pub fn action(&self, key: &KeyEvent) -> Option<Action> {
         let plain = !key.modifiers.intersects(
             KeyModifiers::CONTROL
                 | KeyModifiers::ALT
@@ -505,23 +398,31 @@ impl Keymap {
         if !plain {
             return None;
         }
-        self.lookup.get(&Key(key.code)).copied()
+        let at = *self.lookup.get(&Key(key.code))?;
+        TABLE.get(at).map(|e| e.action.clone())
     }
 
-    /// The hint word of `command`.
-    pub fn hint_of(command: Command) -> &'static str {
+    /// The hint word of the command that does `action`.
+    pub fn hint_of(action: &Action) -> &'static str {
         TABLE
             .iter()
-            .find(|e| e.command == command)
+            .find(|e| e.action == *action)
             .map_or("", |e| e.hint)
     }
 
-    /// The keys of `command`, as help writes them.
-    pub fn keys_of(&self, command: Command) -> String {
-        self.keys
+    /// The keys of the command that does `action`, as help writes them.
+    pub fn keys_of(&self, action: &Action) -> String {
+        TABLE
             .iter()
-            .find(|(c, _)| *c == command)
-            .map(|(_, keys)| {
+            .position(|e| e.action == *action)
+            .map(|at| self.keys_at(at))
+            .unwrap_or_default()
+    }
+
+    fn keys_at(&self, at: usize) -> String {
+        self.keys
+            .get(at)
+            .map(|keys| {
                 keys.iter()
                     .map(ToString::to_string)
                     .collect::<Vec<_>>()
@@ -534,7 +435,8 @@ impl Keymap {
     pub fn help(&self) -> Vec<(String, &'static str)> {
         TABLE
             .iter()
-            .map(|e| (self.keys_of(e.command), e.help))
+            .enumerate()
+            .map(|(at, e)| (self.keys_at(at), e.help))
             .collect()
     }
 
@@ -542,8 +444,9 @@ impl Keymap {
     pub fn hints(&self, pane: Pane) -> Vec<(String, &'static str)> {
         TABLE
             .iter()
-            .filter(|e| e.hint_in.contains(&pane))
-            .map(|e| (self.keys_of(e.command), e.hint))
+            .enumerate()
+            .filter(|(_, e)| e.hint_in.contains(&pane))
+            .map(|(at, e)| (self.keys_at(at), e.hint))
             .filter(|(keys, _)| !keys.is_empty())
             .collect()
     }
@@ -556,7 +459,7 @@ impl Keymap {
         let table: toml::Table = text
             .parse()
             .map_err(|e: toml::de::Error| refuse(e.message().to_owned()))?;
-        let mut keys: Vec<(Command, Vec<Key>)> = Keymap::default().keys;
+        let mut keys = Keymap::default().keys;
         for (section, value) in &table {
             if section != "keys" {
                 return Err(refuse(format!(
@@ -567,7 +470,7 @@ impl Keymap {
                 return Err(refuse("keys must be a table: [keys]".into()));
             };
             for (name, value) in rebound {
-                let Some(entry) = TABLE.iter().find(|e| e.name == name) else {
+                let Some(at) = TABLE.iter().position(|e| e.name == name) else {
                     let names: Vec<&str> = TABLE.iter().map(|e| e.name).collect();
                     return Err(refuse(format!(
                         "no command {name}; the commands are {}",
@@ -594,25 +497,20 @@ impl Keymap {
                     .iter()
                     .map(|w| Key::parse(w).ok_or_else(|| refuse(format!("{name}: no key {w:?}"))))
                     .collect::<Result<Vec<_>, _>>()?;
-                if let Some(slot) = keys.iter_mut().find(|(c, _)| *c == entry.command) {
-                    slot.1 = parsed;
+                if let Some(slot) = keys.get_mut(at) {
+                    *slot = parsed;
                 }
             }
         }
-        let mut seen: HashMap<Key, Command> = HashMap::new();
-        for (command, list) in &keys {
+        let mut seen: HashMap<Key, usize> = HashMap::new();
+        for (at, list) in keys.iter().enumerate() {
             for key in list {
-                if let Some(other) = seen.insert(*key, *command) {
-                    let name = |c: Command| {
-                        TABLE
-                            .iter()
-                            .find(|e| e.command == c)
-                            .map_or("?", |e| e.name)
-                    };
+                if let Some(other) = seen.insert(*key, at) {
+                    let name = |at: usize| TABLE.get(at).map_or("?", |e| e.name);
                     return Err(refuse(format!(
                         "{key} is bound to both {} and {}",
                         name(other),
-                        name(*command)
+                        name(at)
                     )));
                 }
             }
@@ -644,8 +542,8 @@ pub fn keys_file() -> Option<PathBuf> {
 mod tests {
     use super::*;
 
-    fn press(map: &Keymap, code: KeyCode) -> Option<Command> {
-        map.command(&KeyEvent::new(code, KeyModifiers::NONE))
+    fn press(map: &Keymap, code: KeyCode) -> Option<Action> {
+        map.action(&KeyEvent::new(code, KeyModifiers::NONE))
     }
 
     #[test]
@@ -657,8 +555,8 @@ mod tests {
             bound,
             "a default key is bound twice or does not parse"
         );
-        assert_eq!(press(&map, KeyCode::Char('u')), Some(Command::Unblock));
-        assert_eq!(press(&map, KeyCode::End), Some(Command::Bottom));
+        assert_eq!(press(&map, KeyCode::Char('u')), Some(Action::Unblock));
+        assert_eq!(press(&map, KeyCode::End), Some(Action::Bottom));
     }
 
     #[test]
@@ -668,8 +566,8 @@ mod tests {
             Path::new("keys.toml"),
         )
         .expect("valid");
-        assert_eq!(press(&map, KeyCode::Char('U')), Some(Command::Unblock));
-        assert_eq!(press(&map, KeyCode::F(5)), Some(Command::Unblock));
+        assert_eq!(press(&map, KeyCode::Char('U')), Some(Action::Unblock));
+        assert_eq!(press(&map, KeyCode::F(5)), Some(Action::Unblock));
         assert_eq!(press(&map, KeyCode::Char('u')), None);
         assert!(
             map.help()

@@ -6,28 +6,29 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use crate::tui::keymap::{Command, Keymap};
+use crate::tui::action::Action;
+use crate::tui::keymap::Keymap;
 use crate::tui::state::{Mode, State};
 
 /// Draws the hint line for the focused pane, or for the overlay on top.
 pub fn draw(frame: &mut Frame<'_>, state: &State, area: Rect) {
     let keymap = &state.keymap;
-    let named = |list: &[Command]| -> Vec<(String, &'static str)> {
+    let named = |list: &[Action]| -> Vec<(String, &'static str)> {
         list.iter()
-            .map(|c| (keymap.keys_of(*c), Keymap::hint_of(*c)))
+            .map(|a| (keymap.keys_of(a), Keymap::hint_of(a)))
             .filter(|(keys, _)| !keys.is_empty())
             .collect()
     };
     let hints = match &state.mode {
         Mode::Tree(_) => named(&[
-            Command::Up,
-            Command::Down,
-            Command::Fold,
-            Command::Open,
-            Command::Back,
+            Action::Up,
+            Action::Down,
+            Action::ToggleFold,
+            Action::Open,
+            Action::Back,
         ]),
-        Mode::Detail(_) => named(&[Command::Tree, Command::Back]),
-        Mode::Help => named(&[Command::Back]),
+        Mode::Detail(_) => named(&[Action::Tree, Action::Back]),
+        Mode::Help => named(&[Action::Back]),
         Mode::Prompt(_) => Vec::new(),
         Mode::Normal => keymap.hints(state.pane),
     };
