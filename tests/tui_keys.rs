@@ -1439,3 +1439,55 @@ fn enter_on_the_worker_panel_without_workers_says_so() {
         Some("no workers run here; + starts one")
     );
 }
+
+#[test]
+fn a_write_waits_for_a_locked_board_on_its_own_thread_while_keys_go_on() {
+    let f = fixture();
+    let short = OpenOptions {
+        lock_timeout: Duration::from_secs(3),
+        ..OpenOptions::default()
+    };
+    let mut app = App::new(
+        Board::open(&f.board.path, &short).expect("board"),
+        State::new("board".into(), BoardView::default(), Theme::new(false), 0),
+        PoolConfig::default(),
+        short,
+    )
+    .expect("app");
+    let (inputs, mut outcomes) = tokio::sync::mpsc::unbounded_channel();
+    app.set_inputs(inputs);
+    app.write_off_the_loop().expect("writer");
+    for _ in 0..3 {
+        app.update(key('l'));
+    }
+    assert_eq!(selected_id(&app).as_ref(), Some(&f.ids[2]));
+
+    // Another writer holds the board's lock, as a long import or a Hermes process would.
+    let other = rusqlite::Connection::open(&f.board.path).expect("another connection");
+    other.execute_batch("BEGIN IMMEDIATE").expect("the lock");
+    app.update(key('u'));
+    let waiting = app.state.message.clone().unwrap_or_default();
+    assert!(
+        waiting.contains("unblocking"),
+        "the key came back at once: {waiting}"
+    );
+    // Keys still act while the write waits.
+    app.update(key('h'));
+    assert_eq!(app.state.column, 2);
+    app.update(key('l'));
+    other.execute_batch("ROLLBACK").expect("give the lock back");
+
+    let done = loop {
+        match outcomes.blocking_recv().expect("the writer reports") {
+            Action::Wrote(done) => break done,
+            _ => continue,
+        }
+    };
+    app.update(Action::Wrote(done));
+    let message = app.state.message.clone().unwrap_or_default();
+    assert!(message.contains("unblocked"), "{message}");
+    assert_eq!(status(&f.board.open(), &f.ids[2]), Status::Ready);
+    tokio::runtime::Runtime::new()
+        .expect("runtime")
+        .block_on(app.shutdown());
+}

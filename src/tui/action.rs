@@ -4,6 +4,7 @@ use crossterm::event::{
     Event as TermEvent, KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEventKind,
 };
 
+use super::effects::Written;
 use super::keymap::Keymap;
 use super::state::Mode;
 use crate::pool::PoolEvent;
@@ -98,6 +99,8 @@ pub enum Action {
     },
     /// Another process (or our own pool) committed to the board.
     BoardChanged,
+    /// A write handed to the writer thread ended: what it did, or why it was refused.
+    Wrote(Result<Written, String>),
     /// The pool reported something.
     Pool(PoolEvent),
     /// Time passed: refresh clocks and rates.
@@ -116,6 +119,7 @@ impl Action {
                 | Action::Resize { .. }
                 | Action::BoardChanged
                 | Action::Pool(_)
+                | Action::Wrote(_)
                 | Action::Tick
                 | Action::Terminal(_)
         )

@@ -8,6 +8,7 @@ use ratatui::layout::Rect;
 use tokio::sync::mpsc;
 
 use super::action::{self, Action};
+use super::effects::{BoardWriter, Write, Written};
 use super::event_log;
 use super::freshness::Freshness;
 use super::layout;
@@ -17,15 +18,12 @@ use super::state::{
 };
 use super::tree::TreeView;
 use crate::core::audit::{audit, claims_before_parent_events, claims_before_parent_events_after};
-use crate::core::{
-    Board, BoardError, EventKind, NewTask, OpenOptions, Status, TaskDetail, now_epoch,
-};
+use crate::core::{Board, BoardError, EventKind, OpenOptions, Status, TaskDetail, now_epoch};
 use crate::pool::exec::output;
 use crate::pool::racer::{RaceConfig, RaceMode, Racer};
 use crate::pool::{Pool, PoolConfig};
 
 /// Who the TUI says cancelled a task.
-const CANCELLED_BY: &str = "gateboard tui";
 /// Lines of output shown for the running attempt, and for each finished one.
 const LIVE_TAIL_LINES: usize = 12;
 const ENDED_TAIL_LINES: usize = 3;
@@ -61,6 +59,8 @@ pub struct App {
     freshness: Freshness,
     /// The terminal's size, once told.
     screen: Option<Rect>,
+    /// Where writes go once the loop runs, so a locked board never freezes the keys.
+    writer: Option<BoardWriter>,
     /// When the status bar's message was set, so it can expire.
     message_since: Instant,
     quit: bool,
@@ -101,6 +101,7 @@ impl App {
             freshness: Freshness::new(Instant::now()),
             screen: None,
             message_since: Instant::now(),
+            writer: None,
             quit: false,
         };
         app.state.replace_view(BoardView::load(tasks));
@@ -114,6 +115,26 @@ impl App {
     /// Where the app sends the pool's events so they wake the main loop.
     pub fn set_inputs(&mut self, inputs: mpsc::UnboundedSender<Action>) {
         self.inputs = Some(inputs);
+    }
+
+    /// From now on, carries writes out on a thread of their own, each outcome coming back as
+    /// `Action::Wrote` through the inputs (set those first): another writer holding the
+    /// board's lock then delays the write, not the keys and redraws.
+    pub fn write_off_the_loop(&mut self) -> Result<(), BoardError> {
+        let Some(inputs) = self.inputs.clone() else {
+            return Err(BoardError::Internal(
+                "the TUI's writes need its inputs first".into(),
+            ));
+        };
+        self.writer = Some(BoardWriter::start(
+            self.board.path(),
+            &self.open,
+            move |done| {
+                // A closed loop has quit: nobody is left to tell.
+                let _ = inputs.send(Action::Wrote(done));
+            },
+        )?);
+        Ok(())
     }
 
     /// Sets the pause between a race's children: a test races fast, a person watches the
@@ -169,6 +190,9 @@ impl App {
 
     /// Stops the race and the pool, releasing every claim; call before leaving.
     pub async fn shutdown(mut self) {
+        if let Some(writer) = self.writer.take() {
+            let _ = tokio::task::spawn_blocking(move || writer.close()).await;
+        }
         if let Some(mut race) = self.race.take() {
             let _ = tokio::task::spawn_blocking(move || race.stop()).await;
         }
@@ -277,6 +301,7 @@ impl App {
             Action::EraseLine if in_prompt => self.edit_prompt(String::clear),
             Action::Submit | Action::Confirm if in_prompt => self.submit()?,
             Action::BoardChanged => self.dirty = true,
+            Action::Wrote(done) => self.wrote(done)?,
             Action::Pool(_) => {
                 self.dirty = true;
                 self.sync_pool_view();
@@ -341,23 +366,12 @@ impl App {
                 }
                 None => self.state.message = Some("no task selected".into()),
             },
-            Action::Unblock => match self.state.selected_task() {
+            Action::Unblock => match self.target_task() {
                 Some(task) if task.status == Status::Archived => {
-                    self.on_selected(|board, id| {
-                        let back = board.write(|t| t.unarchive(id))?;
-                        Ok(match back.demoted.len() {
-                            0 => format!("{id} unarchived: now {}", back.status),
-                            n => format!(
-                                "{id} unarchived: now {}; {n} waiting children back to todo",
-                                back.status
-                            ),
-                        })
-                    })?;
+                    self.write(Write::Unarchive(task.id.clone()))?;
                 }
-                _ => self.on_selected(|board, id| {
-                    let status = board.write(|t| t.unblock(id))?;
-                    Ok(format!("{id} unblocked: now {status}"))
-                })?,
+                Some(task) => self.write(Write::Unblock(task.id.clone()))?,
+                None => self.state.message = Some("no task selected".into()),
             },
             Action::Complete => match self.state.selected_task() {
                 Some(task) if task.status == Status::Running => {
@@ -568,19 +582,36 @@ impl App {
         Ok(())
     }
 
-    /// Runs a board write on the selected task and reports its outcome.
-    fn on_selected(
-        &mut self,
-        write: impl FnOnce(&mut Board, &str) -> Result<String, BoardError>,
-    ) -> Result<(), BoardError> {
-        let Some(id) = self.target_id() else {
-            self.state.message = Some("no task selected".into());
-            return Ok(());
-        };
-        let message = write(&mut self.board, &id)?;
-        self.refresh()?;
-        self.state.settle_after_own_change();
-        self.state.message = Some(message);
+    /// Carries out a write: on the writer thread when there is one, so the keys never wait
+    /// for the board's lock; else (tests, and before the loop starts) here and now.
+    fn write(&mut self, write: Write) -> Result<(), BoardError> {
+        if let Some(writer) = &self.writer {
+            let pending = write.pending();
+            if writer.send(write) {
+                self.state.message = Some(pending);
+                return Ok(());
+            }
+            return Err(BoardError::Internal(
+                "the TUI's board writer stopped".into(),
+            ));
+        }
+        let done = write.perform(&mut self.board);
+        self.wrote(done.map_err(|e| e.to_string()))
+    }
+
+    /// A write's outcome: the board is read again, and the status line says what happened.
+    fn wrote(&mut self, done: Result<Written, String>) -> Result<(), BoardError> {
+        match done {
+            Ok(written) => {
+                self.refresh()?;
+                match &written.select {
+                    Some(id) => self.state.select_task(id),
+                    None => self.state.settle_after_own_change(),
+                }
+                self.state.message = Some(written.message);
+            }
+            Err(why) => self.state.message = Some(why),
+        }
         Ok(())
     }
 
@@ -626,58 +657,26 @@ impl App {
         match prompt.kind {
             PromptKind::Filter => {
                 self.state.set_filter(input);
-                return Ok(());
+                Ok(())
             }
-            PromptKind::ConfirmCancel => {
-                self.board.write(|t| t.cancel(&task, CANCELLED_BY))?;
-                self.state.message = Some(format!(
-                    "{task} cancelled: its command is being stopped; u puts it back in the queue"
-                ));
-            }
-            PromptKind::ConfirmComplete => {
-                let done = self
-                    .board
-                    .write(|t| t.complete(&task, None, Some("completed by hand")))?;
-                self.state.message = Some(format!("{task} done; promoted {}", done.promoted.len()));
-            }
-            PromptKind::ConfirmArchive => {
-                let done = self.board.write(|t| t.archive(&task))?;
-                self.state.message =
-                    Some(format!("{task} archived; promoted {}", done.promoted.len()));
-            }
-            PromptKind::BlockReason => {
-                self.board.write(|t| t.block(&task, &input))?;
-                self.state.message = Some(format!("{task} blocked"));
-            }
-            PromptKind::LinkParent => {
-                self.board.write(|t| t.link(&input, &task))?;
-                self.state.message = Some(format!("{task} now waits for {input}"));
-            }
-            PromptKind::Comment => {
-                let author = comment_author();
-                self.board
-                    .write(|t| t.comment(&task, &author, &prompt.input))?;
-                self.state.message = Some(format!("comment added to {task}"));
-            }
-            PromptKind::NewTitle => {
-                let id = self.board.write(|t| {
-                    t.create(&NewTask {
-                        title: input.clone(),
-                        created_by: Some("gateboard tui".into()),
-                        ..NewTask::default()
-                    })
-                })?;
-                self.refresh()?;
-                self.state.select_task(&id);
-                self.state.message = Some(format!("created {id}"));
-                return Ok(());
-            }
+            PromptKind::ConfirmCancel => self.write(Write::Cancel(task)),
+            PromptKind::ConfirmComplete => self.write(Write::Complete(task)),
+            PromptKind::ConfirmArchive => self.write(Write::Archive(task)),
+            PromptKind::BlockReason => self.write(Write::Block {
+                task,
+                reason: input,
+            }),
+            PromptKind::LinkParent => self.write(Write::Link {
+                parent: input,
+                child: task,
+            }),
+            PromptKind::Comment => self.write(Write::Comment {
+                task,
+                author: comment_author(),
+                text: prompt.input.clone(),
+            }),
+            PromptKind::NewTitle => self.write(Write::Create { title: input }),
         }
-        let message = self.state.message.take();
-        self.refresh()?;
-        self.state.settle_after_own_change();
-        self.state.message = message;
-        Ok(())
     }
 
     /// Stops the race on screen, or starts one in `mode` if the pool can work it.
@@ -902,7 +901,7 @@ impl App {
 fn comment_author() -> String {
     match std::env::var("USER") {
         Ok(user) if !user.is_empty() => format!("tui:{user}"),
-        _ => CANCELLED_BY.to_owned(),
+        _ => "gateboard tui".to_owned(),
     }
 }
 

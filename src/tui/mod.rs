@@ -6,6 +6,7 @@
 pub mod action;
 pub mod app;
 pub mod demo;
+pub mod effects;
 pub mod event_log;
 pub mod freshness;
 pub mod keymap;
@@ -111,6 +112,7 @@ async fn session(app: &mut App, workers: usize, path: &Path) -> Result<()> {
     let terminal = TerminalGuard::enter()?;
     let (inputs, actions) = mpsc::unbounded_channel();
     app.set_inputs(inputs.clone());
+    app.write_off_the_loop()?;
     if workers > 0 {
         app.start_pool(workers)?;
     }
