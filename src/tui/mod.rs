@@ -5,6 +5,7 @@
 
 pub mod action;
 pub mod app;
+pub mod command;
 pub mod demo;
 pub mod freshness;
 pub mod layout;
