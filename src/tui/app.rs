@@ -7,9 +7,13 @@ use std::time::{Duration, Instant};
 use ratatui::layout::Rect;
 use tokio::sync::mpsc;
 
+use tui_input::InputRequest;
+
 use super::action::{self, Action};
+use super::command::{self, Command};
 use super::freshness::Freshness;
 use super::layout;
+use super::picker::{Choice, Picker};
 use super::race::{self, RaceRun};
 use super::state::{
     BoardView, ClaimRate, Mode, Pane, PoolView, Prompt, PromptKind, RunTail, State,
@@ -17,7 +21,7 @@ use super::state::{
 use super::tree::TreeView;
 use crate::core::audit::{audit, claims_before_parent_events, claims_before_parent_events_after};
 use crate::core::{
-    Board, BoardError, EventKind, NewTask, OpenOptions, Status, TaskDetail, now_epoch,
+    Board, BoardError, EventKind, NewTask, OpenOptions, Status, TaskDetail, Txn, now_epoch,
 };
 use crate::pool::exec::output;
 use crate::pool::racer::{RaceConfig, RaceMode, Racer};
@@ -232,6 +236,7 @@ impl App {
                 }
             }
             Action::Quit => self.quit = true,
+            Action::Back if in_prompt => self.close_prompt(),
             Action::Back => self.state.mode = Mode::Normal,
             Action::Help => {
                 self.state.mode = match self.state.mode {
@@ -239,11 +244,11 @@ impl App {
                     _ => Mode::Help,
                 }
             }
-            Action::Type(c) if in_prompt => self.edit_prompt(|input| input.push(c)),
-            Action::Erase if in_prompt => self.edit_prompt(|input| {
-                input.pop();
-            }),
-            Action::EraseLine if in_prompt => self.edit_prompt(String::clear),
+            Action::Edit(edit) if in_prompt => self.edit_prompt(edit),
+            Action::Up if in_prompt => self.move_pick(-1),
+            Action::Down if in_prompt => self.move_pick(1),
+            Action::PageUp if in_prompt => self.move_pick(-PAGE),
+            Action::PageDown if in_prompt => self.move_pick(PAGE),
             Action::Submit | Action::Confirm if in_prompt => self.submit()?,
             Action::BoardChanged => self.dirty = true,
             Action::Pool(_) => {
@@ -279,7 +284,7 @@ impl App {
             }
             Action::Cancel => match self.state.selected_task() {
                 Some(task) if task.status == Status::Running => {
-                    self.ask(PromptKind::ConfirmCancel, String::new(), true);
+                    self.ask(PromptKind::ConfirmCancel, true);
                 }
                 Some(task) => {
                     self.state.message = Some(format!(
@@ -315,7 +320,7 @@ impl App {
                         task.claim_lock.as_deref().unwrap_or("nobody")
                     ));
                 }
-                _ => self.ask(PromptKind::ConfirmComplete, String::new(), true),
+                _ => self.ask(PromptKind::ConfirmComplete, true),
             },
             Action::Archive => match self.state.selected_task() {
                 Some(task) if task.status == Status::Running => {
@@ -324,12 +329,19 @@ impl App {
                         task.id
                     ));
                 }
-                _ => self.ask(PromptKind::ConfirmArchive, String::new(), true),
+                _ => self.ask(PromptKind::ConfirmArchive, true),
             },
-            Action::Block => self.ask(PromptKind::BlockReason, String::new(), true),
-            Action::Link => self.ask(PromptKind::LinkParent, String::new(), true),
-            Action::New => self.ask(PromptKind::NewTitle, String::new(), false),
-            Action::Filter => self.ask(PromptKind::Filter, self.state.filter.clone(), false),
+            Action::Block => self.ask(PromptKind::BlockReason, true),
+            Action::Link => self.pick(PromptKind::LinkParent)?,
+            Action::Unlink => self.pick(PromptKind::UnlinkParent)?,
+            Action::New => self.ask(PromptKind::NewTitle, false),
+            Action::NewChild => self.ask(PromptKind::NewChildTitle, true),
+            Action::Command => self.ask(PromptKind::Command, false),
+            Action::Filter => {
+                // The prompt starts empty and the filter follows it, so the board shows all.
+                self.state.set_filter(String::new());
+                self.ask(PromptKind::Filter, false);
+            }
             Action::ToggleOtherStatuses => self.state.toggle_other_statuses(),
             Action::TogglePause => match &self.pool {
                 Some(pool) if pool.is_paused() => pool.resume(),
@@ -347,12 +359,7 @@ impl App {
             }
             Action::ToggleRace(mode) => self.toggle_race(mode)?,
             Action::Click { x, y } => self.click(x, y),
-            Action::Type(_)
-            | Action::Erase
-            | Action::EraseLine
-            | Action::Submit
-            | Action::Confirm
-            | Action::ToggleFold => {}
+            Action::Edit(_) | Action::Submit | Action::Confirm | Action::ToggleFold => {}
         }
         self.sync_pool_view();
         Ok(())
@@ -420,76 +427,242 @@ impl App {
         Ok(())
     }
 
-    fn ask(&mut self, kind: PromptKind, input: String, needs_task: bool) {
+    /// Opens a prompt about the selected task (if it needs one).
+    fn ask(&mut self, kind: PromptKind, needs_task: bool) {
         let task = self.selected_id();
         if needs_task && task.is_none() {
             self.state.message = Some("no task selected".into());
             return;
         }
-        self.state.mode = Mode::Prompt(Prompt { kind, input, task });
+        self.state.mode = Mode::Prompt(Prompt::new(kind, task));
     }
 
-    fn edit_prompt(&mut self, edit: impl FnOnce(&mut String)) {
-        if let Mode::Prompt(prompt) = &mut self.state.mode {
-            edit(&mut prompt.input);
+    /// Opens a picker about the selected task: every other task to link as its parent, or its
+    /// parents to unlink.
+    fn pick(&mut self, kind: PromptKind) -> Result<(), BoardError> {
+        let Some(task) = self.selected_id() else {
+            self.state.message = Some("no task selected".into());
+            return Ok(());
+        };
+        let picker = match kind {
+            PromptKind::UnlinkParent => {
+                let parents = self.board.read(|r| r.parents(&task))?;
+                Picker::new(parents.into_iter().map(Choice::from).collect())
+            }
+            _ => Picker::board_except(&self.state.view, &task),
+        };
+        if picker.is_empty() {
+            self.state.message = Some(match kind {
+                PromptKind::UnlinkParent => format!("{task} waits for no parent"),
+                _ => "no other task to link to".into(),
+            });
+            return Ok(());
+        }
+        self.state.mode = Mode::Prompt(Prompt {
+            picker: Some(Box::new(picker)),
+            ..Prompt::new(kind, Some(task))
+        });
+        Ok(())
+    }
+
+    /// Applies an edit to the open prompt; when its text changed, the refusal shown goes, the
+    /// picker matches again and a filter prompt filters the board.
+    fn edit_prompt(&mut self, edit: InputRequest) {
+        let Mode::Prompt(prompt) = &mut self.state.mode else {
+            return;
+        };
+        if !prompt.input.apply(edit) {
+            return;
+        }
+        prompt.refusal = None;
+        if let Some(picker) = &mut prompt.picker {
+            picker.refilter(prompt.input.value());
+        }
+        if prompt.kind == PromptKind::Filter {
+            let filter = prompt.input.value().trim().to_owned();
+            self.state.set_filter(filter);
         }
     }
 
+    /// Moves a picker's cursor.
+    fn move_pick(&mut self, delta: isize) {
+        if let Mode::Prompt(Prompt {
+            picker: Some(picker),
+            ..
+        }) = &mut self.state.mode
+        {
+            picker.move_cursor(delta);
+        }
+    }
+
+    /// Esc on a prompt: nothing is written, and a filter typed into it is taken back.
+    fn close_prompt(&mut self) {
+        if let Mode::Prompt(prompt) = std::mem::replace(&mut self.state.mode, Mode::Normal)
+            && prompt.kind == PromptKind::Filter
+        {
+            self.state.set_filter(String::new());
+        }
+    }
+
+    /// Enter on a prompt (or y on a question). A refused answer keeps the prompt open, saying
+    /// why, so the person fixes it instead of starting over; a question's refusal goes to the
+    /// status line, since its one key is spent.
     fn submit(&mut self) -> Result<(), BoardError> {
-        let Mode::Prompt(prompt) = std::mem::replace(&mut self.state.mode, Mode::Normal) else {
+        let Mode::Prompt(mut prompt) = std::mem::replace(&mut self.state.mode, Mode::Normal) else {
             return Ok(());
         };
-        let input = prompt.input.trim().to_owned();
-        let task = prompt.task.unwrap_or_default();
-        match prompt.kind {
-            PromptKind::Filter => {
-                self.state.set_filter(input);
+        let answered = match self.answer(&prompt) {
+            Ok(answered) => answered,
+            Err(refusal) if prompt.kind.is_question() => {
+                self.state.message = Some(refusal);
                 return Ok(());
             }
+            Err(refusal) => {
+                prompt.refusal = Some(refusal);
+                self.state.mode = Mode::Prompt(prompt);
+                return Ok(());
+            }
+        };
+        // The write is in: what fails from here on is the status line's, never the prompt's,
+        // so Enter pressed again cannot write twice.
+        self.refresh()?;
+        match &answered.select {
+            Some(id) => self.state.select_task(id),
+            None => self.state.settle_after_own_change(),
+        }
+        self.state.message = answered.message;
+        Ok(())
+    }
+
+    /// Does what a prompt's answer asks; Err is the refusal, in one line.
+    fn answer(&mut self, prompt: &Prompt) -> Result<Answered, String> {
+        let input = prompt.input.value().trim();
+        let task = prompt.task.clone().unwrap_or_default();
+        let done = |message: String| -> Result<Answered, String> { Ok(Answered::saying(message)) };
+        let picked = || {
+            prompt
+                .picker
+                .as_ref()
+                .and_then(|p| p.selected())
+                .map(|choice| choice.id.clone())
+                .ok_or_else(|| "no task matches; Esc closes".to_owned())
+        };
+        match prompt.kind {
+            PromptKind::Filter => Ok(Answered::default()),
             PromptKind::ConfirmCancel => {
-                self.board.write(|t| t.cancel(&task, CANCELLED_BY))?;
-                self.state.message = Some(format!(
+                self.write(|t| t.cancel(&task, CANCELLED_BY))?;
+                done(format!(
                     "{task} cancelled: its command is being stopped; u puts it back in the queue"
-                ));
+                ))
             }
             PromptKind::ConfirmComplete => {
-                let done = self
-                    .board
-                    .write(|t| t.complete(&task, None, Some("completed by hand")))?;
-                self.state.message = Some(format!("{task} done; promoted {}", done.promoted.len()));
+                let completed =
+                    self.write(|t| t.complete(&task, None, Some("completed by hand")))?;
+                done(format!(
+                    "{task} done; promoted {}",
+                    completed.promoted.len()
+                ))
             }
             PromptKind::ConfirmArchive => {
-                let done = self.board.write(|t| t.archive(&task))?;
-                self.state.message =
-                    Some(format!("{task} archived; promoted {}", done.promoted.len()));
+                let archived = self.write(|t| t.archive(&task))?;
+                done(format!(
+                    "{task} archived; promoted {}",
+                    archived.promoted.len()
+                ))
             }
-            PromptKind::BlockReason => {
-                self.board.write(|t| t.block(&task, &input))?;
-                self.state.message = Some(format!("{task} blocked"));
-            }
+            PromptKind::BlockReason => self.block(&task, input),
             PromptKind::LinkParent => {
-                self.board.write(|t| t.link(&input, &task))?;
-                self.state.message = Some(format!("{task} now waits for {input}"));
+                let parent = picked()?;
+                let linked = self.write(|t| t.link(&parent, &task))?;
+                done(if linked {
+                    format!("{task} now waits for {parent}")
+                } else {
+                    format!("{task} already waits for {parent}")
+                })
             }
-            PromptKind::NewTitle => {
-                let id = self.board.write(|t| {
+            PromptKind::UnlinkParent => {
+                let parent = picked()?;
+                self.write(|t| t.unlink(&parent, &task))?;
+                done(format!("{task} no longer waits for {parent}"))
+            }
+            PromptKind::NewTitle | PromptKind::NewChildTitle => {
+                if input.is_empty() {
+                    return Err("a task needs a title".into());
+                }
+                let parents = match prompt.kind {
+                    PromptKind::NewChildTitle => vec![task.clone()],
+                    _ => Vec::new(),
+                };
+                let id = self.write(|t| {
                     t.create(&NewTask {
-                        title: input.clone(),
+                        title: input.to_owned(),
+                        parents,
                         created_by: Some("gateboard tui".into()),
                         ..NewTask::default()
                     })
                 })?;
-                self.refresh()?;
-                self.state.select_task(&id);
-                self.state.message = Some(format!("created {id}"));
-                return Ok(());
+                let message = match prompt.kind {
+                    PromptKind::NewChildTitle => format!("created {id}, waiting for {task}"),
+                    _ => format!("created {id}"),
+                };
+                Ok(Answered {
+                    message: Some(message),
+                    select: Some(id),
+                })
+            }
+            PromptKind::Command => self.run_command(input),
+        }
+    }
+
+    /// Runs a `:` command line.
+    fn run_command(&mut self, line: &str) -> Result<Answered, String> {
+        match command::parse(line).map_err(|e| e.to_string())? {
+            None => Ok(Answered::default()),
+            Some(Command::Quit) => {
+                self.quit = true;
+                Ok(Answered::default())
+            }
+            Some(Command::Goto(id)) => self.goto(&id),
+            Some(Command::Block { id, reason }) => self.block(&id, &reason),
+            Some(Command::Unblock(id)) => {
+                let status = self.write(|t| t.unblock(&id))?;
+                Ok(Answered::saying(format!("{id} unblocked: now {status}")))
             }
         }
-        let message = self.state.message.take();
-        self.refresh()?;
-        self.state.settle_after_own_change();
-        self.state.message = message;
-        Ok(())
+    }
+
+    /// Blocks a task for a reason; an empty reason is refused before the board is asked.
+    fn block(&mut self, id: &str, reason: &str) -> Result<Answered, String> {
+        if reason.is_empty() {
+            return Err("a block needs a reason".into());
+        }
+        self.write(|t| t.block(id, reason))?;
+        Ok(Answered::saying(format!("{id} blocked")))
+    }
+
+    /// Makes a task selectable where it is: its status shown as a column, no filter hiding it.
+    fn goto(&mut self, id: &str) -> Result<Answered, String> {
+        let Some(status) = self.state.view.task(id).map(|t| t.status.clone()) else {
+            return Err(format!("no task {id} on this board"));
+        };
+        if !self.state.statuses().contains(&status) {
+            self.state.toggle_other_statuses();
+        }
+        if !self.state.cards(&status).iter().any(|t| t.id == id) {
+            self.state.set_filter(String::new());
+        }
+        Ok(Answered {
+            message: None,
+            select: Some(id.to_owned()),
+        })
+    }
+
+    /// One board write, its refusal as the line a prompt shows.
+    fn write<T>(
+        &mut self,
+        write: impl FnOnce(&Txn<'_>) -> Result<T, BoardError>,
+    ) -> Result<T, String> {
+        self.board.write(write).map_err(|e| e.to_string())
     }
 
     /// Stops the race on screen, or starts one in `mode` if the pool can work it.
@@ -709,6 +882,24 @@ impl App {
             self.dirty = true;
         }
         Ok(true)
+    }
+}
+
+/// What an accepted prompt leaves on screen.
+#[derive(Default)]
+struct Answered {
+    /// The status line.
+    message: Option<String>,
+    /// A task to put the cursor on (one just made, or gone to), instead of settling it.
+    select: Option<String>,
+}
+
+impl Answered {
+    fn saying(message: String) -> Answered {
+        Answered {
+            message: Some(message),
+            select: None,
+        }
     }
 }
 

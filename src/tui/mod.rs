@@ -9,6 +9,7 @@ pub mod command;
 pub mod demo;
 pub mod freshness;
 pub mod layout;
+pub mod line_edit;
 pub mod picker;
 pub mod race;
 pub mod state;

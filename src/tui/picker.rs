@@ -183,7 +183,11 @@ mod tests {
         p.refilter("desch");
         assert_eq!(shown(&p), vec!["design schema"]);
         p.refilter("site");
-        assert_eq!(shown(&p)[0], "deploy the site", "whole words beat scattered letters");
+        assert_eq!(
+            shown(&p)[0],
+            "deploy the site",
+            "whole words beat scattered letters"
+        );
         assert_eq!(p.len(), 3);
     }
 

@@ -8,7 +8,7 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 use super::centered;
 use crate::tui::state::State;
 
-const KEYS: [(&str, &str); 24] = [
+const KEYS: [(&str, &str); 25] = [
     ("h j k l / arrows", "move"),
     ("Tab", "next pane: board, events, workers"),
     ("Enter", "open the selected task"),
@@ -18,19 +18,23 @@ const KEYS: [(&str, &str); 24] = [
     ("c", "complete by hand (asks y/n)"),
     ("a", "archive (asks y/n)"),
     ("x", "cancel a running task (asks y/n)"),
-    ("n", "new task (asks for a title)"),
-    ("L", "link the selected task to a parent (asks for its id)"),
+    ("n / N", "new task / new task waiting for the selected one"),
+    ("L / U", "link / unlink a parent, picked from a fuzzy list"),
     ("t", "dependency tree: Space/h/l fold, Enter opens a line"),
     ("r", "start / stop the race demo (create, link late)"),
     ("R", "start / stop the buggy-writer race: gate fires"),
     ("p", "pause / resume the workers"),
     ("+ -", "more / fewer workers"),
-    ("/", "filter cards by text (empty clears)"),
+    ("/", "filter as you type; Enter keeps it, Esc clears it"),
+    (":", "command: goto ID, block ID REASON, unblock ID, q"),
+    (
+        "in a prompt",
+        "← → Home End ^A ^E ^W Alt-⌫ Del ^U edit; ↑↓ pick",
+    ),
     ("o", "show / hide triage, scheduled, review, archived"),
     ("mouse", "click a card to select it"),
     ("?", "this help"),
     ("q", "quit (workers release their claims)"),
-    ("", ""),
     (
         "status bar",
         "claims/s, claim_rejected seen, live audit violations",

@@ -4,6 +4,7 @@ pub mod columns;
 pub mod detail;
 pub mod help;
 pub mod log;
+pub mod picker;
 pub mod prompt;
 pub mod status_bar;
 pub mod too_small;
