@@ -176,21 +176,6 @@ fn n_creates_a_task_and_selects_it() {
 }
 
 #[test]
-fn capital_l_links_the_selected_task_to_a_parent() {
-    let mut f = fixture();
-    f.app.update(key('l'));
-    f.app.update(key('L'));
-    let parent = f.ids[2].clone();
-    typed(&mut f.app, &parent);
-    f.app.update(code(KeyCode::Enter));
-    assert_eq!(
-        status(&f.board.open(), &f.ids[1]),
-        Status::Todo,
-        "the child now waits"
-    );
-}
-
-#[test]
 fn enter_opens_the_detail_view_and_esc_closes_it() {
     let mut f = fixture();
     f.app.update(key('l'));
@@ -204,22 +189,6 @@ fn enter_opens_the_detail_view_and_esc_closes_it() {
     }
     f.app.update(code(KeyCode::Esc));
     assert_eq!(f.app.state.mode, Mode::Normal);
-}
-
-#[test]
-fn slash_filters_cards_and_an_empty_filter_clears() {
-    let mut f = fixture();
-    f.app.update(key('/'));
-    typed(&mut f.app, "stu");
-    f.app.update(code(KeyCode::Enter));
-    assert_eq!(f.app.state.cards(&Status::Ready).len(), 0);
-    assert_eq!(f.app.state.cards(&Status::Blocked).len(), 1);
-    f.app.update(key('/'));
-    for _ in 0..3 {
-        f.app.update(code(KeyCode::Backspace));
-    }
-    f.app.update(code(KeyCode::Enter));
-    assert_eq!(f.app.state.cards(&Status::Ready).len(), 1);
 }
 
 #[test]
@@ -344,7 +313,7 @@ fn another_process_committed(app: &mut App) {
 
 fn pending_prompt_input(app: &App) -> String {
     match &app.state.mode {
-        Mode::Prompt(prompt) => prompt.input.clone(),
+        Mode::Prompt(prompt) => prompt.input.value().to_owned(),
         other => panic!("expected a prompt, got {other:?}"),
     }
 }
@@ -1037,7 +1006,7 @@ fn a_rebound_key_acts_and_its_old_key_does_not() {
     use gateboard::tui::keymap::Keymap;
     let mut f = fixture();
     f.app.state.keymap = Keymap::with_file(
-        "[keys]\nunblock = \"U\"\n",
+        "[keys]\nunblock = \"F3\"\n",
         std::path::Path::new("keys.toml"),
     )
     .expect("keys");
@@ -1046,7 +1015,7 @@ fn a_rebound_key_acts_and_its_old_key_does_not() {
     }
     f.app.update(key('u'));
     assert_eq!(status(&f.board.open(), &f.ids[2]), Status::Blocked);
-    f.app.update(key('U'));
+    f.app.update(code(KeyCode::F(3)));
     assert_eq!(status(&f.board.open(), &f.ids[2]), Status::Ready);
 }
 
@@ -1366,8 +1335,11 @@ fn an_empty_comment_is_refused_with_a_word() {
     f.app.update(key('m'));
     typed(&mut f.app, "   ");
     f.app.update(code(KeyCode::Enter));
-    let message = f.app.state.message.clone().unwrap_or_default();
-    assert!(message.contains("a comment needs some text"), "{message}");
+    // Refused in the prompt, which stays open to be fixed.
+    assert_eq!(
+        prompt_refusal(&f.app).as_deref(),
+        Some("a comment needs some text")
+    );
     let stored = f
         .board
         .open()
@@ -1487,6 +1459,525 @@ fn a_write_waits_for_a_locked_board_on_its_own_thread_while_keys_go_on() {
     let message = app.state.message.clone().unwrap_or_default();
     assert!(message.contains("unblocked"), "{message}");
     assert_eq!(status(&f.board.open(), &f.ids[2]), Status::Ready);
+    tokio::runtime::Runtime::new()
+        .expect("runtime")
+        .block_on(app.shutdown());
+}
+
+#[test]
+fn capital_l_picks_a_parent_by_fuzzy_match_and_links_it() {
+    let mut f = fixture();
+    f.app.update(key('l'));
+    f.app.update(key('L'));
+    typed(&mut f.app, "stk");
+    assert_eq!(
+        picked(&f.app).as_ref(),
+        Some(&f.ids[2]),
+        "\"stuck\" matches"
+    );
+    assert_eq!(picker(&f.app).match_count(), 1);
+    f.app.update(code(KeyCode::Enter));
+    assert_eq!(f.app.state.mode, Mode::Normal);
+    let mut both = vec![f.ids[0].clone(), f.ids[2].clone()];
+    both.sort();
+    assert_eq!(
+        parents_of(&f.board, &f.ids[1]),
+        both,
+        "parents list in id order"
+    );
+    assert_eq!(
+        status(&f.board.open(), &f.ids[1]),
+        Status::Todo,
+        "the child now waits"
+    );
+    assert_eq!(
+        f.app.state.view.task(&f.ids[1]).map(|t| t.status.clone()),
+        Some(Status::Todo)
+    );
+}
+
+#[test]
+fn slash_filters_the_cards_as_each_key_is_typed() {
+    let mut f = fixture();
+    f.app.update(key('/'));
+    f.app.update(key('s'));
+    assert_eq!(f.app.state.filter, "s");
+    assert_eq!(
+        f.app.state.cards(&Status::Done).len(),
+        0,
+        "\"parent\" has no s"
+    );
+    assert_eq!(f.app.state.cards(&Status::Blocked).len(), 1);
+    typed(&mut f.app, "tu");
+    assert_eq!(
+        f.app.state.cards(&Status::Ready).len(),
+        0,
+        "before any Enter"
+    );
+    f.app.update(code(KeyCode::Backspace));
+    f.app.update(code(KeyCode::Backspace));
+    assert_eq!(f.app.state.filter, "s");
+}
+
+#[test]
+fn enter_keeps_the_filter_and_slash_starts_empty_again() {
+    let mut f = fixture();
+    f.app.update(key('/'));
+    typed(&mut f.app, "stu");
+    f.app.update(code(KeyCode::Enter));
+    assert_eq!(f.app.state.mode, Mode::Normal);
+    assert_eq!(f.app.state.cards(&Status::Ready).len(), 0);
+    assert_eq!(f.app.state.cards(&Status::Blocked).len(), 1);
+    f.app.update(key('/'));
+    assert_eq!(pending_prompt_input(&f.app), "", "the prompt starts empty");
+    assert_eq!(
+        f.app.state.cards(&Status::Ready).len(),
+        1,
+        "and so does the filter"
+    );
+    typed(&mut f.app, "chi");
+    f.app.update(code(KeyCode::Enter));
+    assert_eq!(f.app.state.filter, "chi");
+}
+
+#[test]
+fn esc_in_the_filter_prompt_clears_the_filter_and_restores_the_board() {
+    let mut f = fixture();
+    f.app.update(key('/'));
+    typed(&mut f.app, "stu");
+    assert_eq!(f.app.state.cards(&Status::Ready).len(), 0);
+    f.app.update(code(KeyCode::Esc));
+    assert_eq!(f.app.state.mode, Mode::Normal);
+    assert_eq!(f.app.state.filter, "");
+    assert_eq!(f.app.state.cards(&Status::Ready).len(), 1);
+    assert_eq!(f.app.state.cards(&Status::Done).len(), 1);
+}
+
+fn ctrl_code(code: KeyCode) -> Action {
+    Action::Terminal(TermEvent::Key(KeyEvent::new(code, KeyModifiers::CONTROL)))
+}
+
+fn alt_code(code: KeyCode) -> Action {
+    Action::Terminal(TermEvent::Key(KeyEvent::new(code, KeyModifiers::ALT)))
+}
+
+fn open_prompt(app: &App) -> &gateboard::tui::state::Prompt {
+    match &app.state.mode {
+        Mode::Prompt(prompt) => prompt,
+        other => panic!("expected a prompt, got {other:?}"),
+    }
+}
+
+fn prompt_refusal(app: &App) -> Option<String> {
+    open_prompt(app).refusal.clone()
+}
+
+fn picker(app: &App) -> &gateboard::tui::picker::Picker {
+    open_prompt(app)
+        .picker
+        .as_deref()
+        .expect("the prompt is a picker")
+}
+
+fn picked(app: &App) -> Option<String> {
+    picker(app).selected().map(|c| c.id.clone())
+}
+
+fn parents_of(board: &common::TempBoard, id: &str) -> Vec<String> {
+    board
+        .open()
+        .read(|r| r.parents(id))
+        .expect("parents")
+        .into_iter()
+        .map(|n| n.id)
+        .collect()
+}
+
+#[test]
+fn a_prompt_keeps_its_task_when_the_selection_moves_meanwhile() {
+    let mut f = fixture();
+    f.app.update(key('l'));
+    f.app.update(key('b'));
+    // Whatever moves the selection while the prompt is open (a click, the board), the answer
+    // lands on the task the question named.
+    f.app.state.select_task(&f.ids[0]);
+    typed(&mut f.app, "waiting on legal");
+    f.app.update(code(KeyCode::Enter));
+    assert_eq!(status(&f.board.open(), &f.ids[1]), Status::Blocked);
+    assert_eq!(status(&f.board.open(), &f.ids[0]), Status::Done);
+}
+
+#[test]
+fn left_moves_the_cursor_and_typing_inserts_there() {
+    let mut f = fixture();
+    f.app.update(key('n'));
+    typed(&mut f.app, "helo");
+    f.app.update(code(KeyCode::Left));
+    f.app.update(code(KeyCode::Left));
+    typed(&mut f.app, "l");
+    assert_eq!(pending_prompt_input(&f.app), "hello");
+    assert_eq!(open_prompt(&f.app).input.cursor(), 3);
+    f.app.update(code(KeyCode::Right));
+    f.app.update(code(KeyCode::Delete));
+    assert_eq!(
+        pending_prompt_input(&f.app),
+        "hell",
+        "Delete takes the character under it"
+    );
+}
+
+#[test]
+fn home_end_and_ctrl_a_ctrl_e_jump_to_either_end() {
+    let mut f = fixture();
+    f.app.update(key('n'));
+    typed(&mut f.app, "middle");
+    f.app.update(code(KeyCode::Home));
+    typed(&mut f.app, "<");
+    f.app.update(code(KeyCode::End));
+    typed(&mut f.app, ">");
+    f.app.update(ctrl('a'));
+    typed(&mut f.app, "[");
+    f.app.update(ctrl('e'));
+    typed(&mut f.app, "]");
+    assert_eq!(pending_prompt_input(&f.app), "[<middle>]");
+}
+
+#[test]
+fn ctrl_w_and_alt_backspace_delete_the_word_before_the_cursor() {
+    let mut f = fixture();
+    f.app.update(key('n'));
+    typed(&mut f.app, "ship the release");
+    f.app.update(ctrl('w'));
+    assert_eq!(pending_prompt_input(&f.app), "ship the ");
+    f.app.update(alt_code(KeyCode::Backspace));
+    assert_eq!(pending_prompt_input(&f.app), "ship ");
+    f.app.update(ctrl('u'));
+    assert_eq!(pending_prompt_input(&f.app), "");
+}
+
+#[test]
+fn an_empty_block_reason_is_refused_in_the_prompt_which_stays_open() {
+    let mut f = fixture();
+    f.app.update(key('l'));
+    f.app.update(key('b'));
+    typed(&mut f.app, "   ");
+    f.app.update(code(KeyCode::Enter));
+    assert_eq!(
+        prompt_refusal(&f.app).as_deref(),
+        Some("a block needs a reason")
+    );
+    assert_eq!(status(&f.board.open(), &f.ids[1]), Status::Ready);
+    typed(&mut f.app, "x");
+    assert_eq!(prompt_refusal(&f.app), None, "typing clears the refusal");
+    f.app.update(code(KeyCode::Enter));
+    assert_eq!(f.app.state.mode, Mode::Normal);
+    assert_eq!(status(&f.board.open(), &f.ids[1]), Status::Blocked);
+}
+
+#[test]
+fn an_empty_title_is_refused_in_the_prompt_which_stays_open() {
+    let mut f = fixture();
+    let before = f.board.open().read(|r| r.tasks(None)).expect("tasks").len();
+    f.app.update(key('n'));
+    f.app.update(code(KeyCode::Enter));
+    assert_eq!(
+        prompt_refusal(&f.app).as_deref(),
+        Some("a task needs a title")
+    );
+    let after = f.board.open().read(|r| r.tasks(None)).expect("tasks").len();
+    assert_eq!(before, after);
+}
+
+#[test]
+fn a_board_refusal_keeps_the_prompt_open_with_its_reason() {
+    let mut f = fixture();
+    // The done parent cannot be blocked.
+    f.app.update(key('l'));
+    f.app.update(key('l'));
+    f.app.update(key('l'));
+    f.app.update(key('l'));
+    assert_eq!(selected_id(&f.app).as_ref(), Some(&f.ids[0]));
+    f.app.update(key('b'));
+    typed(&mut f.app, "too late");
+    f.app.update(code(KeyCode::Enter));
+    let refusal = prompt_refusal(&f.app).unwrap_or_default();
+    assert!(refusal.contains("block"), "{refusal}");
+    f.app.update(code(KeyCode::Esc));
+    assert_eq!(f.app.state.mode, Mode::Normal);
+}
+
+#[test]
+fn capital_l_offers_every_task_but_the_selected_one_and_arrows_move() {
+    let mut f = fixture();
+    f.app.update(key('l'));
+    f.app.update(key('L'));
+    let offered: Vec<String> = picker(&f.app)
+        .matches_from(0)
+        .map(|c| c.id.clone())
+        .collect();
+    assert_eq!(
+        offered,
+        vec![f.ids[2].clone(), f.ids[0].clone()],
+        "blocked, then done"
+    );
+    f.app.update(code(KeyCode::Down));
+    assert_eq!(picked(&f.app).as_ref(), Some(&f.ids[0]));
+    f.app.update(ctrl('p'));
+    assert_eq!(picked(&f.app).as_ref(), Some(&f.ids[2]));
+    f.app.update(ctrl('n'));
+    assert_eq!(picked(&f.app).as_ref(), Some(&f.ids[0]));
+    typed(&mut f.app, "j");
+    assert_eq!(
+        pending_prompt_input(&f.app),
+        "j",
+        "plain letters type into the query"
+    );
+    f.app.update(code(KeyCode::Esc));
+    assert_eq!(f.app.state.mode, Mode::Normal);
+    assert_eq!(
+        parents_of(&f.board, &f.ids[1]),
+        vec![f.ids[0].clone()],
+        "Esc links nothing"
+    );
+}
+
+#[test]
+fn a_link_that_would_make_a_cycle_is_refused_in_one_line_in_the_picker() {
+    let mut f = fixture();
+    // "stuck" already waits for "child": "child" waiting for "stuck" would close a loop.
+    f.board
+        .open()
+        .write(|t| t.link(&f.ids[1], &f.ids[2]))
+        .expect("link");
+    another_process_committed(&mut f.app);
+    f.app.state.select_task(&f.ids[1]);
+    f.app.update(key('L'));
+    typed(&mut f.app, "stuck");
+    assert_eq!(picked(&f.app).as_ref(), Some(&f.ids[2]));
+    f.app.update(code(KeyCode::Enter));
+    let refusal = prompt_refusal(&f.app).unwrap_or_default();
+    assert!(refusal.contains("cycle"), "{refusal}");
+    assert!(!refusal.contains('\n'), "one line: {refusal}");
+    assert_eq!(parents_of(&f.board, &f.ids[1]), vec![f.ids[0].clone()]);
+}
+
+#[test]
+fn nothing_matching_links_nothing() {
+    let mut f = fixture();
+    f.app.update(key('l'));
+    f.app.update(key('L'));
+    typed(&mut f.app, "zzzz");
+    f.app.update(code(KeyCode::Enter));
+    assert_eq!(
+        prompt_refusal(&f.app).as_deref(),
+        Some("no task matches; Esc closes")
+    );
+    assert_eq!(parents_of(&f.board, &f.ids[1]), vec![f.ids[0].clone()]);
+}
+
+#[test]
+fn capital_u_unlinks_a_picked_parent_and_the_child_becomes_ready() {
+    let mut f = fixture();
+    f.board
+        .open()
+        .write(|t| t.link(&f.ids[2], &f.ids[1]))
+        .expect("link");
+    another_process_committed(&mut f.app);
+    f.app.state.select_task(&f.ids[1]);
+    assert_eq!(f.app.state.selected_status(), Status::Todo);
+    f.app.update(key('U'));
+    let offered: Vec<String> = picker(&f.app)
+        .matches_from(0)
+        .map(|c| c.id.clone())
+        .collect();
+    let mut parents = vec![f.ids[0].clone(), f.ids[2].clone()];
+    parents.sort();
+    assert_eq!(offered, parents, "only its parents are offered");
+    typed(&mut f.app, "stuck");
+    f.app.update(code(KeyCode::Enter));
+    assert_eq!(f.app.state.mode, Mode::Normal);
+    assert_eq!(parents_of(&f.board, &f.ids[1]), vec![f.ids[0].clone()]);
+    assert_eq!(
+        status(&f.board.open(), &f.ids[1]),
+        Status::Ready,
+        "its only parent left is done"
+    );
+    assert_eq!(
+        f.app.state.view.task(&f.ids[1]).map(|t| t.status.clone()),
+        Some(Status::Ready),
+        "the board shows it"
+    );
+}
+
+#[test]
+fn capital_u_on_a_task_without_parents_says_so() {
+    let mut f = fixture();
+    f.app.state.select_task(&f.ids[2]);
+    f.app.update(key('U'));
+    assert_eq!(f.app.state.mode, Mode::Normal);
+    assert_eq!(message(&f.app), format!("{} waits for no parent", f.ids[2]));
+}
+
+#[test]
+fn capital_n_creates_a_child_of_the_selected_task() {
+    let mut f = fixture();
+    f.app.state.select_task(&f.ids[2]);
+    f.app.update(key('N'));
+    assert_eq!(open_prompt(&f.app).task.as_ref(), Some(&f.ids[2]));
+    typed(&mut f.app, "after the decision");
+    f.app.update(code(KeyCode::Enter));
+    let child = selected_id(&f.app).expect("the new task is selected");
+    assert_eq!(
+        f.app
+            .state
+            .view
+            .task(&child)
+            .map(|t| (t.title.clone(), t.status.clone())),
+        Some(("after the decision".to_owned(), Status::Todo)),
+        "it waits for its blocked parent"
+    );
+    assert_eq!(parents_of(&f.board, &child), vec![f.ids[2].clone()]);
+}
+
+#[test]
+fn lowercase_n_still_makes_an_independent_task() {
+    let mut f = fixture();
+    f.app.state.select_task(&f.ids[2]);
+    f.app.update(key('n'));
+    typed(&mut f.app, "on its own");
+    f.app.update(code(KeyCode::Enter));
+    let id = selected_id(&f.app).expect("selected");
+    assert!(parents_of(&f.board, &id).is_empty());
+    assert_eq!(status(&f.board.open(), &id), Status::Ready);
+}
+
+fn command(app: &mut App, line: &str) {
+    app.update(key(':'));
+    typed(app, line);
+    app.update(code(KeyCode::Enter));
+}
+
+#[test]
+fn colon_goto_selects_the_task_in_its_column() {
+    let mut f = fixture();
+    command(&mut f.app, &format!("goto {}", f.ids[2]));
+    assert_eq!(f.app.state.mode, Mode::Normal);
+    assert_eq!(f.app.state.selected_status(), Status::Blocked);
+    assert_eq!(selected_id(&f.app).as_ref(), Some(&f.ids[2]));
+}
+
+#[test]
+fn colon_goto_clears_a_filter_that_hides_the_task() {
+    let mut f = fixture();
+    f.app.update(key('/'));
+    typed(&mut f.app, "child");
+    f.app.update(code(KeyCode::Enter));
+    command(&mut f.app, &format!("goto {}", f.ids[0]));
+    assert_eq!(f.app.state.filter, "");
+    assert_eq!(selected_id(&f.app).as_ref(), Some(&f.ids[0]));
+}
+
+#[test]
+fn colon_goto_of_an_unknown_id_is_refused_in_the_prompt() {
+    let mut f = fixture();
+    command(&mut f.app, "goto t_0000beef");
+    assert_eq!(
+        prompt_refusal(&f.app).as_deref(),
+        Some("no task t_0000beef on this board")
+    );
+}
+
+#[test]
+fn colon_block_and_unblock_act_on_the_named_task() {
+    let mut f = fixture();
+    command(
+        &mut f.app,
+        &format!("block {} waits on legal review", f.ids[1]),
+    );
+    assert_eq!(f.app.state.mode, Mode::Normal);
+    let task = f.board.open().read(|r| r.task(&f.ids[1])).expect("task");
+    assert_eq!(task.status, Status::Blocked);
+    assert_eq!(task.block_reason.as_deref(), Some("waits on legal review"));
+    command(&mut f.app, &format!("unblock {}", f.ids[2]));
+    assert_eq!(status(&f.board.open(), &f.ids[2]), Status::Ready);
+    assert_eq!(
+        message(&f.app),
+        format!("{} unblocked: now ready", f.ids[2])
+    );
+}
+
+#[test]
+fn colon_block_without_a_reason_is_refused() {
+    let mut f = fixture();
+    command(&mut f.app, &format!("block {}", f.ids[1]));
+    assert_eq!(
+        prompt_refusal(&f.app).as_deref(),
+        Some("a block needs a reason: block ID REASON")
+    );
+    assert_eq!(status(&f.board.open(), &f.ids[1]), Status::Ready);
+}
+
+#[test]
+fn an_unknown_command_is_refused_naming_the_known_ones() {
+    let mut f = fixture();
+    command(&mut f.app, "frobnicate");
+    let refusal = prompt_refusal(&f.app).unwrap_or_default();
+    assert_eq!(
+        refusal,
+        "unknown command \"frobnicate\"; known: goto ID, block ID REASON, unblock ID, q"
+    );
+    assert_eq!(pending_prompt_input(&f.app), "frobnicate", "kept for a fix");
+}
+
+#[test]
+fn colon_q_quits() {
+    let mut f = fixture();
+    command(&mut f.app, "q");
+    assert!(f.app.should_quit());
+}
+
+#[test]
+fn ctrl_alt_letters_do_not_type_and_ctrl_arrows_move_by_word() {
+    let mut f = fixture();
+    f.app.update(key('n'));
+    typed(&mut f.app, "one two");
+    f.app.update(Action::Terminal(TermEvent::Key(KeyEvent::new(
+        KeyCode::Char('x'),
+        KeyModifiers::CONTROL | KeyModifiers::ALT,
+    ))));
+    assert_eq!(pending_prompt_input(&f.app), "one two");
+    f.app.update(ctrl_code(KeyCode::Left));
+    typed(&mut f.app, "+");
+    assert_eq!(pending_prompt_input(&f.app), "one +two");
+}
+
+#[test]
+fn a_prompt_answered_while_the_board_is_locked_closes_when_the_write_lands() {
+    let f = fixture();
+    let mut app = open_app(&f.board);
+    let (inputs, mut outcomes) = tokio::sync::mpsc::unbounded_channel();
+    app.set_inputs(inputs);
+    app.write_off_the_loop().expect("writer");
+    app.update(key('l'));
+    assert_eq!(selected_id(&app).as_ref(), Some(&f.ids[1]));
+    let other = rusqlite::Connection::open(&f.board.path).expect("another connection");
+    other.execute_batch("BEGIN IMMEDIATE").expect("the lock");
+    app.update(key('b'));
+    typed(&mut app, "waits for a person");
+    app.update(code(KeyCode::Enter));
+    match &app.state.mode {
+        Mode::Prompt(prompt) => assert!(prompt.waiting, "the prompt waits for the board"),
+        other => panic!("the prompt closed before the board took it: {other:?}"),
+    }
+    other.execute_batch("ROLLBACK").expect("give the lock back");
+    let done = loop {
+        if let Action::Wrote(done) = outcomes.blocking_recv().expect("the writer reports") {
+            break done;
+        }
+    };
+    app.update(Action::Wrote(done));
+    assert_eq!(app.state.mode, Mode::Normal);
+    assert_eq!(status(&f.board.open(), &f.ids[1]), Status::Blocked);
     tokio::runtime::Runtime::new()
         .expect("runtime")
         .block_on(app.shutdown());

@@ -9,11 +9,15 @@ use gateboard::core::{Event, EventKind, Run, Status, Task, TaskDetail};
 use gateboard::pool::racer::RaceMode;
 use gateboard::pool::{WorkerState, WorkerStatus};
 use gateboard::tui::event_log::LogFilter;
-use gateboard::tui::state::{BoardView, Mode, Pane, PoolView, RaceSummary, State};
+use gateboard::tui::picker::Picker;
+use gateboard::tui::state::{
+    BoardView, Mode, Pane, PoolView, Prompt, PromptKind, RaceSummary, State,
+};
 use gateboard::tui::theme::Theme;
 use gateboard::tui::view;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
+use tui_input::InputRequest;
 
 const NOW: i64 = 1_795_000_000;
 
@@ -642,4 +646,132 @@ fn help_fits_the_smallest_screen() {
         );
     }
     insta::assert_snapshot!(terminal.backend());
+}
+
+/// A prompt with `text` typed into it and the cursor moved `left` characters back.
+fn typed_prompt(kind: PromptKind, task: &str, text: &str, left: usize) -> Prompt {
+    let mut prompt = Prompt::new(kind, Some(task.into()));
+    for c in text.chars() {
+        prompt.input.apply(InputRequest::InsertChar(c));
+    }
+    for _ in 0..left {
+        prompt.input.apply(InputRequest::GoToPrevChar);
+    }
+    prompt
+}
+
+#[test]
+fn a_prompt_with_the_cursor_mid_text() {
+    let mut state = demo_state();
+    let prompt = typed_prompt(
+        PromptKind::BlockReason,
+        "t_00000007",
+        "waiting on the GPU quota",
+        "GPU quota".len(),
+    );
+    state.mode = Mode::Prompt(prompt);
+    let mut terminal = render(&state, 100, 30);
+    // The box's text row is the third from the bottom; "waiting on the " is 15 wide.
+    terminal.backend_mut().assert_cursor_position((1 + 15, 27));
+    insta::assert_snapshot!(terminal.backend());
+}
+
+#[test]
+fn a_refused_answer_shows_in_the_prompt() {
+    let mut state = demo_state();
+    let mut prompt = typed_prompt(PromptKind::BlockReason, "t_00000007", "", 0);
+    prompt.refusal = Some("a block needs a reason".into());
+    state.mode = Mode::Prompt(prompt);
+    let shown = screen(&render(&state, 100, 30));
+    assert!(shown.contains(" a block needs a reason "), "{shown}");
+}
+
+#[test]
+fn a_long_line_scrolls_so_the_cursor_stays_in_the_box() {
+    let mut state = demo_state();
+    let text: String = (0..30).map(|i| format!("word{i} ")).collect();
+    state.mode = Mode::Prompt(typed_prompt(PromptKind::NewTitle, "t_1", &text, 0));
+    let mut terminal = render(&state, 100, 30);
+    terminal.backend_mut().assert_cursor_position((1 + 97, 27));
+    let shown = screen(&terminal);
+    assert!(shown.contains("word29 "), "the end shows: {shown}");
+    assert!(
+        !shown.contains("word0 "),
+        "the start scrolled away: {shown}"
+    );
+}
+
+/// The picker `L` opens on "Serve the new endpoints", with "mig" typed and the cursor moved
+/// to the second match.
+fn link_picker(state: &State) -> Prompt {
+    let mut prompt = typed_prompt(PromptKind::LinkParent, "t_00000006", "mig", 0);
+    let mut picker = Picker::board_except(&state.view, "t_00000006");
+    picker.refilter(prompt.input.value());
+    picker.move_cursor(1);
+    prompt.picker = Some(Box::new(picker));
+    prompt
+}
+
+#[test]
+fn picker_of_a_parent_narrowed_by_fuzzy_match() {
+    let mut state = demo_state();
+    state.mode = Mode::Prompt(link_picker(&state));
+    let mut terminal = render(&state, 100, 30);
+    let shown = screen(&terminal);
+    assert!(
+        shown.contains("2/8"),
+        "two of the eight other tasks match: {shown}"
+    );
+    let offered = Picker::board_except(&state.view, "t_00000006");
+    assert!(
+        offered.matches_from(0).all(|c| c.id != "t_00000006"),
+        "the task itself is not offered"
+    );
+    insta::assert_snapshot!(terminal.backend());
+    // The query's cursor, after "> mig": the popup is 80 wide from column 10 and 21 tall
+    // from row 5, the query on its first inner row.
+    terminal
+        .backend_mut()
+        .assert_cursor_position((10 + 1 + 2 + 3, 5 + 1));
+}
+
+#[test]
+fn hostile_text_shows_escaped_in_prompts_and_the_picker() {
+    let mut tasks = demo_tasks();
+    tasks.push(task("t_0000000a", HOSTILE, Status::Ready, 9));
+    let mut state = State::new(
+        "board.db".into(),
+        BoardView::load(tasks),
+        Theme::new(false),
+        NOW,
+    );
+    let mut prompt = typed_prompt(PromptKind::LinkParent, "t_00000006", "", 0);
+    prompt.picker = Some(Box::new(Picker::board_except(&state.view, "t_00000006")));
+    prompt.refusal = Some(format!("refused: {HOSTILE}"));
+    state.mode = Mode::Prompt(prompt);
+    let picker = screen(&render(&state, 160, 40));
+    assert!(
+        picker.contains(&format!("t_0000000a   ready     {HOSTILE_SHOWN}")),
+        "{picker}"
+    );
+    assert!(
+        picker.contains(&format!("refused: {HOSTILE_SHOWN}")),
+        "{picker}"
+    );
+
+    state.mode = Mode::Prompt(typed_prompt(PromptKind::NewTitle, "t_1", HOSTILE, 2));
+    let mut terminal = render(&state, 160, 40);
+    let shown = screen(&terminal);
+    assert!(shown.contains(HOSTILE_SHOWN), "typed text: {shown}");
+    // Two characters back from the end is before "z\u{202e}", shown as `z\u{202e}`.
+    let before = r"x\e[2J\ry\u{9b}";
+    terminal
+        .backend_mut()
+        .assert_cursor_position((1 + before.len() as u16, 37));
+    for text in [picker, shown] {
+        assert!(
+            !text.chars().any(|c| c == '\u{202e}' || c.is_control()),
+            "nothing on screen is a control character"
+        );
+    }
 }

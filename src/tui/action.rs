@@ -4,6 +4,9 @@ use crossterm::event::{
     Event as TermEvent, KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEventKind,
 };
 
+use tui_input::InputRequest;
+use tui_input::backend::crossterm::to_input_request;
+
 use super::effects::Written;
 use super::keymap::Keymap;
 use super::state::Mode;
@@ -51,8 +54,14 @@ pub enum Action {
     Confirm,
     /// Ask for a title, then create a task.
     New,
-    /// Ask for a parent id, then link it to the selected task.
+    /// Ask for a title, then create a task that waits for the selected one.
+    NewChild,
+    /// Pick a parent from the board's tasks, then link it to the selected task.
     Link,
+    /// Pick one of the selected task's parents, then remove that link.
+    Unlink,
+    /// Open the `:` command line.
+    Command,
     /// Open the dependency tree of the selected task (or of the task in the detail view).
     Tree,
     /// Fold or unfold the tree line under the cursor.
@@ -75,12 +84,8 @@ pub enum Action {
     ToggleOtherStatuses,
     /// Leave.
     Quit,
-    /// A character typed into a prompt.
-    Type(char),
-    /// Delete the last character of a prompt.
-    Erase,
-    /// Delete everything typed into a prompt (Ctrl-U, as in a shell).
-    EraseLine,
+    /// An edit of a prompt's line: a character typed, a cursor move, a deletion.
+    Edit(InputRequest),
     /// Submit a prompt.
     Submit,
     /// A click at a cell of the terminal.
@@ -188,14 +193,29 @@ pub fn from_key(key: KeyEvent, mode: &Mode, keymap: &Keymap) -> Option<Action> {
             _ => None,
         };
     }
-    if let Mode::Prompt(_) = mode {
+    if let Mode::Prompt(prompt) = mode {
+        // In a picker the arrows (and Ctrl-N/P, Ctrl-J/K) move through the list; plain letters
+        // type, since the text matched is made of them.
+        let ctrl = key.modifiers == KeyModifiers::CONTROL;
+        if prompt.picker.is_some() {
+            match key.code {
+                KeyCode::Up => return Some(Action::Up),
+                KeyCode::Down => return Some(Action::Down),
+                KeyCode::PageUp => return Some(Action::PageUp),
+                KeyCode::PageDown => return Some(Action::PageDown),
+                KeyCode::Char('p' | 'k') if ctrl => return Some(Action::Up),
+                KeyCode::Char('n' | 'j') if ctrl => return Some(Action::Down),
+                _ => {}
+            }
+        }
         return match key.code {
             KeyCode::Enter => Some(Action::Submit),
             KeyCode::Esc => Some(Action::Back),
-            KeyCode::Backspace => Some(Action::Erase),
-            KeyCode::Char('u') if key.modifiers == KeyModifiers::CONTROL => Some(Action::EraseLine),
-            KeyCode::Char(c) if is_plain(&key) => Some(Action::Type(c)),
-            _ => None,
+            // The line editor's keys are tui-input's, a shell's: only plain keys type text.
+            _ => match to_input_request(&TermEvent::Key(key))? {
+                InputRequest::InsertChar(_) if !is_plain(&key) => None,
+                edit => Some(Action::Edit(edit)),
+            },
         };
     }
     keymap.action(&key)

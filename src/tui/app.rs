@@ -7,11 +7,15 @@ use std::time::{Duration, Instant};
 use ratatui::layout::Rect;
 use tokio::sync::mpsc;
 
+use tui_input::InputRequest;
+
 use super::action::{self, Action};
+use super::command::{self, Command};
 use super::effects::{BoardWriter, Write, Written};
 use super::event_log;
 use super::freshness::Freshness;
 use super::layout;
+use super::picker::{Choice, Picker};
 use super::race::{self, RaceRun};
 use super::state::{
     BoardView, ClaimRate, Mode, Pane, PoolView, Prompt, PromptKind, RunTail, State,
@@ -287,6 +291,7 @@ impl App {
                 }
             }
             Action::Quit => self.quit = true,
+            Action::Back if in_prompt => self.close_prompt()?,
             Action::Back => self.back()?,
             Action::Help => {
                 self.state.mode = match self.state.mode {
@@ -294,11 +299,11 @@ impl App {
                     _ => Mode::Help,
                 }
             }
-            Action::Type(c) if in_prompt => self.edit_prompt(|input| input.push(c)),
-            Action::Erase if in_prompt => self.edit_prompt(|input| {
-                input.pop();
-            }),
-            Action::EraseLine if in_prompt => self.edit_prompt(String::clear),
+            Action::Edit(edit) if in_prompt => self.edit_prompt(edit),
+            Action::Up if in_prompt => self.move_pick(-1),
+            Action::Down if in_prompt => self.move_pick(1),
+            Action::PageUp if in_prompt => self.move_pick(-PAGE),
+            Action::PageDown if in_prompt => self.move_pick(PAGE),
             Action::Submit | Action::Confirm if in_prompt => self.submit()?,
             Action::BoardChanged => self.dirty = true,
             Action::Wrote(done) => self.wrote(done)?,
@@ -356,7 +361,7 @@ impl App {
             }
             Action::Cancel => match self.target_task() {
                 Some(task) if task.status == Status::Running => {
-                    self.ask(PromptKind::ConfirmCancel, String::new(), true);
+                    self.ask(PromptKind::ConfirmCancel, true);
                 }
                 Some(task) => {
                     self.state.message = Some(format!(
@@ -381,7 +386,7 @@ impl App {
                         task.claim_lock.as_deref().unwrap_or("nobody")
                     ));
                 }
-                _ => self.ask(PromptKind::ConfirmComplete, String::new(), true),
+                _ => self.ask(PromptKind::ConfirmComplete, true),
             },
             Action::Archive => match self.state.selected_task() {
                 Some(task) if task.status == Status::Running => {
@@ -390,13 +395,20 @@ impl App {
                         task.id
                     ));
                 }
-                _ => self.ask(PromptKind::ConfirmArchive, String::new(), true),
+                _ => self.ask(PromptKind::ConfirmArchive, true),
             },
-            Action::Block => self.ask(PromptKind::BlockReason, String::new(), true),
-            Action::Link => self.ask(PromptKind::LinkParent, String::new(), true),
-            Action::Comment => self.ask(PromptKind::Comment, String::new(), true),
-            Action::New => self.ask(PromptKind::NewTitle, String::new(), false),
-            Action::Filter => self.ask(PromptKind::Filter, self.state.filter.clone(), false),
+            Action::Block => self.ask(PromptKind::BlockReason, true),
+            Action::Link => self.pick(PromptKind::LinkParent)?,
+            Action::Unlink => self.pick(PromptKind::UnlinkParent)?,
+            Action::Comment => self.ask(PromptKind::Comment, true),
+            Action::New => self.ask(PromptKind::NewTitle, false),
+            Action::NewChild => self.ask(PromptKind::NewChildTitle, true),
+            Action::Command => self.ask(PromptKind::Command, false),
+            Action::Filter => {
+                // The prompt starts empty and the filter follows it, so the board shows all.
+                self.state.set_filter(String::new());
+                self.ask(PromptKind::Filter, false);
+            }
             Action::ToggleOtherStatuses => self.state.toggle_other_statuses(),
             Action::TogglePause => match &self.pool {
                 Some(pool) if pool.is_paused() => pool.resume(),
@@ -414,12 +426,7 @@ impl App {
             }
             Action::ToggleRace(mode) => self.toggle_race(mode)?,
             Action::Click { x, y } => self.click(x, y),
-            Action::Type(_)
-            | Action::Erase
-            | Action::EraseLine
-            | Action::Submit
-            | Action::Confirm
-            | Action::ToggleFold => {}
+            Action::Edit(_) | Action::Submit | Action::Confirm | Action::ToggleFold => {}
         }
         self.sync_pool_view();
         Ok(())
@@ -511,11 +518,6 @@ impl App {
     /// on the bare board with the events pane focused, the pane follows again, as in k9s.
     fn back(&mut self) -> Result<(), BoardError> {
         match std::mem::replace(&mut self.state.mode, Mode::Normal) {
-            Mode::Prompt(Prompt {
-                back_to_detail: true,
-                task: Some(task),
-                ..
-            }) => self.open_detail(&task),
             Mode::Normal if self.state.pane == Pane::Log => self.follow_log(),
             _ => Ok(()),
         }
@@ -601,6 +603,15 @@ impl App {
 
     /// A write's outcome: the board is read again, and the status line says what happened.
     fn wrote(&mut self, done: Result<Written, String>) -> Result<(), BoardError> {
+        // A prompt waiting on this write closes, or shows the refusal to be fixed.
+        if matches!(&self.state.mode, Mode::Prompt(p) if p.waiting)
+            && let Mode::Prompt(prompt) = std::mem::replace(&mut self.state.mode, Mode::Normal)
+        {
+            return match done {
+                Ok(written) => self.close_answered(&prompt, Answered::from(written)),
+                Err(why) => self.refused(prompt, why),
+            };
+        }
         match done {
             Ok(written) => {
                 self.refresh()?;
@@ -615,7 +626,8 @@ impl App {
         Ok(())
     }
 
-    fn ask(&mut self, kind: PromptKind, input: String, needs_task: bool) {
+    /// Opens a prompt about the task keys act on (if it needs one).
+    fn ask(&mut self, kind: PromptKind, needs_task: bool) {
         let task = self.target_id();
         if needs_task && task.is_none() {
             self.state.message = Some("no task selected".into());
@@ -623,60 +635,244 @@ impl App {
         }
         let back_to_detail = matches!(self.state.mode, Mode::Detail(_));
         self.state.mode = Mode::Prompt(Prompt {
-            kind,
-            input,
-            task,
             back_to_detail,
+            ..Prompt::new(kind, task)
         });
     }
 
-    fn edit_prompt(&mut self, edit: impl FnOnce(&mut String)) {
-        if let Mode::Prompt(prompt) = &mut self.state.mode {
-            edit(&mut prompt.input);
+    /// Opens a picker about the selected task: every other task to link as its parent, or its
+    /// parents to unlink.
+    fn pick(&mut self, kind: PromptKind) -> Result<(), BoardError> {
+        let Some(task) = self.selected_id() else {
+            self.state.message = Some("no task selected".into());
+            return Ok(());
+        };
+        let picker = match kind {
+            PromptKind::UnlinkParent => {
+                let parents = self.board.read(|r| r.parents(&task))?;
+                Picker::new(parents.into_iter().map(Choice::from).collect())
+            }
+            _ => Picker::board_except(&self.state.view, &task),
+        };
+        if picker.is_empty() {
+            self.state.message = Some(match kind {
+                PromptKind::UnlinkParent => format!("{task} waits for no parent"),
+                _ => "no other task to link to".into(),
+            });
+            return Ok(());
+        }
+        self.state.mode = Mode::Prompt(Prompt {
+            picker: Some(Box::new(picker)),
+            ..Prompt::new(kind, Some(task))
+        });
+        Ok(())
+    }
+
+    /// Applies an edit to the open prompt; when its text changed, the refusal shown goes, the
+    /// picker matches again and a filter prompt filters the board.
+    fn edit_prompt(&mut self, edit: InputRequest) {
+        let Mode::Prompt(prompt) = &mut self.state.mode else {
+            return;
+        };
+        if !prompt.input.apply(edit) {
+            return;
+        }
+        prompt.refusal = None;
+        if let Some(picker) = &mut prompt.picker {
+            picker.refilter(prompt.input.value());
+        }
+        if prompt.kind == PromptKind::Filter {
+            let filter = prompt.input.value().trim().to_owned();
+            self.state.set_filter(filter);
         }
     }
 
-    fn submit(&mut self) -> Result<(), BoardError> {
+    /// Moves a picker's cursor.
+    fn move_pick(&mut self, delta: isize) {
+        if let Mode::Prompt(Prompt {
+            picker: Some(picker),
+            ..
+        }) = &mut self.state.mode
+        {
+            picker.move_cursor(delta);
+        }
+    }
+
+    /// Esc on a prompt: nothing more is written (a write already sent still lands), a filter
+    /// typed into it is taken back, and a prompt opened over a detail view goes back to it.
+    /// A question asked over a detail view goes back to it.
+    fn close_prompt(&mut self) -> Result<(), BoardError> {
         let Mode::Prompt(prompt) = std::mem::replace(&mut self.state.mode, Mode::Normal) else {
             return Ok(());
         };
-        let answered = self.answer(&prompt);
-        // Refused or done, a question asked over a detail view goes back to it.
+        if prompt.kind == PromptKind::Filter {
+            self.state.set_filter(String::new());
+        }
+        match (prompt.back_to_detail, &prompt.task) {
+            (true, Some(task)) => self.open_detail(task),
+            _ => Ok(()),
+        }
+    }
+
+    /// Enter on a prompt (or y on a question). A refused answer keeps the prompt open, saying
+    /// why, so the person fixes it instead of starting over; a question's refusal goes to the
+    /// status line, since its one key is spent.
+    fn submit(&mut self) -> Result<(), BoardError> {
+        let Mode::Prompt(mut prompt) = std::mem::replace(&mut self.state.mode, Mode::Normal) else {
+            return Ok(());
+        };
+        let step = match self.answer(&prompt) {
+            Ok(step) => step,
+            Err(refusal) => return self.refused(prompt, refusal),
+        };
+        let answered = match step {
+            Step::Done(answered) => answered,
+            Step::Write(write) => match &self.writer {
+                Some(writer) => {
+                    let pending = write.pending();
+                    if !writer.send(write) {
+                        return Err(BoardError::Internal(
+                            "the TUI's board writer stopped".into(),
+                        ));
+                    }
+                    self.state.message = Some(pending);
+                    // A question's one key is spent; a prompt stays open until the board
+                    // answers, so a refusal lands in it to be fixed.
+                    if !prompt.kind.is_question() {
+                        prompt.waiting = true;
+                        self.state.mode = Mode::Prompt(prompt);
+                    } else if prompt.back_to_detail
+                        && let Some(task) = &prompt.task
+                    {
+                        self.open_detail(task)?;
+                    }
+                    return Ok(());
+                }
+                None => match write.perform(&mut self.board) {
+                    Ok(written) => Answered::from(written),
+                    Err(e) => return self.refused(prompt, e.to_string()),
+                },
+            },
+        };
+        self.close_answered(&prompt, answered)
+    }
+
+    /// A refused answer: a question's refusal goes to the status line, since its one key is
+    /// spent; any other prompt stays open, saying why, to be fixed rather than started over.
+    fn refused(&mut self, mut prompt: Prompt, refusal: String) -> Result<(), BoardError> {
+        prompt.waiting = false;
+        if prompt.kind.is_question() {
+            self.state.message = Some(refusal);
+            if prompt.back_to_detail
+                && let Some(task) = &prompt.task
+            {
+                self.open_detail(task)?;
+            }
+        } else {
+            prompt.refusal = Some(refusal);
+            self.state.mode = Mode::Prompt(prompt);
+        }
+        Ok(())
+    }
+
+    /// The board took the answer: what fails from here on is the status line's, never the
+    /// prompt's, so Enter pressed again cannot write twice.
+    fn close_answered(&mut self, prompt: &Prompt, answered: Answered) -> Result<(), BoardError> {
+        self.refresh()?;
+        match &answered.select {
+            Some(id) => self.state.select_task(id),
+            None => self.state.settle_after_own_change(),
+        }
+        if answered.message.is_some() {
+            self.state.message = answered.message;
+        }
         if prompt.back_to_detail
             && let Some(task) = &prompt.task
         {
             self.open_detail(task)?;
         }
-        answered
+        Ok(())
     }
 
-    /// Does what a submitted prompt asks.
-    fn answer(&mut self, prompt: &Prompt) -> Result<(), BoardError> {
-        let input = prompt.input.trim().to_owned();
+    /// Does what a prompt's answer asks, or says which write does it; Err is the refusal, in
+    /// one line.
+    fn answer(&mut self, prompt: &Prompt) -> Result<Step, String> {
+        let input = prompt.input.value().trim();
         let task = prompt.task.clone().unwrap_or_default();
-        match prompt.kind {
-            PromptKind::Filter => {
-                self.state.set_filter(input);
-                Ok(())
-            }
-            PromptKind::ConfirmCancel => self.write(Write::Cancel(task)),
-            PromptKind::ConfirmComplete => self.write(Write::Complete(task)),
-            PromptKind::ConfirmArchive => self.write(Write::Archive(task)),
-            PromptKind::BlockReason => self.write(Write::Block {
-                task,
-                reason: input,
-            }),
-            PromptKind::LinkParent => self.write(Write::Link {
-                parent: input,
+        let picked = || {
+            prompt
+                .picker
+                .as_ref()
+                .and_then(|p| p.selected())
+                .map(|choice| choice.id.clone())
+                .ok_or_else(|| "no task matches; Esc closes".to_owned())
+        };
+        Ok(Step::Write(match prompt.kind {
+            PromptKind::Filter => return Ok(Step::Done(Answered::default())),
+            PromptKind::ConfirmCancel => Write::Cancel(task),
+            PromptKind::ConfirmComplete => Write::Complete(task),
+            PromptKind::ConfirmArchive => Write::Archive(task),
+            PromptKind::BlockReason => block(&task, input)?,
+            PromptKind::LinkParent => Write::Link {
+                parent: picked()?,
                 child: task,
-            }),
-            PromptKind::Comment => self.write(Write::Comment {
-                task,
-                author: comment_author(),
-                text: prompt.input.clone(),
-            }),
-            PromptKind::NewTitle => self.write(Write::Create { title: input }),
+            },
+            PromptKind::UnlinkParent => Write::Unlink {
+                parent: picked()?,
+                child: task,
+            },
+            PromptKind::Comment => {
+                if input.is_empty() {
+                    return Err("a comment needs some text".into());
+                }
+                Write::Comment {
+                    task,
+                    author: comment_author(),
+                    text: prompt.input.value().to_owned(),
+                }
+            }
+            PromptKind::NewTitle | PromptKind::NewChildTitle => {
+                if input.is_empty() {
+                    return Err("a task needs a title".into());
+                }
+                Write::Create {
+                    title: input.to_owned(),
+                    parent: (prompt.kind == PromptKind::NewChildTitle).then_some(task),
+                }
+            }
+            PromptKind::Command => return self.run_command(input),
+        }))
+    }
+
+    /// Runs a `:` command line.
+    fn run_command(&mut self, line: &str) -> Result<Step, String> {
+        Ok(match command::parse(line).map_err(|e| e.to_string())? {
+            None => Step::Done(Answered::default()),
+            Some(Command::Quit) => {
+                self.quit = true;
+                Step::Done(Answered::default())
+            }
+            Some(Command::Goto(id)) => Step::Done(self.goto(&id)?),
+            Some(Command::Block { id, reason }) => Step::Write(block(&id, &reason)?),
+            Some(Command::Unblock(id)) => Step::Write(Write::Unblock(id)),
+        })
+    }
+
+    /// Makes a task selectable where it is: its status shown as a column, no filter hiding it.
+    fn goto(&mut self, id: &str) -> Result<Answered, String> {
+        let Some(status) = self.state.view.task(id).map(|t| t.status.clone()) else {
+            return Err(format!("no task {id} on this board"));
+        };
+        if !self.state.statuses().contains(&status) {
+            self.state.toggle_other_statuses();
         }
+        if !self.state.cards(&status).iter().any(|t| t.id == id) {
+            self.state.set_filter(String::new());
+        }
+        Ok(Answered {
+            message: None,
+            select: Some(id.to_owned()),
+        })
     }
 
     /// Stops the race on screen, or starts one in `mode` if the pool can work it.
@@ -903,6 +1099,43 @@ fn comment_author() -> String {
         Ok(user) if !user.is_empty() => format!("tui:{user}"),
         _ => "gateboard tui".to_owned(),
     }
+}
+
+/// What an accepted prompt leaves on screen.
+#[derive(Default)]
+struct Answered {
+    /// The status line.
+    message: Option<String>,
+    /// A task to put the cursor on (one just made, or gone to), instead of settling it.
+    select: Option<String>,
+}
+
+impl From<Written> for Answered {
+    fn from(written: Written) -> Answered {
+        Answered {
+            message: Some(written.message),
+            select: written.select,
+        }
+    }
+}
+
+/// What a prompt's answer comes to.
+enum Step {
+    /// Done already, on screen only (a filter, `:goto`).
+    Done(Answered),
+    /// A write to the board.
+    Write(Write),
+}
+
+/// A block, refused before the board is asked when it has no reason.
+fn block(id: &str, reason: &str) -> Result<Write, String> {
+    if reason.is_empty() {
+        return Err("a block needs a reason".into());
+    }
+    Ok(Write::Block {
+        task: id.to_owned(),
+        reason: reason.to_owned(),
+    })
 }
 
 /// The end of the output of a task's runs: the open run's live, the newest finished ones'

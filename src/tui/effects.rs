@@ -38,6 +38,13 @@ pub enum Write {
         /// The task that waits.
         child: String,
     },
+    /// `child` no longer waits for `parent`.
+    Unlink {
+        /// The task waited for.
+        parent: String,
+        /// The task that waited.
+        child: String,
+    },
     /// A comment on a task.
     Comment {
         /// The task.
@@ -51,6 +58,8 @@ pub enum Write {
     Create {
         /// Its title.
         title: String,
+        /// The task it waits for, if any.
+        parent: Option<String>,
     },
 }
 
@@ -74,6 +83,7 @@ impl Write {
             Write::Archive(id) => format!("archiving {id}…"),
             Write::Block { task, .. } => format!("blocking {task}…"),
             Write::Link { child, .. } => format!("linking {child}…"),
+            Write::Unlink { child, .. } => format!("unlinking {child}…"),
             Write::Comment { task, .. } => format!("commenting on {task}…"),
             Write::Create { .. } => "creating the task…".to_owned(),
         }
@@ -119,23 +129,35 @@ impl Write {
                 said(format!("{task} blocked"))
             }
             Write::Link { parent, child } => {
-                board.write(|t| t.link(parent, child))?;
-                said(format!("{child} now waits for {parent}"))
+                let linked = board.write(|t| t.link(parent, child))?;
+                said(if linked {
+                    format!("{child} now waits for {parent}")
+                } else {
+                    format!("{child} already waits for {parent}")
+                })
+            }
+            Write::Unlink { parent, child } => {
+                board.write(|t| t.unlink(parent, child))?;
+                said(format!("{child} no longer waits for {parent}"))
             }
             Write::Comment { task, author, text } => {
                 board.write(|t| t.comment(task, author, text))?;
                 said(format!("comment added to {task}"))
             }
-            Write::Create { title } => {
+            Write::Create { title, parent } => {
                 let id = board.write(|t| {
                     t.create(&NewTask {
                         title: title.clone(),
+                        parents: parent.iter().cloned().collect(),
                         created_by: Some("gateboard tui".into()),
                         ..NewTask::default()
                     })
                 })?;
                 Written {
-                    message: format!("created {id}"),
+                    message: match parent {
+                        Some(parent) => format!("created {id}, waiting for {parent}"),
+                        None => format!("created {id}"),
+                    },
                     select: Some(id),
                 }
             }

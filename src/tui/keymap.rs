@@ -172,12 +172,36 @@ const TABLE: &[Entry] = &[
         hint_in: BOARD,
     },
     Entry {
+        action: Action::NewChild,
+        name: "new_child",
+        keys: &["N"],
+        help: "new child of the task",
+        hint: "new child",
+        hint_in: &[],
+    },
+    Entry {
         action: Action::Link,
         name: "link",
         keys: &["L"],
-        help: "link to a parent",
+        help: "link to a parent (picker)",
         hint: "link",
         hint_in: &[],
+    },
+    Entry {
+        action: Action::Unlink,
+        name: "unlink",
+        keys: &["U"],
+        help: "unlink from a parent",
+        hint: "unlink",
+        hint_in: &[],
+    },
+    Entry {
+        action: Action::Command,
+        name: "command",
+        keys: &[":"],
+        help: ":goto :block :unblock :q",
+        hint: "command",
+        hint_in: BOARD,
     },
     Entry {
         action: Action::Tree,
@@ -562,17 +586,17 @@ mod tests {
     #[test]
     fn a_keys_file_rebinds_a_command_and_frees_its_old_key() {
         let map = Keymap::with_file(
-            "[keys]\nunblock = [\"U\", \"F5\"]\n",
+            "[keys]\nunblock = [\"F3\", \"F5\"]\n",
             Path::new("keys.toml"),
         )
         .expect("valid");
-        assert_eq!(press(&map, KeyCode::Char('U')), Some(Action::Unblock));
+        assert_eq!(press(&map, KeyCode::F(3)), Some(Action::Unblock));
         assert_eq!(press(&map, KeyCode::F(5)), Some(Action::Unblock));
         assert_eq!(press(&map, KeyCode::Char('u')), None);
         assert!(
             map.help()
                 .iter()
-                .any(|(keys, what)| keys == "U F5" && *what == "unblock / unarchive")
+                .any(|(keys, what)| keys == "F3 F5" && *what == "unblock / unarchive")
         );
     }
 

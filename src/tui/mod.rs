@@ -5,12 +5,15 @@
 
 pub mod action;
 pub mod app;
+pub mod command;
 pub mod demo;
 pub mod effects;
 pub mod event_log;
 pub mod freshness;
 pub mod keymap;
 pub mod layout;
+pub mod line_edit;
+pub mod picker;
 pub mod race;
 pub mod state;
 pub mod theme;

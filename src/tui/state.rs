@@ -10,6 +10,8 @@ use crate::pool::{WorkerState, WorkerStatus};
 
 use super::event_log::EventLog;
 use super::keymap::Keymap;
+use super::line_edit::LineEdit;
+use super::picker::Picker;
 use super::theme::Theme;
 use super::tree::TreeView;
 
@@ -228,10 +230,16 @@ pub enum PromptKind {
     BlockReason,
     /// The title of a new task.
     NewTitle,
-    /// The id of a parent for the selected task.
+    /// The title of a new task that waits for the prompt's task.
+    NewChildTitle,
+    /// A parent for the prompt's task, picked from the board's tasks.
     LinkParent,
-    /// Text to filter cards by.
+    /// A parent of the prompt's task to stop waiting for, picked from its parents.
+    UnlinkParent,
+    /// Text to filter cards by, applied as it is typed.
     Filter,
+    /// A `:` command line.
+    Command,
     /// Whether to cancel the running task (y/n): its command is killed and the task blocked.
     ConfirmCancel,
     /// Whether to mark the task done by hand (y/n): its children may then start.
@@ -252,17 +260,39 @@ impl PromptKind {
     }
 }
 
-/// A one-line question at the bottom of the screen.
+/// A one-line question at the bottom of the screen, or a list to pick a task from.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Prompt {
     /// What is asked.
     pub kind: PromptKind,
-    /// What has been typed.
-    pub input: String,
-    /// The task it is about, if any.
+    /// What has been typed, and where the cursor is.
+    pub input: LineEdit,
+    /// The task it is about, if any: fixed when asked, so the answer lands on that task
+    /// wherever the selection goes meanwhile.
     pub task: Option<String>,
     /// Whether it was asked over that task's detail view, which comes back when it closes.
     pub back_to_detail: bool,
+    /// Why the last answer was refused; the prompt stays open to fix it.
+    pub refusal: Option<String>,
+    /// Its answer went to the board's writer; the prompt closes when the board takes it.
+    pub waiting: bool,
+    /// The tasks to choose from, for a prompt answered by picking one.
+    pub picker: Option<Box<Picker>>,
+}
+
+impl Prompt {
+    /// An empty prompt about `task`.
+    pub fn new(kind: PromptKind, task: Option<String>) -> Prompt {
+        Prompt {
+            kind,
+            input: LineEdit::default(),
+            task,
+            back_to_detail: false,
+            refusal: None,
+            waiting: false,
+            picker: None,
+        }
+    }
 }
 
 /// The last lines of one run's output.

@@ -10,10 +10,9 @@ use super::clip;
 use crate::tui::state::State;
 
 /// What the status bar's parts mean, after the keys.
-const STATUS_BAR: [&str; 3] = [
-    "status bar: claims/s, claim_rejected seen, live audit violations (must be 0),",
-    "pool, board. Prompts: Enter accepts, Esc cancels; y/n questions: y does it.",
-    "Rebind any key in keys.toml in gateboard's config folder (see the README).",
+const STATUS_BAR: [&str; 2] = [
+    "Status bar: claims/s, claim_rejected, live audit violations (must be 0).",
+    "Prompts edit like a shell line (Ctrl-W, Ctrl-U, Home, End). Keys: keys.toml",
 ];
 
 /// Draws the key list over the board.
@@ -54,7 +53,6 @@ pub fn draw(frame: &mut Frame<'_>, state: &State, area: Rect) {
             Line::from(spans)
         })
         .collect();
-    lines.push(Line::from(""));
     for text in STATUS_BAR {
         lines.push(Line::from(Span::styled(
             clip(text, inner_width),

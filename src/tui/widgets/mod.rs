@@ -5,6 +5,7 @@ pub mod detail;
 pub mod help;
 pub mod hints;
 pub mod log;
+pub mod picker;
 pub mod prompt;
 pub mod status_bar;
 pub mod too_small;
