@@ -775,3 +775,19 @@ fn hostile_text_shows_escaped_in_prompts_and_the_picker() {
         );
     }
 }
+
+#[test]
+fn a_confirmation_names_the_task_it_acts_on() {
+    let mut state = demo_state();
+    state.mode = Mode::Prompt(Prompt::new(
+        PromptKind::ConfirmArchive,
+        Some("t_00000007".into()),
+    ));
+    let terminal = render(&state, 100, 30);
+    let shown = format!("{}", terminal.backend());
+    assert!(
+        shown.contains("Archive t_00000007 \"Update the client"),
+        "the question names the task's id and title:\n{shown}"
+    );
+    insta::assert_snapshot!(terminal.backend());
+}
