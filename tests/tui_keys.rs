@@ -1982,3 +1982,39 @@ fn a_prompt_answered_while_the_board_is_locked_closes_when_the_write_lands() {
         .expect("runtime")
         .block_on(app.shutdown());
 }
+
+#[test]
+fn j_and_k_scroll_a_long_detail_view_and_another_task_starts_at_the_top() {
+    let f = fixture();
+    f.board
+        .open()
+        .write(|t| {
+            for i in 0..60 {
+                t.comment(&f.ids[1], "ana", &format!("note {i}"))?;
+            }
+            Ok(())
+        })
+        .expect("comments");
+    let mut app = open_app(&f.board);
+    app.update(Action::Resize {
+        width: 100,
+        height: 30,
+    });
+    app.update(key('l'));
+    app.update(code(KeyCode::Enter));
+    app.update(key('j'));
+    app.update(key('j'));
+    assert_eq!(app.state.detail_scroll, 2);
+    app.update(key('k'));
+    assert_eq!(app.state.detail_scroll, 1);
+    app.update(key('G'));
+    assert!(app.state.detail_scroll > 60, "G goes to the end");
+    app.update(key('g'));
+    assert_eq!(app.state.detail_scroll, 0);
+    app.update(key('j'));
+    app.update(code(KeyCode::Esc));
+    app.update(key('l'));
+    app.update(key('l'));
+    app.update(code(KeyCode::Enter));
+    assert_eq!(app.state.detail_scroll, 0, "another task starts at the top");
+}

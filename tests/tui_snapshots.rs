@@ -791,3 +791,35 @@ fn a_confirmation_names_the_task_it_acts_on() {
     );
     insta::assert_snapshot!(terminal.backend());
 }
+
+#[test]
+fn a_long_detail_view_scrolls_and_says_more_is_below() {
+    let mut state = demo_state();
+    let tasks = demo_tasks();
+    state.mode = Mode::Detail(Box::new(TaskDetail {
+        task: Task {
+            body: Some((0..40).map(|i| format!("line {i} of the body\n")).collect()),
+            ..tasks[4].clone()
+        },
+        parents: vec![],
+        children: vec![],
+        runs: vec![],
+        events: vec![],
+        comments: vec![],
+        not_ready_because: None,
+    }));
+    state.detail_scroll = 5;
+    let shown = format!("{}", render(&state, 100, 30).backend());
+    assert!(
+        !shown.contains("priority 3") && shown.contains("line 3 of the body"),
+        "the top lines scrolled away:\n{shown}"
+    );
+    assert!(shown.contains("↓ more"), "{shown}");
+    state.detail_scroll = 1_000;
+    let shown = format!("{}", render(&state, 100, 30).backend());
+    assert!(
+        shown.contains("line 39 of the body"),
+        "the end stays on screen:\n{shown}"
+    );
+    assert!(!shown.contains("↓ more"));
+}

@@ -317,6 +317,23 @@ impl App {
             }
             Action::Tree => self.open_tree()?,
             _ if matches!(self.state.mode, Mode::Tree(_)) => self.in_tree(&action)?,
+            Action::Up
+            | Action::Down
+            | Action::PageUp
+            | Action::PageDown
+            | Action::Top
+            | Action::Bottom
+                if matches!(self.state.mode, Mode::Detail(_)) =>
+            {
+                self.state.detail_scroll = match action {
+                    Action::Top => 0,
+                    Action::Bottom => usize::MAX / 2,
+                    Action::Up => self.state.detail_scroll.saturating_sub(1),
+                    Action::PageUp => self.state.detail_scroll.saturating_sub(PAGE.unsigned_abs()),
+                    Action::Down => self.state.detail_scroll.saturating_add(1),
+                    _ => self.state.detail_scroll.saturating_add(PAGE.unsigned_abs()),
+                };
+            }
             _ if !self.acts_in_mode(&action) => {}
             Action::Left => self.state.move_column(-1),
             Action::Right => self.state.move_column(1),
@@ -509,6 +526,10 @@ impl App {
 
     fn open_detail(&mut self, id: &str) -> Result<(), BoardError> {
         let detail = self.board.read(|r| r.detail(id))?;
+        // The same task read again (it changed) keeps its place; another starts at the top.
+        if !matches!(&self.state.mode, Mode::Detail(open) if open.task.id == id) {
+            self.state.detail_scroll = 0;
+        }
         self.state.log_tails = log_tails(&detail);
         self.state.mode = Mode::Detail(Box::new(detail));
         Ok(())

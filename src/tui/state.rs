@@ -412,6 +412,8 @@ pub struct State {
     pub log: EventLog,
     /// Selected worker row.
     pub worker_row: usize,
+    /// Lines the open detail view is scrolled down by.
+    pub detail_scroll: usize,
     /// The end of each run's output, for the open detail view.
     pub log_tails: Vec<RunTail>,
     /// The pool.
@@ -451,6 +453,7 @@ impl State {
             filter: String::new(),
             log: EventLog::default(),
             worker_row: 0,
+            detail_scroll: 0,
             log_tails: Vec::new(),
             pool: PoolView::default(),
             claims_per_sec: 0.0,

@@ -105,12 +105,24 @@ pub fn draw(frame: &mut Frame<'_>, state: &State, detail: &TaskDetail, area: Rec
     let block = Block::new()
         .borders(Borders::ALL)
         .border_style(theme.focus())
-        .title(" task — m comments, Esc closes ");
+        .title(" task — j/k scroll, m comments, Esc closes ");
+    // Scrolled no further than its last line stays on screen; a long line wraps onto more
+    // rows, counted as the paragraph will wrap it.
+    let height = usize::from(popup.height.saturating_sub(2));
+    let width = usize::from(popup.width.saturating_sub(2)).max(1);
+    let rows: usize = lines.iter().map(|l| l.width().div_ceil(width).max(1)).sum();
+    let scroll = state.detail_scroll.min(rows.saturating_sub(height.max(1)));
+    let block = if scroll + height < rows {
+        block.title_bottom(Line::from(Span::styled(" ↓ more ", theme.dim())).right_aligned())
+    } else {
+        block
+    };
     frame.render_widget(Clear, popup);
     frame.render_widget(
         Paragraph::new(lines)
             .block(block)
-            .wrap(Wrap { trim: false }),
+            .wrap(Wrap { trim: false })
+            .scroll((u16::try_from(scroll).unwrap_or(u16::MAX), 0)),
         popup,
     );
 }
