@@ -2018,3 +2018,32 @@ fn j_and_k_scroll_a_long_detail_view_and_another_task_starts_at_the_top() {
     app.update(code(KeyCode::Enter));
     assert_eq!(app.state.detail_scroll, 0, "another task starts at the top");
 }
+
+#[test]
+fn a_click_on_an_event_selects_it_and_enter_opens_its_task() {
+    let mut f = fixture();
+    f.app.update(Action::Resize {
+        width: 100,
+        height: 30,
+    });
+    // The events pane's rows start below 19 rows of columns and its top border.
+    let rows: Vec<String> = f
+        .app
+        .state
+        .log
+        .visible()
+        .map(|(e, _)| e.task_id.clone())
+        .collect();
+    assert!(rows.len() >= 2, "the fixture wrote events");
+    f.app.update(Action::Click { x: 10, y: 20 });
+    assert_eq!(f.app.state.pane, Pane::Log);
+    assert_eq!(
+        f.app.state.log.selected().map(|e| e.task_id.clone()),
+        Some(rows[0].clone())
+    );
+    f.app.update(code(KeyCode::Enter));
+    match &f.app.state.mode {
+        Mode::Detail(detail) => assert_eq!(detail.task.id, rows[0]),
+        other => panic!("Enter did not open the clicked event's task: {other:?}"),
+    }
+}

@@ -997,6 +997,19 @@ impl App {
         let hit = |r: Rect| x >= r.x && x < r.right() && y >= r.y && y < r.bottom();
         if hit(areas.log) {
             self.state.pane = Pane::Log;
+            // A click on an event puts the cursor there (the pane holds still, as scrolling
+            // does), so Enter opens its task.
+            let inner = layout::inner(areas.log);
+            if y >= inner.y && y < inner.bottom() {
+                let log = &mut self.state.log;
+                let at = log.top() + usize::from(y - inner.y);
+                if at < log.len() {
+                    let delta = isize::try_from(at).unwrap_or(isize::MAX)
+                        - isize::try_from(log.cursor()).unwrap_or(isize::MAX);
+                    log.move_cursor(delta);
+                }
+            }
+            return;
         } else if hit(areas.workers) {
             self.state.pane = Pane::Workers;
         }
