@@ -84,7 +84,7 @@ fn a_person_opens_a_blocked_task_from_its_event_and_unblocks_it() {
     tui.keys(&["Tab", "k"]);
     tui.wait_for("frozen — 0 new, G to follow");
     tui.keys(&["Enter"]);
-    let detail = tui.wait_for("task — m comments, Esc closes");
+    let detail = tui.wait_for("m comments, Esc closes");
     assert!(detail.contains("stuck on a decision"), "{detail}");
     assert!(detail.contains("blocked: needs a person"), "{detail}");
     tui.keys(&["u"]);
