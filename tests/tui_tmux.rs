@@ -98,7 +98,7 @@ fn a_person_opens_a_blocked_task_from_its_event_and_unblocks_it() {
     // Sent apart: a terminal reads Esc and a key close behind it as Alt and that key.
     tui.keys(&["Escape"]);
     until("Esc to close the detail view", || {
-        !tui.screen().contains("task — m comments")
+        !tui.screen().contains("m comments, Esc closes")
     });
     tui.keys(&["q"]);
     until("q to quit", || !tui.alive());
