@@ -1100,3 +1100,44 @@ fn audit_reports_a_current_run_id_naming_another_tasks_run() {
         "{found:?}"
     );
 }
+
+#[test]
+fn an_attempt_ends_on_a_row_another_program_mistyped() {
+    use gateboard::core::attempt::{Attempt, AttemptEnd, AttemptOutcome};
+    let mut f = Foreign::new();
+    let id = f.add("typed by hand", &[]);
+    let claimer = Claimer {
+        lock: "w1".into(),
+        ttl: Duration::from_secs(60),
+    };
+    let claim = f
+        .board
+        .write_at(NOW, |t| t.claim_next(&claimer))
+        .expect("claim")
+        .claim
+        .expect("a claim");
+    // Text where Hermes keeps a number: read leniently, it must not stop the completion.
+    f.sql(
+        "UPDATE tasks SET consecutive_failures = 'none' WHERE id = ?1",
+        [&id],
+    );
+    let attempt = Attempt {
+        task_id: id.clone(),
+        run_id: claim.run_id,
+        end: AttemptEnd::Succeeded { result: None },
+        exit_code: Some(0),
+        signal: None,
+        duration: Duration::ZERO,
+        log: None,
+        command_pid: None,
+        retry_delay: Duration::ZERO,
+    };
+    let outcome = f
+        .board
+        .write_at(NOW + 1, |t| t.finish_attempt(&attempt, &claimer))
+        .expect("the attempt ends");
+    assert!(
+        matches!(outcome, AttemptOutcome::Completed(_)),
+        "{outcome:?}"
+    );
+}

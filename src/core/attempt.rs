@@ -16,7 +16,7 @@ use serde_json::json;
 use super::error::{BoardError, Result};
 use super::gate;
 use super::model::{EventKind, Status, TaskCommand, int, text};
-use super::ops::{Claimer, Completion, Txn};
+use super::ops::{Claimer, Completion, Txn, check_claim};
 
 /// The most characters of an error or a result line kept in a row, as Hermes bounds them.
 pub const ERROR_CHARS: usize = 500;
@@ -198,34 +198,21 @@ impl<'c> Txn<'c> {
                  (SELECT c.retry_at_ms FROM gateboard_commands c WHERE c.task_id = t.id) \
                  FROM tasks t WHERE t.id = ?1",
             )?
+            // Read leniently, as a task row is: a mistyped column must not stop a completion.
             .query_row(params![id], |r| {
                 Ok((
-                    Status::parse(&r.get::<_, Option<String>>(0)?.unwrap_or_default()),
-                    r.get::<_, Option<String>>(1)?,
-                    r.get::<_, Option<i64>>(2)?,
-                    r.get::<_, Option<i64>>(3)?,
-                    r.get::<_, Option<i64>>(4)?,
+                    Status::parse(&text(r, 0)?.unwrap_or_default()),
+                    text(r, 1)?,
+                    int(r, 2)?,
+                    int(r, 3)?,
+                    int(r, 4)?,
                 ))
             })
             .optional()?;
         let Some((status, lock, current_run, failures, retry_at_ms)) = row else {
             return Err(BoardError::UnknownTask(id.to_owned()));
         };
-        if status != Status::Running {
-            return Err(BoardError::WrongStatus {
-                id: id.to_owned(),
-                status,
-                operation,
-                expected: "running",
-            });
-        }
-        if lock.as_deref() != Some(claimer.lock.as_str()) {
-            return Err(BoardError::NotClaimHolder {
-                id: id.to_owned(),
-                holder: lock.unwrap_or_else(|| "nobody".to_owned()),
-                claimer: claimer.lock.clone(),
-            });
-        }
+        check_claim(id, &status, lock.as_deref(), &claimer.lock, operation)?;
         if current_run != Some(run_id) {
             return Err(BoardError::NotClaimHolder {
                 id: id.to_owned(),

@@ -135,6 +135,33 @@ pub struct Unarchived {
     pub demoted: Vec<String>,
 }
 
+/// Whether a task in `status` under `claim_lock` is running under `lock`: the check before
+/// anything only the claim holder may do.
+pub(super) fn check_claim(
+    id: &str,
+    status: &Status,
+    claim_lock: Option<&str>,
+    lock: &str,
+    operation: &'static str,
+) -> Result<()> {
+    if *status != Status::Running {
+        return Err(BoardError::WrongStatus {
+            id: id.to_owned(),
+            status: status.clone(),
+            operation,
+            expected: "running",
+        });
+    }
+    match claim_lock {
+        Some(holder) if holder == lock => Ok(()),
+        holder => Err(BoardError::NotClaimHolder {
+            id: id.to_owned(),
+            holder: holder.unwrap_or("nobody").to_owned(),
+            claimer: lock.to_owned(),
+        }),
+    }
+}
+
 /// One task of a graph created at once; parents name other keys of the graph or existing ids.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct GraphNode {
@@ -642,23 +669,14 @@ impl<'c> Txn<'c> {
 
     /// `task` itself, if it is running under `lock`.
     fn check_holder(&self, task: Task, lock: &str, operation: &'static str) -> Result<Task> {
-        let id = task.id.as_str();
-        if task.status != Status::Running {
-            return Err(BoardError::WrongStatus {
-                id: id.to_owned(),
-                status: task.status,
-                operation,
-                expected: "running",
-            });
-        }
-        match task.claim_lock.as_deref() {
-            Some(holder) if holder == lock => Ok(task),
-            holder => Err(BoardError::NotClaimHolder {
-                id: id.to_owned(),
-                holder: holder.unwrap_or("nobody").to_owned(),
-                claimer: lock.to_owned(),
-            }),
-        }
+        check_claim(
+            &task.id,
+            &task.status,
+            task.claim_lock.as_deref(),
+            lock,
+            operation,
+        )?;
+        Ok(task)
     }
 
     /// Extends a claim its holder still holds; returns the new expiry.
