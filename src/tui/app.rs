@@ -608,18 +608,28 @@ impl App {
     /// Carries out a write: on the writer thread when there is one, so the keys never wait
     /// for the board's lock; else (tests, and before the loop starts) here and now.
     fn write(&mut self, write: Write) -> Result<(), BoardError> {
-        if let Some(writer) = &self.writer {
-            let pending = write.pending();
-            if writer.send(write) {
-                self.state.message = Some(pending);
-                return Ok(());
-            }
+        match self.dispatch(write)? {
+            Dispatched::Sent => Ok(()),
+            Dispatched::Done(done) => self.wrote(done),
+        }
+    }
+
+    /// Hands a write to the writer thread, saying so on the status line, or (with none)
+    /// carries it out here and now.
+    fn dispatch(&mut self, write: Write) -> Result<Dispatched, BoardError> {
+        let Some(writer) = &self.writer else {
+            return Ok(Dispatched::Done(
+                write.perform(&mut self.board).map_err(|e| e.to_string()),
+            ));
+        };
+        let pending = write.pending();
+        if !writer.send(write) {
             return Err(BoardError::Internal(
                 "the TUI's board writer stopped".into(),
             ));
         }
-        let done = write.perform(&mut self.board);
-        self.wrote(done.map_err(|e| e.to_string()))
+        self.state.message = Some(pending);
+        Ok(Dispatched::Sent)
     }
 
     /// A write's outcome: the board is read again, and the status line says what happened.
@@ -634,15 +644,23 @@ impl App {
             };
         }
         match done {
-            Ok(written) => {
-                self.refresh()?;
-                match &written.select {
-                    Some(id) => self.state.select_task(id),
-                    None => self.state.settle_after_own_change(),
-                }
-                self.state.message = Some(written.message);
+            Ok(written) => self.landed(Answered::from(written)),
+            Err(why) => {
+                self.state.message = Some(why);
+                Ok(())
             }
-            Err(why) => self.state.message = Some(why),
+        }
+    }
+
+    /// A change the person made is on the board: read it, and put the cursor where it belongs.
+    fn landed(&mut self, answered: Answered) -> Result<(), BoardError> {
+        self.refresh()?;
+        match &answered.select {
+            Some(id) => self.state.select_task(id),
+            None => self.state.settle_after_own_change(),
+        }
+        if answered.message.is_some() {
+            self.state.message = answered.message;
         }
         Ok(())
     }
@@ -729,6 +747,11 @@ impl App {
         if prompt.kind == PromptKind::Filter {
             self.state.set_filter(String::new());
         }
+        self.back_from(&prompt)
+    }
+
+    /// A prompt opened over a detail view goes back to it when it closes.
+    fn back_from(&mut self, prompt: &Prompt) -> Result<(), BoardError> {
         match (prompt.back_to_detail, &prompt.task) {
             (true, Some(task)) => self.open_detail(task),
             _ => Ok(()),
@@ -748,31 +771,17 @@ impl App {
         };
         let answered = match step {
             Step::Done(answered) => answered,
-            Step::Write(write) => match &self.writer {
-                Some(writer) => {
-                    let pending = write.pending();
-                    if !writer.send(write) {
-                        return Err(BoardError::Internal(
-                            "the TUI's board writer stopped".into(),
-                        ));
-                    }
-                    self.state.message = Some(pending);
-                    // A question's one key is spent; a prompt stays open until the board
-                    // answers, so a refusal lands in it to be fixed.
-                    if !prompt.kind.is_question() {
-                        prompt.waiting = true;
-                        self.state.mode = Mode::Prompt(prompt);
-                    } else if prompt.back_to_detail
-                        && let Some(task) = &prompt.task
-                    {
-                        self.open_detail(task)?;
-                    }
+            Step::Write(write) => match self.dispatch(write)? {
+                // A question's one key is spent; a prompt stays open until the board takes
+                // its answer, so a refusal lands in it to be fixed.
+                Dispatched::Sent if prompt.kind.is_question() => return self.back_from(&prompt),
+                Dispatched::Sent => {
+                    prompt.waiting = true;
+                    self.state.mode = Mode::Prompt(prompt);
                     return Ok(());
                 }
-                None => match write.perform(&mut self.board) {
-                    Ok(written) => Answered::from(written),
-                    Err(e) => return self.refused(prompt, e.to_string()),
-                },
+                Dispatched::Done(Ok(written)) => Answered::from(written),
+                Dispatched::Done(Err(why)) => return self.refused(prompt, why),
             },
         };
         self.close_answered(&prompt, answered)
@@ -784,11 +793,7 @@ impl App {
         prompt.waiting = false;
         if prompt.kind.is_question() {
             self.state.message = Some(refusal);
-            if prompt.back_to_detail
-                && let Some(task) = &prompt.task
-            {
-                self.open_detail(task)?;
-            }
+            self.back_from(&prompt)?;
         } else {
             prompt.refusal = Some(refusal);
             self.state.mode = Mode::Prompt(prompt);
@@ -799,20 +804,8 @@ impl App {
     /// The board took the answer: what fails from here on is the status line's, never the
     /// prompt's, so Enter pressed again cannot write twice.
     fn close_answered(&mut self, prompt: &Prompt, answered: Answered) -> Result<(), BoardError> {
-        self.refresh()?;
-        match &answered.select {
-            Some(id) => self.state.select_task(id),
-            None => self.state.settle_after_own_change(),
-        }
-        if answered.message.is_some() {
-            self.state.message = answered.message;
-        }
-        if prompt.back_to_detail
-            && let Some(task) = &prompt.task
-        {
-            self.open_detail(task)?;
-        }
-        Ok(())
+        self.landed(answered)?;
+        self.back_from(prompt)
     }
 
     /// Does what a prompt's answer asks, or says which write does it; Err is the refusal, in
@@ -1151,6 +1144,14 @@ impl From<Written> for Answered {
             select: written.select,
         }
     }
+}
+
+/// Where a write went.
+enum Dispatched {
+    /// To the writer thread: its outcome comes back as `Action::Wrote`.
+    Sent,
+    /// Nowhere else: carried out already, with this outcome.
+    Done(Result<Written, String>),
 }
 
 /// What a prompt's answer comes to.
