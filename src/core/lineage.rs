@@ -39,6 +39,20 @@ pub struct Lineage {
 }
 
 impl Lineage {
+    fn add_link(&mut self, parent: &str, child: &str) {
+        if !self.nodes.contains_key(parent) || !self.nodes.contains_key(child) {
+            return;
+        }
+        self.parents
+            .entry(child.to_owned())
+            .or_default()
+            .push(parent.to_owned());
+        self.children
+            .entry(parent.to_owned())
+            .or_default()
+            .push(child.to_owned());
+    }
+
     fn unfinished(&self, id: &str) -> bool {
         self.nodes.get(id).is_some_and(|n| !n.status.is_finished())
     }
@@ -46,8 +60,7 @@ impl Lineage {
     /// Unfinished ancestors whose own parents are all finished: the work that has to move
     /// first for the root to get its turn, sorted by id.
     pub fn holding_back(&self) -> Vec<String> {
-        let mut frontier: Vec<String> = self
-            .ancestors()
+        self.ancestors()
             .into_iter()
             .filter(|id| self.unfinished(id))
             .filter(|id| {
@@ -55,9 +68,7 @@ impl Lineage {
                     .get(id)
                     .is_none_or(|ps| ps.iter().all(|p| !self.unfinished(p)))
             })
-            .collect();
-        frontier.sort();
-        frontier
+            .collect()
     }
 
     /// The longest chain of unfinished ancestors above the root, nearest first: the work that
@@ -219,22 +230,6 @@ impl Reader<'_> {
             ids.dedup();
         }
         Ok(lineage)
-    }
-}
-
-impl Lineage {
-    fn add_link(&mut self, parent: &str, child: &str) {
-        if !self.nodes.contains_key(parent) || !self.nodes.contains_key(child) {
-            return;
-        }
-        self.parents
-            .entry(child.to_owned())
-            .or_default()
-            .push(parent.to_owned());
-        self.children
-            .entry(parent.to_owned())
-            .or_default()
-            .push(child.to_owned());
     }
 }
 
