@@ -1,5 +1,5 @@
 //! The pool's one writer: a thread that owns the board connection and commits the requests of
-//! every waiting worker in one transaction (group commit), each request under its own savepoint.
+//! every waiting worker in one transaction (group commit).
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -11,7 +11,7 @@ use tokio::sync::oneshot;
 
 use super::{PoolEvent, Shared};
 use crate::core::attempt::{Attempt, AttemptEnd, AttemptOutcome};
-use crate::core::ops::{Claim, ClaimScope, Claimer, Txn};
+use crate::core::ops::{Claim, ClaimBatch, ClaimScope, Claimer, Txn};
 use crate::core::{Board, BoardError};
 
 /// The most requests one transaction carries.
@@ -112,7 +112,11 @@ struct Swept {
 
 /// One request's outcome, held until the batch commits.
 enum Outcome {
-    Step(Result<StepReply, BoardError>, Vec<String>),
+    /// What the board did with each attempt handed in, and the claims made (or why none were).
+    Step {
+        completed: Vec<Result<AttemptOutcome, Failure>>,
+        claimed: Result<ClaimBatch, BoardError>,
+    },
     Heartbeat(Result<i64, BoardError>),
     Interrupt(Result<(), BoardError>),
 }
@@ -175,7 +179,7 @@ fn serve(
                 shared.committed.notify_waiters();
                 expected = outcomes
                     .iter()
-                    .filter(|o| matches!(o, Outcome::Step(Ok(step), _) if !step.claims.is_empty()))
+                    .filter(|o| matches!(o, Outcome::Step { claimed: Ok(batch), .. } if !batch.claims.is_empty()))
                     .count();
                 for task in swept.reclaimed {
                     shared.reclaimed.fetch_add(1, Ordering::Relaxed);
@@ -276,7 +280,10 @@ fn guarded<'c, T>(
     }
 }
 
-/// One transaction's work: every request of the batch, then the sweeps that are due.
+/// One transaction's work: every request of the batch, then the sweeps that are due. Every
+/// attempt handed in is ended before any claim is made, so the children that any request's
+/// completions promote are claimable by every request of the batch: a layer of a graph moves
+/// in one commit instead of two.
 fn serve_batch(
     txn: &Txn<'_>,
     batch: &[Request],
@@ -290,30 +297,19 @@ fn serve_batch(
     for request in batch {
         outcomes.push(match request {
             Request::Step {
-                claimer,
-                finished,
-                scope,
-                want,
-                ..
+                claimer, finished, ..
             } => {
-                let mut rejected = Vec::new();
-                let reply = guarded(txn, isolation, failed, |t| {
-                    let mut completed = Vec::with_capacity(finished.len());
-                    for attempt in finished {
-                        let mut failed_attempt = false;
-                        let outcome = guarded(t, isolation, &mut failed_attempt, |t| {
-                            t.finish_attempt(attempt, claimer)
-                        })?;
-                        completed.push(outcome.map_err(Arc::new));
-                    }
-                    let batch = t.claim_up_to(claimer, scope, *want)?;
-                    rejected = batch.rejected;
-                    Ok(StepReply {
-                        completed,
-                        claims: batch.claims,
-                    })
-                })?;
-                Outcome::Step(reply, rejected)
+                let mut completed = Vec::with_capacity(finished.len());
+                for attempt in finished {
+                    let outcome = guarded(txn, isolation, failed, |t| {
+                        t.finish_attempt(attempt, claimer)
+                    })?;
+                    completed.push(outcome.map_err(Arc::new));
+                }
+                Outcome::Step {
+                    completed,
+                    claimed: Ok(ClaimBatch::default()),
+                }
             }
             Request::Heartbeat { task, claimer, .. } => {
                 Outcome::Heartbeat(guarded(txn, isolation, failed, |t| {
@@ -329,6 +325,23 @@ fn serve_batch(
                 t.interrupt(task, *run_id, claimer)
             })?),
         });
+    }
+    for (request, outcome) in batch.iter().zip(&mut outcomes) {
+        if let (
+            Request::Step {
+                claimer,
+                scope,
+                want,
+                ..
+            },
+            Outcome::Step { claimed, .. },
+        ) = (request, outcome)
+            && *want > 0
+        {
+            *claimed = guarded(txn, isolation, failed, |t| {
+                t.claim_up_to(claimer, scope, *want)
+            })?;
+        }
     }
     let mut swept = Swept::default();
     if sweep {
@@ -351,27 +364,37 @@ fn answer(shared: &Shared, request: Request, outcome: Outcome) {
                 reply,
                 ..
             },
-            Outcome::Step(result, rejected),
+            Outcome::Step { completed, claimed },
         ) => {
-            for task in rejected {
-                shared.rejected.fetch_add(1, Ordering::Relaxed);
-                shared.publish(PoolEvent::ClaimRejected { task });
+            for (attempt, outcome) in finished.iter().zip(&completed) {
+                if let Ok(outcome) = outcome {
+                    publish_attempt(shared, worker, attempt, outcome);
+                }
             }
-            if let Ok(step) = &result {
-                for (attempt, outcome) in finished.iter().zip(&step.completed) {
-                    if let Ok(outcome) = outcome {
-                        publish_attempt(shared, worker, attempt, outcome);
+            let claims = match claimed {
+                Ok(batch) => {
+                    for task in batch.rejected {
+                        shared.rejected.fetch_add(1, Ordering::Relaxed);
+                        shared.publish(PoolEvent::ClaimRejected { task });
                     }
+                    for claim in &batch.claims {
+                        shared.claimed.fetch_add(1, Ordering::Relaxed);
+                        shared.publish(PoolEvent::Claimed {
+                            worker,
+                            task: claim.task_id.clone(),
+                        });
+                    }
+                    batch.claims
                 }
-                for claim in &step.claims {
-                    shared.claimed.fetch_add(1, Ordering::Relaxed);
-                    shared.publish(PoolEvent::Claimed {
-                        worker,
-                        task: claim.task_id.clone(),
+                Err(e) => {
+                    // Its attempts are recorded all the same; the worker asks again next step.
+                    shared.publish(PoolEvent::Trouble {
+                        message: e.to_string(),
                     });
+                    Vec::new()
                 }
-            }
-            let _ = reply.send(result.map_err(Arc::new));
+            };
+            let _ = reply.send(Ok(StepReply { completed, claims }));
         }
         (Request::Heartbeat { reply, .. }, Outcome::Heartbeat(result)) => {
             let _ = reply.send(result.map_err(Arc::new));
@@ -471,6 +494,67 @@ mod tests {
     }
 
     #[test]
+    fn a_child_promoted_in_a_batch_is_claimable_by_an_earlier_request_of_it() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut board = Board::open(
+            dir.path().join("board.db"),
+            &OpenOptions {
+                create: true,
+                ..OpenOptions::default()
+            },
+        )
+        .expect("board");
+        let claimer = Claimer {
+            lock: "test:w0".into(),
+            ttl: Duration::from_secs(60),
+        };
+        let (parent, child, run_id) = board
+            .write(|t| {
+                let parent = t.create(&NewTask {
+                    title: "parent".into(),
+                    ..NewTask::default()
+                })?;
+                let child = t.create(&NewTask {
+                    title: "child".into(),
+                    parents: vec![parent.clone()],
+                    ..NewTask::default()
+                })?;
+                let claim = t
+                    .claim_next(&claimer)?
+                    .claim
+                    .expect("the parent is claimable");
+                Ok((parent, child, claim.run_id))
+            })
+            .expect("seeded");
+        let done = Attempt {
+            task_id: parent,
+            run_id,
+            end: AttemptEnd::Succeeded { result: None },
+            exit_code: Some(0),
+            signal: None,
+            duration: Duration::ZERO,
+            log: None,
+            command_pid: None,
+            retry_delay: Duration::ZERO,
+        };
+        // The first request asks before the second hands in the child's last parent.
+        let batch = vec![step(Vec::new(), 1), step(vec![done], 0)];
+        let (outcomes, _) = commit_batch(&mut board, &batch, Duration::from_secs(60), false, false)
+            .expect("the batch commits");
+        let first: Vec<String> = match &outcomes[0] {
+            Outcome::Step {
+                claimed: Ok(batch), ..
+            } => batch.claims.iter().map(|c| c.task_id.clone()).collect(),
+            _ => panic!("the first request's claim failed"),
+        };
+        assert_eq!(
+            first,
+            vec![child],
+            "the promoted child went to the first request"
+        );
+    }
+
+    #[test]
     fn a_failed_request_costs_no_other_request_of_its_batch() {
         let dir = tempfile::tempdir().expect("temp dir");
         let path = dir.path().join("board.db");
@@ -512,14 +596,16 @@ mod tests {
         let claimed: Vec<usize> = outcomes
             .iter()
             .map(|o| match o {
-                Outcome::Step(Ok(reply), _) => reply.claims.len(),
+                Outcome::Step {
+                    claimed: Ok(batch), ..
+                } => batch.claims.len(),
                 _ => usize::MAX,
             })
             .collect();
         assert_eq!(claimed, vec![1, 2], "both requests got their claims");
         match &outcomes[0] {
-            Outcome::Step(Ok(reply), _) => assert!(reply.completed[0].is_err()),
-            _ => panic!("the first request's step failed as a whole"),
+            Outcome::Step { completed, .. } => assert!(completed[0].is_err()),
+            _ => panic!("the first request was not a step"),
         }
         let running = board
             .read(|r| {
