@@ -22,6 +22,17 @@ const UNFINISHED_PARENTS: &str = concat!(
     ") ORDER BY l.parent_id"
 );
 
+/// `todo` children of `?1` whose every parent is finished: what finishing `?1` frees, in one
+/// query rather than a parent check per waiting child (every DAG completion asks this).
+const FREED_CHILDREN: &str = concat!(
+    "SELECT l.child_id FROM task_links l JOIN tasks c ON c.id = l.child_id ",
+    "WHERE l.parent_id = ?1 AND c.status = 'todo' AND NOT EXISTS (",
+    "SELECT 1 FROM task_links o LEFT JOIN tasks p ON p.id = o.parent_id ",
+    "WHERE o.child_id = l.child_id AND (p.id IS NULL OR p.status NOT IN ",
+    finished_statuses!(),
+    ")) ORDER BY l.child_id"
+);
+
 /// The query of `todo` tasks whose parents are all finished: left behind by a writer that
 /// finished a parent without promoting its children. A macro, like `finished_statuses!`, so
 /// callers splice it into their own literal SQL and prepare it once.
@@ -58,6 +69,13 @@ pub(crate) use gated_ready;
 pub fn unfinished_parents(conn: &Connection, child: &str) -> Result<Vec<(String, Status)>> {
     let mut stmt = conn.prepare_cached(UNFINISHED_PARENTS)?;
     let rows = stmt.query_map(params![child], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// The waiting children of `parent` whose parents are now all finished.
+pub fn freed_children(conn: &Connection, parent: &str) -> Result<Vec<String>> {
+    let mut stmt = conn.prepare_cached(FREED_CHILDREN)?;
+    let rows = stmt.query_map(params![parent], |r| r.get(0))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 

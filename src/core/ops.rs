@@ -424,17 +424,10 @@ impl<'c> Txn<'c> {
 
     /// Promotes every waiting child of `parent` whose last unfinished parent it was.
     fn promote_children(&self, parent: &str) -> Result<Vec<String>> {
-        let waiting: Vec<String> = self
-            .conn()
-            .prepare_cached(
-                "SELECT l.child_id FROM task_links l JOIN tasks c ON c.id = l.child_id \
-                 WHERE l.parent_id = ?1 AND c.status = 'todo' ORDER BY l.child_id",
-            )?
-            .query_map(params![parent], |r| r.get(0))?
-            .collect::<rusqlite::Result<_>>()?;
         let mut promoted = Vec::new();
-        for child in waiting {
-            if self.promote_if_ready(&child)? {
+        for child in gate::freed_children(self.conn(), parent)? {
+            if self.set_status(&child, &Status::Todo, &Status::Ready)? {
+                self.event(&child, None, EventKind::Promoted, None)?;
                 promoted.push(child);
             }
         }
