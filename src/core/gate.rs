@@ -22,15 +22,30 @@ const UNFINISHED_PARENTS: &str = concat!(
     ") ORDER BY l.parent_id"
 );
 
+/// SQL true when the task whose id is `$child` has a parent that is not finished (a missing
+/// parent counts as unfinished): the gate's question, spliced into the queries that ask it of
+/// many tasks at once, so one read answers it for each.
+macro_rules! has_unfinished_parent {
+    ($child:literal) => {
+        concat!(
+            "EXISTS (SELECT 1 FROM task_links o LEFT JOIN tasks p ON p.id = o.parent_id ",
+            "WHERE o.child_id = ",
+            $child,
+            " AND (p.id IS NULL OR p.status NOT IN ",
+            $crate::core::gate::finished_statuses!(),
+            "))"
+        )
+    };
+}
+pub(crate) use has_unfinished_parent;
+
 /// `todo` children of `?1` whose every parent is finished: what finishing `?1` frees, in one
 /// query rather than a parent check per waiting child (every DAG completion asks this).
 const FREED_CHILDREN: &str = concat!(
     "SELECT l.child_id FROM task_links l JOIN tasks c ON c.id = l.child_id ",
-    "WHERE l.parent_id = ?1 AND c.status = 'todo' AND NOT EXISTS (",
-    "SELECT 1 FROM task_links o LEFT JOIN tasks p ON p.id = o.parent_id ",
-    "WHERE o.child_id = l.child_id AND (p.id IS NULL OR p.status NOT IN ",
-    finished_statuses!(),
-    ")) ORDER BY l.child_id"
+    "WHERE l.parent_id = ?1 AND c.status = 'todo' AND NOT ",
+    has_unfinished_parent!("l.child_id"),
+    " ORDER BY l.child_id"
 );
 
 /// The query of `todo` tasks whose parents are all finished: left behind by a writer that
@@ -39,11 +54,8 @@ const FREED_CHILDREN: &str = concat!(
 macro_rules! stranded_todo {
     () => {
         concat!(
-            "SELECT t.id FROM tasks t WHERE t.status = 'todo' AND NOT EXISTS (",
-            "SELECT 1 FROM task_links l LEFT JOIN tasks p ON p.id = l.parent_id ",
-            "WHERE l.child_id = t.id AND (p.id IS NULL OR p.status NOT IN ",
-            $crate::core::gate::finished_statuses!(),
-            "))"
+            "SELECT t.id FROM tasks t WHERE t.status = 'todo' AND NOT ",
+            $crate::core::gate::has_unfinished_parent!("t.id")
         )
     };
 }
@@ -55,11 +67,8 @@ pub(crate) use stranded_todo;
 macro_rules! gated_ready {
     () => {
         concat!(
-            "SELECT t.id FROM tasks t WHERE t.status = 'ready' AND t.claim_lock IS NULL AND EXISTS (",
-            "SELECT 1 FROM task_links l LEFT JOIN tasks p ON p.id = l.parent_id ",
-            "WHERE l.child_id = t.id AND (p.id IS NULL OR p.status NOT IN ",
-            $crate::core::gate::finished_statuses!(),
-            "))"
+            "SELECT t.id FROM tasks t WHERE t.status = 'ready' AND t.claim_lock IS NULL AND ",
+            $crate::core::gate::has_unfinished_parent!("t.id")
         )
     };
 }
