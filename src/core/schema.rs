@@ -318,6 +318,18 @@ pub(crate) fn has_guards(conn: &Connection) -> Result<bool> {
     Ok(true)
 }
 
+/// Whether the board has a trigger that is not one of gateboard's guards: another program's
+/// rule, which gateboard's writes must fire.
+pub(crate) fn has_foreign_triggers(conn: &Connection) -> Result<bool> {
+    let names: Vec<String> = conn
+        .prepare_cached("SELECT name FROM sqlite_master WHERE type = 'trigger'")?
+        .query_map([], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(names
+        .iter()
+        .any(|name| !GUARD_NAMES.contains(&name.as_str())))
+}
+
 /// Who created the file, from the record the first migration wrote.
 pub(crate) fn origin(conn: &Connection) -> Result<Origin> {
     let value: Option<String> = conn
