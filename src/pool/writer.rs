@@ -194,6 +194,9 @@ fn serve(
                     shared.rejected.fetch_add(1, Ordering::Relaxed);
                     shared.publish(PoolEvent::ClaimRejected { task });
                 }
+                if promoted_left_unclaimed(&outcomes) {
+                    shared.work_available.notify_waiters();
+                }
                 for (request, outcome) in batch.into_iter().zip(outcomes) {
                     answer(&shared, request, outcome);
                 }
@@ -354,6 +357,32 @@ fn serve_batch(
     Ok((outcomes, swept))
 }
 
+/// Whether a completion of the batch promoted a child that no request of it claimed: only
+/// then is there new work for idle workers. Children are claimed in the batch that freed
+/// them (see `serve_batch`), so waking every idle worker at each promotion would only have
+/// them commit empty steps.
+fn promoted_left_unclaimed(outcomes: &[Outcome]) -> bool {
+    let mut promoted = std::collections::HashSet::new();
+    let mut claimed = std::collections::HashSet::new();
+    for outcome in outcomes {
+        if let Outcome::Step {
+            completed,
+            claimed: claims,
+        } = outcome
+        {
+            for done in completed {
+                if let Ok(AttemptOutcome::Completed(done)) = done {
+                    promoted.extend(done.promoted.iter().map(String::as_str));
+                }
+            }
+            if let Ok(batch) = claims {
+                claimed.extend(batch.claims.iter().map(|c| c.task_id.as_str()));
+            }
+        }
+    }
+    promoted.iter().any(|task| !claimed.contains(task))
+}
+
 /// Publishes what a committed request did and hands the worker its answer.
 fn answer(shared: &Shared, request: Request, outcome: Outcome) {
     match (request, outcome) {
@@ -450,9 +479,6 @@ fn publish_attempt(shared: &Shared, worker: usize, attempt: &Attempt, outcome: &
                     task: child.clone(),
                 });
             }
-            if !done.promoted.is_empty() {
-                shared.work_available.notify_waiters();
-            }
         }
         AttemptOutcome::Retrying { at_ms, .. } => {
             shared.publish(PoolEvent::Retrying {
@@ -491,6 +517,39 @@ mod tests {
             want,
             reply,
         }
+    }
+
+    fn stepped(promoted: &[&str], claimed: &[&str]) -> Outcome {
+        use crate::core::ops::Completion;
+        Outcome::Step {
+            completed: vec![Ok(AttemptOutcome::Completed(Completion {
+                run_id: Some(1),
+                promoted: promoted.iter().map(|t| t.to_string()).collect(),
+            }))],
+            claimed: Ok(ClaimBatch {
+                claims: claimed
+                    .iter()
+                    .map(|t| Claim {
+                        task_id: t.to_string(),
+                        run_id: 2,
+                        expires: 0,
+                        command: None,
+                        failures: 0,
+                    })
+                    .collect(),
+                rejected: Vec::new(),
+            }),
+        }
+    }
+
+    #[test]
+    fn idle_workers_are_woken_only_for_promoted_children_the_batch_left_unclaimed() {
+        // One request frees two children and another request of the batch claims both.
+        let all_taken = [stepped(&["c1", "c2"], &[]), stepped(&[], &["c2", "c1"])];
+        assert!(!promoted_left_unclaimed(&all_taken));
+        let one_left = [stepped(&["c1", "c2"], &["c1"])];
+        assert!(promoted_left_unclaimed(&one_left));
+        assert!(!promoted_left_unclaimed(&[stepped(&[], &[])]));
     }
 
     #[test]
