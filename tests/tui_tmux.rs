@@ -172,8 +172,11 @@ fn alive(pid: &str) -> bool {
         .is_ok_and(|stat| stat.split_whitespace().nth(2).is_none_or(|s| s != "Z"))
 }
 
-#[test]
-fn sigterm_to_the_tui_stops_its_commands_and_releases_their_claims() {
+/// Starts a TUI working one long command, stops it with `stop`, and checks that the command
+/// died and its claim went back to the queue as an interruption, not a failure.
+fn stopping_the_tui_stops_its_commands_and_releases_their_claims(
+    stop: impl FnOnce(&Session, &str),
+) {
     let board = common::TempBoard::new();
     let folder = board.path.parent().expect("folder").to_path_buf();
     let id = cli(
@@ -201,24 +204,38 @@ fn sigterm_to_the_tui_stops_its_commands_and_releases_their_claims() {
         .trim()
         .to_owned();
     let tui_pid = tui_pid(&board.path);
-    let killed = Command::new("kill")
-        .args(["-TERM", &tui_pid])
-        .status()
-        .expect("kill");
-    assert!(killed.success());
-    until("the TUI to exit", || !tui.alive());
+    stop(&tui, &tui_pid);
+    until("the TUI to exit", || !alive(&tui_pid));
     until("the command to die", || !alive(&child));
     let check = board.open();
-    until("the claim to be released", || {
-        check.read(|r| r.task(&id)).expect("task").status == Status::Ready
-    });
     let task = check.read(|r| r.task(&id)).expect("task");
+    assert_eq!(
+        task.status,
+        Status::Ready,
+        "the claim was left to lapse instead of released"
+    );
     assert_eq!(task.failures, 0, "an interruption is no failure");
     let runs = check.read(|r| r.runs(&id)).expect("runs");
     assert_eq!(
         runs.last().and_then(|r| r.outcome.as_deref()),
         Some("interrupted")
     );
+}
+
+#[test]
+fn sigterm_to_the_tui_stops_its_commands_and_releases_their_claims() {
+    stopping_the_tui_stops_its_commands_and_releases_their_claims(|_, pid| {
+        let killed = Command::new("kill")
+            .args(["-TERM", pid])
+            .status()
+            .expect("kill");
+        assert!(killed.success());
+    });
+}
+
+#[test]
+fn closing_the_tui_s_terminal_stops_its_commands_and_releases_their_claims() {
+    stopping_the_tui_stops_its_commands_and_releases_their_claims(|tui, _| tui.close());
 }
 
 #[test]

@@ -124,7 +124,8 @@ async fn session(app: &mut App, workers: usize, path: &Path) -> Result<()> {
 
 /// Restores the terminal when dropped, whichever way the loop ends.
 struct TerminalGuard {
-    terminal: ratatui::DefaultTerminal,
+    /// Always there until the guard drops.
+    terminal: Option<ratatui::DefaultTerminal>,
 }
 
 impl TerminalGuard {
@@ -133,17 +134,47 @@ impl TerminalGuard {
         let terminal = ratatui::try_init()
             .map_err(|e| eyre!("cannot take over the terminal: {e} (is stdin a terminal?)"))?;
         // Guarded from here on, so a failure below still restores the terminal.
-        let guard = TerminalGuard { terminal };
+        let guard = TerminalGuard {
+            terminal: Some(terminal),
+        };
         crossterm::execute!(std::io::stdout(), EnableMouseCapture)
             .wrap_err("cannot turn on the mouse in the terminal")?;
         Ok(guard)
+    }
+
+    fn terminal(&mut self) -> Result<&mut ratatui::DefaultTerminal> {
+        self.terminal
+            .as_mut()
+            .ok_or_else(|| eyre!("the terminal was already given back"))
+    }
+
+    fn draw(&mut self, state: &state::State) -> Result<()> {
+        self.terminal()?
+            .draw(|frame| view::draw(frame, state))
+            .wrap_err("cannot draw to the terminal")?;
+        Ok(())
+    }
+
+    fn size(&mut self) -> Result<ratatui::layout::Size> {
+        self.terminal()?
+            .size()
+            .wrap_err("cannot read the terminal's size")
     }
 }
 
 impl Drop for TerminalGuard {
     fn drop(&mut self) {
+        if let Some(mut terminal) = self.terminal.take()
+            && terminal.show_cursor().is_err()
+        {
+            // The terminal is gone (a hang-up). ratatui's own drop would say so on stderr, that
+            // same dead terminal, and printing there panics: the TUI would die before its pool
+            // gives back its claims. Nothing is left to restore, so the terminal is let go.
+            std::mem::forget(terminal);
+            return;
+        }
         let _ = crossterm::execute!(std::io::stdout(), DisableMouseCapture);
-        ratatui::restore();
+        let _ = ratatui::try_restore();
     }
 }
 
@@ -163,10 +194,7 @@ async fn event_loop(
         let _ = watcher_inputs.send(Action::BoardChanged);
     })
     .ok();
-    let size = terminal
-        .terminal
-        .size()
-        .wrap_err("cannot read the terminal's size")?;
+    let size = terminal.size()?;
     app.update(Action::Resize {
         width: size.width,
         height: size.height,
@@ -176,11 +204,8 @@ async fn event_loop(
     // releases its claims and stops its commands instead of leaving them for the TTL.
     let mut stop = StopSignals::listen().wrap_err("cannot listen for signals")?;
     let outcome = loop {
-        if let Err(e) = terminal
-            .terminal
-            .draw(|frame| view::draw(frame, &app.state))
-        {
-            break Err(e).wrap_err("cannot draw to the terminal");
+        if let Err(e) = terminal.draw(&app.state) {
+            break Err(e);
         }
         let wake = app.next_wake();
         let first = tokio::select! {

@@ -76,6 +76,15 @@ impl Session {
         }
     }
 
+    /// Closes the terminal under the program, as closing its window or losing ssh does.
+    pub fn close(&self) {
+        let status = Command::new("tmux")
+            .args(["kill-session", "-t", &self.name])
+            .status()
+            .expect("kill the session");
+        assert!(status.success());
+    }
+
     /// Whether the program still runs.
     pub fn alive(&self) -> bool {
         Command::new("tmux")
