@@ -22,22 +22,33 @@ impl Session {
             std::process::id(),
             fastrand::u32(..)
         );
-        let status = Command::new("tmux")
-            .args([
-                "new-session",
-                "-d",
-                "-s",
-                &name,
-                "-x",
-                "100",
-                "-y",
-                "30",
-                command,
-            ])
-            .env_remove("NO_COLOR")
-            .status()
-            .expect("start tmux");
-        assert!(status.success(), "tmux new-session failed");
+        // Another test closing the last session stops the tmux server; a session started at
+        // that moment fails, and the next attempt starts a server of its own.
+        let start = || {
+            Command::new("tmux")
+                .args([
+                    "new-session",
+                    "-d",
+                    "-s",
+                    &name,
+                    "-x",
+                    "100",
+                    "-y",
+                    "30",
+                    command,
+                ])
+                .env_remove("NO_COLOR")
+                .status()
+                .expect("start tmux")
+                .success()
+        };
+        let started = (0..3).any(|attempt| {
+            if attempt > 0 {
+                thread::sleep(Duration::from_millis(200));
+            }
+            start()
+        });
+        assert!(started, "tmux new-session failed");
         Session { name }
     }
 
