@@ -563,6 +563,10 @@ fn sigterm_to_work_stops_the_command_and_requeues_the_task_without_a_failure() {
     let grandchild = fx.pid_in("child.pid");
     let (status, output) = work.stop(Signal::SIGTERM);
     assert!(status.success(), "work after SIGTERM: {status:?}\n{output}");
+    assert!(
+        output.contains("released unfinished: 1"),
+        "the summary says what it gave back: {output}"
+    );
     assert_dies(grandchild, "the grandchild `sleep 1000 &`");
     let shown = fx.show(&id);
     assert_eq!(shown["task"]["status"], "ready");

@@ -487,3 +487,52 @@ needs = ["fixme"]
     assert_eq!(fs::read_to_string(fx.file("extra.out")).unwrap(), "extra\n");
     fx.assert_no_command_left();
 }
+
+#[test]
+fn run_stopped_by_ctrl_c_lists_what_it_interrupted_and_exits_130() {
+    let fx = Fixture::new();
+    let file = fx.graph(
+        r#"
+[tasks.quick]
+cmd = "true"
+[tasks.long]
+cmd = "touch long.started; sleep 1000"
+[tasks.after]
+cmd = "true"
+needs = ["long"]
+"#,
+    );
+    let mut cmd = fx.gateboard();
+    cmd.args(["run", file.to_str().unwrap(), "--workers", "2"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let child = cmd.spawn().expect("start run");
+    let start = Instant::now();
+    while !fx.file("long.started").exists() {
+        assert!(start.elapsed() < HANG_GUARD, "the long task never started");
+        thread::sleep(Duration::from_millis(20));
+    }
+    let interrupted = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(interrupted.success());
+    let out = child.wait_with_output().expect("run ends");
+    let stdout = String::from_utf8(out.stdout).expect("utf-8 stdout");
+    assert_eq!(out.status.code(), Some(130), "{stdout}");
+    let mut lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(
+        lines.pop(),
+        Some("1 done, 0 blocked, 1 interrupted, 1 never ran (stopped by a signal)")
+    );
+    assert_eq!(
+        lines,
+        [
+            "long: interrupted: the run was stopped while it ran",
+            "after: never ran: waited on long",
+        ]
+    );
+    let ids = fx.ids_by_title();
+    assert_eq!(fx.status(&ids["long"]), "ready", "its claim went back");
+    fx.assert_no_command_left();
+}

@@ -31,6 +31,8 @@ pub(super) const REJECTED: u8 = 7;
 pub(super) const NOTHING_CLAIMABLE: u8 = 8;
 /// `run`: some task of the file did not end done (blocked, or never ran).
 pub(super) const NOT_ALL_DONE: u8 = 9;
+/// `run`: a signal stopped it before every task of the file ended (128 + SIGINT, as shells say).
+pub(super) const STOPPED: u8 = 130;
 
 /// Why a verb stopped early.
 pub(super) enum Failure {

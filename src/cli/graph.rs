@@ -97,43 +97,66 @@ pub(super) struct Outcome {
     pub done: usize,
     /// Tasks blocked.
     pub blocked: usize,
+    /// Tasks running when a signal stopped the run, given back unfinished.
+    pub interrupted: usize,
     /// Tasks that never ran.
     pub never_ran: usize,
+    /// Whether a signal stopped the run before its tasks could end.
+    pub stopped: bool,
 }
 
 impl Outcome {
     /// Whether every task of the file ended done.
     pub fn all_done(&self) -> bool {
-        self.blocked == 0 && self.never_ran == 0
+        self.blocked == 0 && self.interrupted == 0 && self.never_ran == 0
     }
 
     /// The closing line.
     pub fn summary(&self) -> String {
-        format!(
-            "{} done, {} blocked, {} never ran",
-            self.done, self.blocked, self.never_ran
-        )
+        let mut line = format!("{} done, {} blocked", self.done, self.blocked);
+        if self.interrupted > 0 {
+            line.push_str(&format!(", {} interrupted", self.interrupted));
+        }
+        line.push_str(&format!(", {} never ran", self.never_ran));
+        if self.stopped {
+            line.push_str(" (stopped by a signal)");
+        }
+        line
     }
 }
 
 /// Reads how each of the file's tasks ended; a task that never ran names the blocked (or
-/// otherwise stuck) task it waited on.
-pub(super) fn outcome(board: &Board, imported: &[ImportedTask]) -> Result<Outcome, Failure> {
+/// otherwise stuck) task it waited on, or says the run was `stopped` first.
+pub(super) fn outcome(
+    board: &Board,
+    imported: &[ImportedTask],
+    stopped: bool,
+) -> Result<Outcome, Failure> {
     let names: HashMap<&str, &str> = imported
         .iter()
         .map(|t| (t.id.as_str(), t.key.as_str()))
         .collect();
     let ids: Vec<String> = imported.iter().map(|t| t.id.clone()).collect();
-    let (tasks, parents) = board.read(|r| {
+    let (tasks, parents, interrupted) = board.read(|r| {
         let tasks = r.tasks_by_ids(&ids)?;
         let mut parents: HashMap<String, Vec<String>> = HashMap::new();
-        for id in &ids {
+        let mut interrupted = HashSet::new();
+        for task in &tasks {
             parents.insert(
-                id.clone(),
-                r.parents(id)?.into_iter().map(|p| p.id).collect(),
+                task.id.clone(),
+                r.parents(&task.id)?.into_iter().map(|p| p.id).collect(),
             );
+            let waiting = matches!(task.status, Status::Ready | Status::Todo);
+            if stopped
+                && waiting
+                && r.runs(&task.id)?
+                    .last()
+                    .is_some_and(|run| run.outcome.as_deref() == Some("interrupted"))
+            {
+                interrupted.insert(task.id.clone());
+            }
         }
-        Ok((tasks, parents))
+        Ok((tasks, parents, interrupted))
     })?;
     let by_id: HashMap<&str, &Task> = tasks.iter().map(|t| (t.id.as_str(), t)).collect();
     let name = |id: &str| {
@@ -145,7 +168,9 @@ pub(super) fn outcome(board: &Board, imported: &[ImportedTask]) -> Result<Outcom
         lines: Vec::new(),
         done: 0,
         blocked: 0,
+        interrupted: 0,
         never_ran: 0,
+        stopped,
     };
     for t in imported {
         let Some(task) = by_id.get(t.id.as_str()) else {
@@ -161,10 +186,18 @@ pub(super) fn outcome(board: &Board, imported: &[ImportedTask]) -> Result<Outcom
                     Escaped(task.block_reason.as_deref().unwrap_or("no reason given"))
                 ));
             }
+            _ if interrupted.contains(&t.id) => {
+                outcome.interrupted += 1;
+                outcome.lines.push(format!(
+                    "{}: interrupted: the run was stopped while it ran",
+                    Escaped(&t.key)
+                ));
+            }
             status => {
                 outcome.never_ran += 1;
                 let why = match stuck_ancestor(&t.id, &by_id, &parents) {
                     Some(id) => format!("waited on {}", Escaped(&name(&id))),
+                    None if stopped => "the run was stopped first".to_owned(),
                     None if task.command.is_none() => "it has no command".to_owned(),
                     None => format!("it is {}", Escaped(status.as_str())),
                 };

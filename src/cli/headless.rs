@@ -33,20 +33,30 @@ pub fn work(
     out: &mut dyn Write,
 ) -> Result<(), Failure> {
     let config = pool_config(&args.run, args.workers, open)?;
-    let stats = drive(board, config, args.duration, args.exit_when_idle)?;
+    let stats = drive(board, config, args.duration, args.exit_when_idle)?.stats;
     let secs = stats.elapsed.as_secs_f64();
     writeln!(
         out,
-        "tasks done: {}\nfailed attempts: {}\nclaim_rejected: {}\nreclaimed: {}\ncommits: {}\nelapsed: {:.2}s\ntasks/s: {:.0}",
+        "tasks done: {}\nfailed attempts: {}\nclaim_rejected: {}\nreclaimed: {}\nreleased unfinished: {}\ncommits: {}\nelapsed: {:.2}s\ntasks/s: {:.0}",
         stats.completed,
         stats.failed,
         stats.rejected,
         stats.reclaimed,
+        stats.released,
         stats.commits,
         secs,
         stats.completed as f64 / secs.max(1e-9)
     )?;
     Ok(())
+}
+
+/// How a driven pool ended.
+pub(super) struct Drove {
+    /// What the pool did.
+    pub stats: PoolStats,
+    /// Whether a signal (Ctrl-C, SIGTERM, a hang-up) stopped it rather than the board's work
+    /// running out or the duration passing.
+    pub stopped: bool,
 }
 
 /// Runs a pool on the board until a stop signal, the duration, or (with `until_idle`) nothing
@@ -56,7 +66,7 @@ pub(super) fn drive(
     config: PoolConfig,
     duration: Option<Duration>,
     until_idle: bool,
-) -> Result<PoolStats, Failure> {
+) -> Result<Drove, Failure> {
     let commands_only = matches!(config.work, Work::Commands(_));
     let prefix = config.key_prefix.clone();
     let rt = runtime()?;
@@ -66,6 +76,7 @@ pub(super) fn drive(
         let pool = Pool::start(board.path(), config)?;
         // A duration past what the clock can count means no deadline at all.
         let deadline = duration.and_then(|d| Instant::now().checked_add(d));
+        let mut stopped = false;
         // Idleness is checked before the first wait and after every commit: a run on an empty
         // board ends at once, a drain as soon as its last commit leaves nothing to do.
         loop {
@@ -76,7 +87,10 @@ pub(super) fn drive(
                 break;
             }
             tokio::select! {
-                () = stop.received() => break,
+                () = stop.received() => {
+                    stopped = true;
+                    break;
+                }
                 () = pool.committed() => {}
                 () = tokio::time::sleep(IDLE_POLL) => {}
             }
@@ -95,7 +109,7 @@ pub(super) fn drive(
                 "the pool's last writes to the board failed ({trouble}); {} tasks done",
                 stats.completed
             ))),
-            (None, None) => Ok(stats),
+            (None, None) => Ok(Drove { stats, stopped }),
         }
     })
 }

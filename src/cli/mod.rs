@@ -5,7 +5,8 @@
 //! 2 usage error; 3 no such task; 4 refused (cycle, wrong status, not the claim holder, bad
 //! input); 5 the board file is missing, not a regular file, not a board, or too new; 6 the board stayed locked
 //! past `--lock-timeout`; 7 the gate rejected the claim (parents not done; the task was demoted);
-//! 8 nothing was claimable.
+//! 8 nothing was claimable; 9 `run` ended with a task of its file not done; 130 `run` was
+//! stopped by a signal before its tasks ended.
 
 mod failure;
 mod graph;
@@ -148,7 +149,7 @@ fn join_hermes_board(args: Vec<OsString>) -> Vec<OsString> {
 
 const EXIT_CODES: &str = "Exit codes: 0 ok, 1 audit violations or unexpected error, 2 usage, \
 3 no such task, 4 refused, 5 unusable board file, 6 board locked, 7 claim rejected by the gate, \
-8 nothing claimable";
+8 nothing claimable, 9 run left a task not done, 130 run stopped by a signal";
 
 /// The verbs.
 #[derive(Debug, Subcommand)]

@@ -351,23 +351,26 @@ fn run_file(
     let parsed = graph::read(&args.file)?;
     let imported = graph::import(board, &parsed, &claimer_name(cli))?;
     let prefix = graph::key_prefix(&parsed);
-    if args.tui {
+    let stopped = if args.tui {
         let code = tui(cli, Some(args.workers), &args.run, Some(prefix), None)?;
         if code != failure::OK {
             return Ok(code);
         }
+        false
     } else {
         let mut config = headless::pool_config(&args.run, args.workers, &open_options(cli, false))?;
         config.key_prefix = Some(prefix);
-        headless::drive(board, config, None, true)?;
-    }
-    let outcome = graph::outcome(board, &imported)?;
+        headless::drive(board, config, None, true)?.stopped
+    };
+    let outcome = graph::outcome(board, &imported, stopped)?;
     for line in &outcome.lines {
         writeln!(out, "{line}")?;
     }
     writeln!(out, "{}", outcome.summary())?;
     Ok(if outcome.all_done() {
         failure::OK
+    } else if outcome.stopped {
+        failure::STOPPED
     } else {
         failure::NOT_ALL_DONE
     })

@@ -219,6 +219,8 @@ pub struct PoolStats {
     pub failed: u64,
     /// Expired claims swept back.
     pub reclaimed: u64,
+    /// Claims given back unfinished because the pool stopped (their commands stopped too).
+    pub released: u64,
     /// Write transactions committed.
     pub commits: u64,
     /// Time since start.
@@ -232,6 +234,7 @@ pub(crate) struct Shared {
     completed: AtomicU64,
     failed: AtomicU64,
     reclaimed: AtomicU64,
+    released: AtomicU64,
     commits: AtomicU64,
     started: Instant,
     workers: Mutex<Vec<WorkerStatus>>,
@@ -331,6 +334,7 @@ impl Shared {
             completed: self.completed.load(Ordering::Relaxed),
             failed: self.failed.load(Ordering::Relaxed),
             reclaimed: self.reclaimed.load(Ordering::Relaxed),
+            released: self.released.load(Ordering::Relaxed),
             commits: self.commits.load(Ordering::Relaxed),
             elapsed: self.started.elapsed(),
         }
@@ -423,6 +427,7 @@ impl Pool {
             completed: AtomicU64::new(0),
             failed: AtomicU64::new(0),
             reclaimed: AtomicU64::new(0),
+            released: AtomicU64::new(0),
             commits: AtomicU64::new(0),
             started: Instant::now(),
             workers: Mutex::new(Vec::new()),

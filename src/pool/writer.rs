@@ -438,6 +438,7 @@ fn answer(shared: &Shared, request: Request, outcome: Outcome) {
             Outcome::Interrupt(result),
         ) => {
             if result.is_ok() {
+                shared.released.fetch_add(1, Ordering::Relaxed);
                 shared.publish(PoolEvent::Released { worker, task });
                 shared.work_available.notify_waiters();
             }
