@@ -945,6 +945,30 @@ fn audit_reports_a_cycle() {
 }
 
 #[test]
+fn audit_names_each_cycle_by_its_own_tasks_not_those_waiting_behind_it() {
+    let mut fx = Foreign::new();
+    let [a, b, c, behind, x, y] = ["a", "b", "c", "behind", "x", "y"].map(|t| fx.add(t, &[]));
+    // a -> b -> c -> a, with `behind` a child of a; and a second cycle x <-> y below c.
+    fx.sql(
+        "INSERT INTO task_links (parent_id, child_id) VALUES \
+         (?1, ?2), (?2, ?3), (?3, ?1), (?1, ?4), (?3, ?5), (?5, ?6), (?6, ?5)",
+        [&a, &b, &c, &behind, &x, &y],
+    );
+    let mut first = vec![a, b, c];
+    first.sort();
+    let mut second = vec![x, y];
+    second.sort();
+    let mut expected = vec![
+        Violation::Cycle { tasks: first },
+        Violation::Cycle { tasks: second },
+    ];
+    expected.sort_by(|p, q| format!("{p:?}").cmp(&format!("{q:?}")));
+    let mut found = fx.audit();
+    found.sort_by(|p, q| format!("{p:?}").cmp(&format!("{q:?}")));
+    assert_eq!(found, expected);
+}
+
+#[test]
 fn audit_reports_a_link_to_a_missing_task() {
     let mut fx = Foreign::new();
     let child = fx.add("child", &[]);

@@ -1,6 +1,6 @@
 //! The invariant checks `gateboard audit` runs over a whole file.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::fmt;
 
 use rusqlite::Connection;
@@ -43,9 +43,9 @@ pub enum Violation {
         /// Its `completed_at`, if any.
         parent_completed_at: Option<i64>,
     },
-    /// The links form a cycle, so these tasks can never all run.
+    /// The links form a cycle, so these tasks (and every task behind them) can never run.
     Cycle {
-        /// Every task caught in (or behind) the cycle.
+        /// The tasks on the cycle, each reachable from every other by links.
         tasks: Vec<String>,
     },
     /// A link names a task that does not exist.
@@ -231,15 +231,19 @@ pub fn claims_before_parent_timestamps(reader: &Reader<'_>) -> Result<Vec<Violat
     )
 }
 
+/// One violation per cycle of links: the tasks on it, not the ones merely waiting behind it.
 fn cycles(reader: &Reader<'_>) -> Result<Vec<Violation>> {
     let links = reader.links()?;
     let mut waiting: HashMap<&str, usize> = HashMap::new();
     let mut children: HashMap<&str, Vec<&str>> = HashMap::new();
+    let mut parents: HashMap<&str, Vec<&str>> = HashMap::new();
     for (parent, child) in &links {
         waiting.entry(parent).or_insert(0);
         *waiting.entry(child).or_insert(0) += 1;
         children.entry(parent).or_default().push(child);
+        parents.entry(child).or_default().push(parent);
     }
+    // Peel off every task whose parents can all finish: what is left is on a cycle or behind one.
     let mut queue: VecDeque<&str> = waiting
         .iter()
         .filter(|(_, n)| **n == 0)
@@ -255,16 +259,91 @@ fn cycles(reader: &Reader<'_>) -> Result<Vec<Violation>> {
             }
         }
     }
-    let mut stuck: Vec<String> = waiting
+    let mut stuck: Vec<&str> = waiting
         .into_iter()
         .filter(|(_, n)| *n > 0)
-        .map(|(id, _)| id.to_owned())
+        .map(|(id, _)| id)
         .collect();
-    if stuck.is_empty() {
-        return Ok(Vec::new());
+    stuck.sort_unstable();
+    let mut found: Vec<Violation> = strongly_connected(&stuck, &children, &parents)
+        .into_iter()
+        .filter(|group| {
+            group.len() > 1
+                || children
+                    .get(group[0])
+                    .is_some_and(|c| c.contains(&group[0]))
+        })
+        .map(|mut group| {
+            group.sort_unstable();
+            Violation::Cycle {
+                tasks: group.into_iter().map(str::to_owned).collect(),
+            }
+        })
+        .collect();
+    found.sort_by(|a, b| match (a, b) {
+        (Violation::Cycle { tasks: a }, Violation::Cycle { tasks: b }) => a.cmp(b),
+        _ => std::cmp::Ordering::Equal,
+    });
+    Ok(found)
+}
+
+/// The strongly connected groups among `nodes` (Kosaraju: finish order along the links, then
+/// groups along them backwards), by iteration so that a long chain cannot overflow the stack.
+fn strongly_connected<'a>(
+    nodes: &[&'a str],
+    children: &HashMap<&'a str, Vec<&'a str>>,
+    parents: &HashMap<&'a str, Vec<&'a str>>,
+) -> Vec<Vec<&'a str>> {
+    let inside: HashSet<&str> = nodes.iter().copied().collect();
+    let next = |map: &HashMap<&'a str, Vec<&'a str>>, node: &str| -> Vec<&'a str> {
+        map.get(node)
+            .into_iter()
+            .flatten()
+            .copied()
+            .filter(|n| inside.contains(n))
+            .collect()
+    };
+    let mut finished = Vec::with_capacity(nodes.len());
+    let mut seen = HashSet::new();
+    for &start in nodes {
+        if !seen.insert(start) {
+            continue;
+        }
+        let mut stack = vec![(start, next(children, start))];
+        while let Some((node, pending)) = stack.last_mut() {
+            match pending.pop() {
+                Some(child) => {
+                    if seen.insert(child) {
+                        let more = next(children, child);
+                        stack.push((child, more));
+                    }
+                }
+                None => {
+                    finished.push(*node);
+                    stack.pop();
+                }
+            }
+        }
     }
-    stuck.sort();
-    Ok(vec![Violation::Cycle { tasks: stuck }])
+    let mut grouped = HashSet::new();
+    let mut groups = Vec::new();
+    for &start in finished.iter().rev() {
+        if !grouped.insert(start) {
+            continue;
+        }
+        let mut group = vec![start];
+        let mut stack = vec![start];
+        while let Some(node) = stack.pop() {
+            for parent in next(parents, node) {
+                if grouped.insert(parent) {
+                    group.push(parent);
+                    stack.push(parent);
+                }
+            }
+        }
+        groups.push(group);
+    }
+    groups
 }
 
 fn dangling_links(conn: &Connection) -> Result<Vec<Violation>> {
