@@ -536,3 +536,38 @@ needs = ["long"]
     assert_eq!(fx.status(&ids["long"]), "ready", "its claim went back");
     fx.assert_no_command_left();
 }
+
+#[test]
+fn a_new_need_of_a_task_already_done_is_left_out_with_a_note() {
+    let fx = Fixture::new();
+    let first = r#"
+[tasks.a]
+cmd = "true"
+[tasks.b]
+cmd = "true"
+[tasks.c]
+cmd = "true"
+needs = ["a"]
+"#;
+    let file = fx.graph(first);
+    assert_eq!(fx.run_file(&file).0, 0);
+    fx.graph(&first.replace(r#"needs = ["a"]"#, r#"needs = ["a", "b"]"#));
+    let out = fx.run(&["import", file.to_str().unwrap()]);
+    assert!(out.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr).trim(),
+        "gateboard: c has already started, so its new needs (b) were left out"
+    );
+    let ids = fx.ids_by_title();
+    let parents: Vec<String> = fx.show(&ids["c"])["parents"]
+        .as_array()
+        .expect("parents")
+        .iter()
+        .map(|p| p["id"].as_str().expect("id").to_owned())
+        .collect();
+    assert_eq!(
+        parents,
+        vec![ids["a"].clone()],
+        "a done task took no new parent"
+    );
+}

@@ -2,7 +2,7 @@
 //! one transaction, and worked to the end like `make -k`.
 
 use std::collections::{HashMap, HashSet};
-use std::io::Write;
+use std::io::{self, Write};
 use std::path::Path;
 
 use super::failure::Failure;
@@ -66,7 +66,26 @@ pub(super) fn import(
             },
         });
     }
-    Ok(board.write(|txn| txn.import_graph(&nodes))?)
+    let imported = board.write(|txn| txn.import_graph(&nodes))?;
+    let names: HashMap<&str, &str> = imported
+        .iter()
+        .map(|t| (t.id.as_str(), t.key.as_str()))
+        .collect();
+    for task in imported.iter().filter(|t| !t.needs_left_out.is_empty()) {
+        let needs: Vec<String> = task
+            .needs_left_out
+            .iter()
+            .map(|id| Escaped(names.get(id.as_str()).copied().unwrap_or(id)).to_string())
+            .collect();
+        // A note, not a failure: the rest of the file was imported.
+        let _ = writeln!(
+            io::stderr(),
+            "gateboard: {} has already started, so its new needs ({}) were left out",
+            Escaped(&task.key),
+            needs.join(", ")
+        );
+    }
+    Ok(imported)
 }
 
 /// Prints what an import did: `name id` lines, or one JSON object of name to id.

@@ -35,6 +35,10 @@ pub struct ImportedTask {
     pub id: String,
     /// What the import did.
     pub action: Imported,
+    /// Parents the file gives a kept (running or finished) task that it does not have: a
+    /// started task takes no new parent, so these needs were left out.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub needs_left_out: Vec<String>,
 }
 
 impl<'c> Txn<'c> {
@@ -57,12 +61,13 @@ impl<'c> Txn<'c> {
                 None => None,
             };
             let (id, action) = match existing {
-                None => (self.create(&task)?, Imported::Created),
+                None => (self.create(&task)?, (Imported::Created, Vec::new())),
                 Some(id) => {
-                    let action = self.resume(&id, &task)?;
-                    (id, action)
+                    let resumed = self.resume(&id, &task)?;
+                    (id, resumed)
                 }
             };
+            let (action, needs_left_out) = action;
             ids.insert(node.key.as_str(), id.clone());
             done.push((
                 i,
@@ -70,6 +75,7 @@ impl<'c> Txn<'c> {
                     key: node.key.clone(),
                     id,
                     action,
+                    needs_left_out,
                 },
             ));
         }
@@ -88,14 +94,22 @@ impl<'c> Txn<'c> {
             .optional()?)
     }
 
-    /// Brings a known task in line with its definition, unless it is running or finished.
-    fn resume(&self, id: &str, task: &super::model::NewTask) -> Result<Imported> {
+    /// Brings a known task in line with its definition, unless it is running or finished;
+    /// returns what it did, and the parents the file wants that a kept task was left without.
+    fn resume(&self, id: &str, task: &super::model::NewTask) -> Result<(Imported, Vec<String>)> {
         let current = self.task(id)?;
         if matches!(
             current.status,
             Status::Running | Status::Done | Status::Archived
         ) {
-            return Ok(Imported::Kept);
+            let has: Vec<String> = self.parents(id)?.into_iter().map(|p| p.id).collect();
+            let left_out = task
+                .parents
+                .iter()
+                .filter(|p| !has.contains(p))
+                .cloned()
+                .collect();
+            return Ok((Imported::Kept, left_out));
         }
         self.conn()
             .prepare_cached(
@@ -135,9 +149,9 @@ impl<'c> Txn<'c> {
         }
         if current.status == Status::Blocked {
             self.unblock(id)?;
-            return Ok(Imported::Retried);
+            return Ok((Imported::Retried, Vec::new()));
         }
-        Ok(Imported::Updated)
+        Ok((Imported::Updated, Vec::new()))
     }
 
     fn key_of(&self, id: &str) -> Result<Option<String>> {
