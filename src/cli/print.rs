@@ -95,12 +95,18 @@ pub fn detail(out: &mut dyn Write, d: &TaskDetail) -> io::Result<()> {
     if !d.runs.is_empty() {
         writeln!(out, "runs:")?;
         for run in &d.runs {
+            // The outcome only where it says more than the status (`done completed`, not
+            // `gave_up gave_up`).
+            let outcome = match run.outcome.as_deref() {
+                Some(outcome) if outcome == run.status => String::new(),
+                outcome => format!(" {}", E(outcome.unwrap_or("open"))),
+            };
             writeln!(
                 out,
-                "  #{} {} {} by {} from {}{}",
+                "  #{} {}{} by {} from {}{}",
                 run.id,
                 E(&run.status),
-                E(run.outcome.as_deref().unwrap_or("open")),
+                outcome,
                 E(run.runner()),
                 time(run.started_at),
                 run.ended_at
