@@ -15,6 +15,8 @@ use std::path::{Component, Path, PathBuf};
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
+use crate::core::model::{MAX_RETRIES, MAX_TIMEOUT_SECS};
+
 /// One task of a graph file, validated, with paths absolute.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FileTask {
@@ -55,9 +57,6 @@ pub struct GraphFile {
 const TASK_KEYS: [&str; 10] = [
     "title", "cmd", "cwd", "env", "timeout", "retries", "priority", "assignee", "body", "needs",
 ];
-
-/// The most `retries` a task may ask for, so a broken command cannot loop for long.
-const MAX_RETRIES: u32 = 100;
 
 /// Parses `text`, read from `path` (as the user gave it; made absolute against `cwd`, the current directory).
 ///
@@ -324,14 +323,14 @@ impl Field<'_, '_> {
         })
     }
 
-    /// `timeout`: a positive number of seconds.
+    /// `timeout`: a positive number of seconds, at most [`MAX_TIMEOUT_SECS`] (as `add`'s).
     fn timeout(&self) -> Result<u64, String> {
-        const WANTED: &str = "a positive whole number of seconds";
-        let number = self.integer(WANTED)?;
+        let wanted = format!("a whole number of seconds from 1 to {MAX_TIMEOUT_SECS} (a year)");
+        let number = self.integer(&wanted)?;
         u64::try_from(number)
             .ok()
-            .filter(|&seconds| seconds > 0)
-            .ok_or_else(|| self.refuse(format_args!("must be {WANTED}, not {number}")))
+            .filter(|&seconds| (1..=MAX_TIMEOUT_SECS).contains(&seconds))
+            .ok_or_else(|| self.refuse(format_args!("must be {wanted}, not {number}")))
     }
 
     /// `retries`: from 0 to [`MAX_RETRIES`].
@@ -792,7 +791,7 @@ title = "Train the model"
     fn a_string_timeout_is_refused_with_its_position() {
         assert_eq!(
             refusal("[tasks.t]\ntimeout = \"x\"\n"),
-            "graph.toml:2:11: `timeout` of task `t` must be a positive whole number of seconds, not a string"
+            "graph.toml:2:11: `timeout` of task `t` must be a whole number of seconds from 1 to 31622400 (a year), not a string"
         );
     }
 
@@ -800,7 +799,16 @@ title = "Train the model"
     fn a_zero_timeout_is_refused() {
         assert_eq!(
             refusal("[tasks.t]\ntimeout = 0\n"),
-            "graph.toml:2:11: `timeout` of task `t` must be a positive whole number of seconds, not 0"
+            "graph.toml:2:11: `timeout` of task `t` must be a whole number of seconds from 1 to 31622400 (a year), not 0"
+        );
+    }
+
+    #[test]
+    fn a_timeout_longer_than_add_accepts_is_refused() {
+        assert_eq!(
+            refusal("[tasks.t]\ntimeout = 31622401\n"),
+            "graph.toml:2:11: `timeout` of task `t` must be a whole number of seconds from 1 to \
+             31622400 (a year), not 31622401"
         );
     }
 
@@ -808,7 +816,7 @@ title = "Train the model"
     fn a_fractional_timeout_is_refused() {
         assert_eq!(
             refusal("[tasks.t]\ntimeout = 1.5\n"),
-            "graph.toml:2:11: `timeout` of task `t` must be a positive whole number of seconds, not a float"
+            "graph.toml:2:11: `timeout` of task `t` must be a whole number of seconds from 1 to 31622400 (a year), not a float"
         );
     }
 
@@ -850,7 +858,7 @@ title = "Train the model"
     fn an_integer_too_large_for_any_key_is_refused_as_written() {
         assert_eq!(
             refusal("[tasks.t]\ntimeout = 999999999999999999999999999999999999999999\n"),
-            "graph.toml:2:11: `timeout` of task `t` must be a positive whole number of seconds, \
+            "graph.toml:2:11: `timeout` of task `t` must be a whole number of seconds from 1 to 31622400 (a year), \
              not 999999999999999999999999999999999999999999"
         );
     }
@@ -1019,7 +1027,7 @@ title = "Train the model"
         );
         assert_eq!(
             refusal("tasks.\"ü\".timeout = 0\n"),
-            "graph.toml:1:21: `timeout` of task `ü` must be a positive whole number of seconds, not 0"
+            "graph.toml:1:21: `timeout` of task `ü` must be a whole number of seconds from 1 to 31622400 (a year), not 0"
         );
     }
 

@@ -547,7 +547,7 @@ pub struct AddArgs {
     #[arg(long, value_name = "SECS", requires = "cmd", value_parser = parse_timeout)]
     pub timeout: Option<u64>,
     /// Retries after the first failure (at most N+1 attempts); without it a failure blocks
-    #[arg(long, value_name = "N", requires = "cmd", value_parser = clap::value_parser!(u32).range(0..=100))]
+    #[arg(long, value_name = "N", requires = "cmd", value_parser = clap::value_parser!(u32).range(0..=crate::core::model::MAX_RETRIES as i64))]
     pub retries: Option<u32>,
 }
 
@@ -562,8 +562,9 @@ fn parse_env(text: &str) -> Result<(String, String), String> {
     Ok((key.to_owned(), value.to_owned()))
 }
 
-/// A whole, positive number of seconds.
+/// A whole, positive number of seconds, at most a year.
 fn parse_timeout(text: &str) -> Result<u64, String> {
+    use crate::core::model::MAX_TIMEOUT_SECS;
     match text.trim().parse::<u64>() {
         Ok(0) => Err("a timeout of 0 seconds would kill every attempt at once".into()),
         Ok(secs) if secs <= MAX_TIMEOUT_SECS => Ok(secs),
@@ -573,9 +574,6 @@ fn parse_timeout(text: &str) -> Result<u64, String> {
         Err(_) => Err(format!("{text:?} is not a whole number of seconds")),
     }
 }
-
-/// A year: longer than any command is meant to run, and far from any clock's overflow.
-const MAX_TIMEOUT_SECS: u64 = 366 * 24 * 3600;
 
 #[cfg(test)]
 mod tests {

@@ -553,6 +553,13 @@ pub struct NewTask {
     pub key: Option<String>,
 }
 
+/// The longest timeout a task's command may have, a year: longer than any command is meant to
+/// run, and far from any clock's overflow. One rule for every way a task is defined.
+pub const MAX_TIMEOUT_SECS: u64 = 366 * 24 * 3600;
+
+/// The most retries a task's command may have, so a broken command cannot loop for long.
+pub const MAX_RETRIES: u32 = 100;
+
 /// A task's shell command and how to run it: core data, so every pool reads it alike.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct TaskCommand {
