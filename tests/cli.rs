@@ -190,6 +190,24 @@ fn init_creates_a_board_file_and_prints_its_path() {
 }
 
 #[test]
+fn the_hint_of_a_missing_board_works_even_when_its_folder_is_missing_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("not").join("yet").join("board.db");
+    let missing = run(&db, &["ls"]);
+    assert_eq!(missing.code, 5);
+    assert!(
+        missing
+            .stderr
+            .contains(&format!("gateboard --db {} init", db.display())),
+        "{}",
+        missing.stderr
+    );
+    ok(&db, &["init"]);
+    assert!(db.is_file(), "init made the folders and the board");
+    assert_eq!(json(&ok(&db, &["ls", "--json"])), Json::Array(Vec::new()));
+}
+
+#[test]
 fn add_prints_only_the_new_id() {
     let board = Board::new();
     let run = run(board.db(), &["add", "fetch data"]);

@@ -283,6 +283,17 @@ fn open_board(cli: &Cli) -> Result<Board, Failure> {
     );
     let choice = board_path(cli, init || adds)?;
     let create = !choice.hermes && (init || (adds && choice.default_board));
+    // `init` makes the board's folder too, as `git init` does, so the hint a missing board
+    // gives (`gateboard --db PATH init`) always works.
+    if init
+        && !choice.hermes
+        && let Some(folder) = choice.path.parent().filter(|f| !f.as_os_str().is_empty())
+    {
+        std::fs::create_dir_all(folder).map_err(|source| BoardError::Io {
+            path: folder.to_path_buf(),
+            source,
+        })?;
+    }
     Ok(Board::open(choice.path, &open_options(cli, create))?)
 }
 
