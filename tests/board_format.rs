@@ -794,6 +794,32 @@ fn a_guard_firing_inside_a_gateboard_create_is_a_rule_violation() {
     );
 }
 
+#[test]
+fn claimed_and_completed_payloads_are_written_as_they_always_were() {
+    let file = common::TempBoard::new();
+    let mut board = file.open();
+    let id = add(&mut board, "t", &[]);
+    let run = claim(&mut board, &id, "w1");
+    board
+        .write_at(NOW, |t| t.complete(&id, Some("w1"), Some("ok\nmore")))
+        .expect("complete");
+    let conn = raw(&file.path);
+    let payload = |kind: &str| -> String {
+        conn.query_row(
+            "SELECT payload FROM task_events WHERE task_id = ?1 AND kind = ?2",
+            [&id, kind],
+            |r| r.get(0),
+        )
+        .expect(kind)
+    };
+    // Keys sorted, no spaces: the bytes other programs have always read.
+    assert_eq!(
+        payload("claimed"),
+        format!(r#"{{"expires":{},"lock":"w1","run_id":{run}}}"#, NOW + 600)
+    );
+    assert_eq!(payload("completed"), r#"{"result_len":7,"summary":"ok"}"#);
+}
+
 // ---- the audit ----
 
 #[test]

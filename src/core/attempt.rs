@@ -244,18 +244,33 @@ impl<'c> Txn<'c> {
         let task = self.held_run(&attempt.task_id, attempt.run_id, claimer, "finish")?;
         let id = attempt.task_id.as_str();
         let duration_ms = i64::try_from(attempt.duration.as_millis()).unwrap_or(i64::MAX);
-        let metadata = |extra: serde_json::Value| {
-            let mut meta = json!({
-                "exit_code": attempt.exit_code,
-                "signal": attempt.signal,
-                "duration_ms": duration_ms,
-                "log": attempt.log,
-                "command_pid": attempt.command_pid,
-            });
-            if let (Some(meta), Some(extra)) = (meta.as_object_mut(), extra.as_object()) {
-                meta.extend(extra.clone());
+        /// How the attempt ended, as its run records it; keys sorted, as a JSON object of
+        /// them has always been written.
+        #[derive(serde::Serialize)]
+        struct Ended<'a> {
+            command_pid: Option<u32>,
+            duration_ms: i64,
+            exit_code: Option<i32>,
+            log: Option<&'a str>,
+            signal: Option<i32>,
+        }
+        let ended = Ended {
+            command_pid: attempt.command_pid,
+            duration_ms,
+            exit_code: attempt.exit_code,
+            log: attempt.log.as_deref(),
+            signal: attempt.signal,
+        };
+        // Straight from the struct when nothing is added: every completion writes this.
+        let metadata = |extra: serde_json::Value| match extra.as_object() {
+            Some(extra) if !extra.is_empty() => {
+                let mut meta = serde_json::to_value(&ended).unwrap_or_default();
+                if let Some(meta) = meta.as_object_mut() {
+                    meta.extend(extra.clone());
+                }
+                meta.to_string()
             }
-            meta.to_string()
+            _ => serde_json::to_string(&ended).unwrap_or_default(),
         };
         match &attempt.end {
             AttemptEnd::Succeeded { result } => {

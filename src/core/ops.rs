@@ -224,16 +224,34 @@ impl<'c> Txn<'c> {
         kind: EventKind,
         payload: Option<serde_json::Value>,
     ) -> Result<i64> {
+        self.event_json(task, run_id, kind, payload.map(|p| p.to_string()))
+    }
+
+    /// `event`, with a payload serialized straight from a typed value: the events every task
+    /// writes (claimed, completed) skip building a JSON tree first, a tenth of the pool's time.
+    pub(super) fn event_with(
+        &self,
+        task: &str,
+        run_id: Option<i64>,
+        kind: EventKind,
+        payload: &impl serde::Serialize,
+    ) -> Result<i64> {
+        let payload = serde_json::to_string(payload)
+            .map_err(|e| BoardError::Internal(format!("cannot write an event's payload: {e}")))?;
+        self.event_json(task, run_id, kind, Some(payload))
+    }
+
+    fn event_json(
+        &self,
+        task: &str,
+        run_id: Option<i64>,
+        kind: EventKind,
+        payload: Option<String>,
+    ) -> Result<i64> {
         let mut stmt = self.conn().prepare_cached(
             "INSERT INTO task_events (task_id, run_id, kind, payload, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
         )?;
-        stmt.execute(params![
-            task,
-            run_id,
-            kind.as_str(),
-            payload.map(|p| p.to_string()),
-            self.now()
-        ])?;
+        stmt.execute(params![task, run_id, kind.as_str(), payload, self.now()])?;
         Ok(self.conn().last_insert_rowid())
     }
 
@@ -574,11 +592,22 @@ impl<'c> Txn<'c> {
                 expected: "ready and unclaimed",
             });
         }
-        self.event(
+        /// Keys in the order a JSON object of them has always been written: sorted.
+        #[derive(serde::Serialize)]
+        struct Claimed<'a> {
+            expires: i64,
+            lock: &'a str,
+            run_id: i64,
+        }
+        self.event_with(
             &task.id,
             Some(run_id),
             EventKind::Claimed,
-            Some(json!({ "lock": claimer.lock, "expires": expires, "run_id": run_id })),
+            &Claimed {
+                expires,
+                lock: &claimer.lock,
+                run_id,
+            },
         )?;
         Ok(Claim {
             task_id: task.id.clone(),
@@ -760,14 +789,19 @@ impl<'c> Txn<'c> {
         if let Some(run) = run_id {
             self.end_run_with(run, "done", "completed", result, metadata)?;
         }
-        self.event(
+        #[derive(serde::Serialize)]
+        struct Completed<'a> {
+            result_len: usize,
+            summary: Option<&'a str>,
+        }
+        self.event_with(
             id,
             run_id,
             EventKind::Completed,
-            Some(json!({
-                "result_len": result.map_or(0, str::len),
-                "summary": result.and_then(|r| r.lines().next()),
-            })),
+            &Completed {
+                result_len: result.map_or(0, str::len),
+                summary: result.and_then(|r| r.lines().next()),
+            },
         )?;
         Ok(Completion {
             run_id,
