@@ -200,6 +200,16 @@ impl Board {
         &self.path
     }
 
+    /// A number that changes whenever another connection (another process, or another board
+    /// of this one) commits to the file, and never for this connection's own commits: a
+    /// sweep for what other writers may have left needs to run only when it moved.
+    pub fn others_version(&self) -> Result<i64> {
+        Ok(self
+            .conn
+            .prepare_cached("PRAGMA data_version")?
+            .query_row([], |r| r.get(0))?)
+    }
+
     /// Who created the file.
     pub fn origin(&self) -> Result<Origin> {
         schema::origin(&self.conn)

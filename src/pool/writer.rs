@@ -99,6 +99,17 @@ impl Writer {
     }
 }
 
+/// Which sweeps a transaction runs after its requests.
+#[derive(Clone, Copy, Default)]
+struct Sweeps {
+    /// Claims past their expiry go back to the queue.
+    expired: bool,
+    /// `todo` tasks whose parents another writer finished are promoted.
+    stranded: bool,
+    /// `ready` tasks with an unfinished parent are demoted by the gate.
+    gated: bool,
+}
+
 /// What a sweep returned to the queue.
 #[derive(Default)]
 struct Swept {
@@ -137,6 +148,9 @@ fn serve(
     // the batch open a moment for them is what lets one commit serve many tasks.
     let mut expected = 0;
     let mut last_gate_sweep = last_sweep;
+    // The other writers' version each sweep last ran at; None until it first runs.
+    let mut stranded_seen = None;
+    let mut gate_seen = None;
     loop {
         let mut batch = Vec::new();
         match inbox.recv_timeout(sweep_every.min(GATE_SWEEP_EVERY)) {
@@ -162,16 +176,31 @@ fn serve(
         if sweep {
             last_sweep = Instant::now();
         }
+        // Stranded todo tasks and gated ready ones are what other writers leave (this pool
+        // promotes and gates its own), so both are looked for only after another connection
+        // committed; a board of a million waiting tasks is not scanned every second for nothing.
+        let others = board.others_version().ok();
+        let stranded_sweep = sweep && (others.is_none() || others != stranded_seen);
+        if stranded_sweep {
+            stranded_seen = others;
+        }
         // A read first: an idle pool does not commit every second for nothing.
-        let gate_due = last_gate_sweep.elapsed() >= GATE_SWEEP_EVERY;
+        let gate_due = last_gate_sweep.elapsed() >= GATE_SWEEP_EVERY
+            && (others.is_none() || others != gate_seen);
         if gate_due {
             last_gate_sweep = Instant::now();
+            gate_seen = others;
         }
         let gate_sweep = gate_due && board.read(|r| r.has_gated_ready()).unwrap_or(true);
         if batch.is_empty() && !sweep && !gate_sweep {
             continue;
         }
-        let committed = commit_batch(&mut board, &batch, ttl, sweep, gate_sweep);
+        let sweeps = Sweeps {
+            expired: sweep,
+            stranded: stranded_sweep,
+            gated: gate_sweep,
+        };
+        let committed = commit_batch(&mut board, &batch, ttl, sweeps);
         match committed {
             Ok((outcomes, swept)) => {
                 shared.commits.fetch_add(1, Ordering::Relaxed);
@@ -223,8 +252,7 @@ fn commit_batch(
     board: &mut Board,
     batch: &[Request],
     ttl: Duration,
-    sweep: bool,
-    gate_sweep: bool,
+    sweeps: Sweeps,
 ) -> Result<(Vec<Outcome>, Swept), BoardError> {
     let mut request_failed = false;
     let optimistic = board.write(|txn| {
@@ -234,8 +262,7 @@ fn commit_batch(
             Isolation::None,
             &mut request_failed,
             ttl,
-            sweep,
-            gate_sweep,
+            sweeps,
         )
     });
     if optimistic.is_ok() || !request_failed {
@@ -248,8 +275,7 @@ fn commit_batch(
             Isolation::Savepoints,
             &mut request_failed,
             ttl,
-            sweep,
-            gate_sweep,
+            sweeps,
         )
     })
 }
@@ -293,8 +319,7 @@ fn serve_batch(
     isolation: Isolation,
     failed: &mut bool,
     ttl: Duration,
-    sweep: bool,
-    gate_sweep: bool,
+    sweeps: Sweeps,
 ) -> Result<(Vec<Outcome>, Swept), BoardError> {
     let mut outcomes = Vec::with_capacity(batch.len());
     for request in batch {
@@ -347,11 +372,13 @@ fn serve_batch(
         }
     }
     let mut swept = Swept::default();
-    if sweep {
+    if sweeps.expired {
         swept.reclaimed = txn.reclaim_expired(ttl)?;
+    }
+    if sweeps.stranded {
         swept.promoted = txn.promote_stranded()?;
     }
-    if gate_sweep {
+    if sweeps.gated {
         swept.rejected = txn.demote_gated_ready()?;
     }
     Ok((outcomes, swept))
@@ -599,8 +626,13 @@ mod tests {
         };
         // The first request asks before the second hands in the child's last parent.
         let batch = vec![step(Vec::new(), 1), step(vec![done], 0)];
-        let (outcomes, _) = commit_batch(&mut board, &batch, Duration::from_secs(60), false, false)
-            .expect("the batch commits");
+        let (outcomes, _) = commit_batch(
+            &mut board,
+            &batch,
+            Duration::from_secs(60),
+            Sweeps::default(),
+        )
+        .expect("the batch commits");
         let first: Vec<String> = match &outcomes[0] {
             Outcome::Step {
                 claimed: Ok(batch), ..
@@ -651,8 +683,13 @@ mod tests {
             retry_delay: Duration::ZERO,
         };
         let batch = vec![step(vec![bogus], 1), step(Vec::new(), 2)];
-        let (outcomes, _) = commit_batch(&mut board, &batch, Duration::from_secs(60), false, false)
-            .expect("the batch commits");
+        let (outcomes, _) = commit_batch(
+            &mut board,
+            &batch,
+            Duration::from_secs(60),
+            Sweeps::default(),
+        )
+        .expect("the batch commits");
         let claimed: Vec<usize> = outcomes
             .iter()
             .map(|o| match o {
