@@ -135,7 +135,10 @@ pub fn hermes_board(board: Option<&str>, env: &dyn Env) -> Result<PathBuf, Herme
         }
         if !board_exists(&root, &slug) {
             return Err(HermesError::NoSuchBoard {
-                known: known_boards(&root).join(", "),
+                known: match known_boards(&root) {
+                    known if known.is_empty() => "none yet".to_owned(),
+                    known => known.join(", "),
+                },
                 slug,
                 root,
             });
@@ -152,7 +155,7 @@ pub fn hermes_board(board: Option<&str>, env: &dyn Env) -> Result<PathBuf, Herme
     Ok(board_file(&root, &slug))
 }
 
-/// The boards under a Hermes root, `default` first.
+/// The boards under a Hermes root, `default` first when its file is there.
 pub fn known_boards(root: &Path) -> Vec<String> {
     let mut named: Vec<String> = std::fs::read_dir(boards_root(root))
         .map(|entries| {
@@ -166,7 +169,9 @@ pub fn known_boards(root: &Path) -> Vec<String> {
         })
         .unwrap_or_default();
     named.sort();
-    named.insert(0, HERMES_DEFAULT_BOARD.to_owned());
+    if std::fs::metadata(board_file(root, HERMES_DEFAULT_BOARD)).is_ok() {
+        named.insert(0, HERMES_DEFAULT_BOARD.to_owned());
+    }
     named
 }
 
@@ -259,6 +264,12 @@ mod tests {
             hermes_board(None, &e).expect("board"),
             root.path().join("kanban.db")
         );
+        assert_eq!(
+            known_boards(root.path()),
+            ["cookai"],
+            "no default board file, so none is listed"
+        );
+        std::fs::write(root.path().join("kanban.db"), "").expect("a default board");
         assert_eq!(known_boards(root.path()), ["default", "cookai"]);
     }
 }
