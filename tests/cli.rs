@@ -1395,3 +1395,50 @@ fn show_aligns_empty_parents_and_children() {
     assert_eq!(column("parents:"), status_value);
     assert_eq!(column("children:"), status_value);
 }
+
+#[test]
+fn show_says_what_a_task_runs_where_with_what_and_how_often() {
+    let board = Board::new();
+    let id = add(
+        board.db(),
+        &[
+            "build",
+            "--cmd",
+            "make test",
+            "--cwd",
+            "/tmp",
+            "--env",
+            "A=1",
+            "--env",
+            "B=two words",
+            "--timeout",
+            "60",
+            "--retries",
+            "2",
+        ],
+    );
+    let shown = ok(board.db(), &["show", &id]);
+    for line in [
+        "command:   make test",
+        "  in:      /tmp",
+        "  env:     A=1 B=\"two words\"",
+        "  timeout: 60s",
+        "  retries: 2",
+    ] {
+        assert!(
+            shown.lines().any(|l| l == line),
+            "{line:?} not in:\n{shown}"
+        );
+    }
+    let detail = json(&ok(board.db(), &["show", &id, "--json"]));
+    assert_eq!(
+        detail["command"],
+        serde_json::json!({
+            "command": "make test",
+            "cwd": "/tmp",
+            "env": [["A", "1"], ["B", "two words"]],
+            "timeout_secs": 60,
+            "retries": 2,
+        })
+    );
+}

@@ -216,6 +216,7 @@ fn detail_view() {
             created_at: NOW - 180,
         }],
         not_ready_because: Some("waiting on t_00000003 (running)".into()),
+        command: None,
     }));
     insta::assert_snapshot!(render(&state, 100, 30).backend());
 }
@@ -432,6 +433,7 @@ fn hostile_text_shows_escaped_on_cards_in_the_detail_view_and_in_the_log() {
         )],
         comments: vec![],
         not_ready_because: Some(HOSTILE.into()),
+        command: None,
     }));
     let detail = screen(&render(&state, 160, 40));
     for shown in [
@@ -807,6 +809,7 @@ fn a_long_detail_view_scrolls_and_says_more_is_below() {
         events: vec![],
         comments: vec![],
         not_ready_because: None,
+        command: None,
     }));
     state.detail_scroll = 5;
     let shown = format!("{}", render(&state, 100, 30).backend());

@@ -74,6 +74,28 @@ pub fn detail(out: &mut dyn Write, d: &TaskDetail) -> io::Result<()> {
     if let Some(a) = &t.assignee {
         writeln!(out, "assignee:  {}", E(a))?;
     }
+    if let Some(c) = &d.command {
+        writeln!(out, "command:   {}", E(&c.command))?;
+        writeln!(out, "  in:      {}", E(&c.cwd))?;
+        if !c.env.is_empty() {
+            // A value with a space or a quote in it is quoted, so the pairs read apart.
+            let env: Vec<String> = c
+                .env
+                .iter()
+                .map(
+                    |(k, v)| match v.contains(|c: char| c.is_whitespace() || "\"'".contains(c)) {
+                        true => format!("{k}={v:?}"),
+                        false => format!("{k}={v}"),
+                    },
+                )
+                .collect();
+            writeln!(out, "  env:     {}", E(&env.join(" ")))?;
+        }
+        if let Some(secs) = c.timeout_secs {
+            writeln!(out, "  timeout: {secs}s")?;
+        }
+        writeln!(out, "  retries: {}", c.retries)?;
+    }
     writeln!(out, "created:   {}", time(t.created_at))?;
     if let Some(at) = t.completed_at {
         writeln!(out, "completed: {}", time(at))?;

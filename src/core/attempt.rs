@@ -17,6 +17,7 @@ use super::error::{BoardError, Result};
 use super::gate;
 use super::model::{EventKind, Status, TaskCommand, int, text};
 use super::ops::{Claimer, Completion, Txn, check_claim};
+use super::query::Reader;
 
 /// The most characters of an error or a result line kept in a row, as Hermes bounds them.
 pub const ERROR_CHARS: usize = 500;
@@ -121,6 +122,22 @@ struct HeldRun {
     failures: i64,
     /// Whether a retry time is recorded, to be cleared when the attempt succeeds.
     retry_pending: bool,
+}
+
+impl Reader<'_> {
+    /// The command of a task, if it has one: what it runs, where, with what environment,
+    /// for how long and how many times.
+    pub fn command(&self, id: &str) -> Result<Option<TaskCommand>> {
+        let row = self
+            .conn()
+            .prepare_cached(
+                "SELECT c.command, c.env, t.workspace_path, t.max_runtime_seconds, t.max_retries \
+                 FROM gateboard_commands c JOIN tasks t ON t.id = c.task_id WHERE c.task_id = ?1",
+            )?
+            .query_row(params![id], |r| command_from_row(r, 0))
+            .optional()?;
+        Ok(row.flatten())
+    }
 }
 
 impl<'c> Txn<'c> {
@@ -441,19 +458,6 @@ impl<'c> Txn<'c> {
             Some(json!({ "reason": reason, "cancelled_by": by })),
         )?;
         Ok(())
-    }
-
-    /// The command of a task, if it has one.
-    pub fn command(&self, id: &str) -> Result<Option<TaskCommand>> {
-        let row = self
-            .conn()
-            .prepare_cached(
-                "SELECT c.command, c.env, t.workspace_path, t.max_runtime_seconds, t.max_retries \
-                 FROM gateboard_commands c JOIN tasks t ON t.id = c.task_id WHERE c.task_id = ?1",
-            )?
-            .query_row(params![id], |r| command_from_row(r, 0))
-            .optional()?;
-        Ok(row.flatten())
     }
 
     /// Failures that block the task: Hermes's `max_retries`, else one (no retries).

@@ -530,6 +530,8 @@ pub struct TaskDetail {
     pub comments: Vec<Comment>,
     /// Why it is not claimable now, or None when it is.
     pub not_ready_because: Option<String>,
+    /// What it runs, and how, when it has a gateboard command.
+    pub command: Option<TaskCommand>,
 }
 
 /// What a new task is made of.

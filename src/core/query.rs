@@ -166,6 +166,7 @@ impl<'c> Reader<'c> {
             runs,
             comments,
             not_ready_because,
+            command: self.command(id)?,
             task,
         })
     }
