@@ -6,6 +6,8 @@ use std::path::Path;
 use std::sync::mpsc;
 use std::thread;
 
+pub mod read;
+
 use crate::core::{Board, BoardError, NewTask, OpenOptions};
 
 /// Who a cancel from the TUI is recorded as.
