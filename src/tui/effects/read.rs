@@ -412,44 +412,78 @@ pub fn log_tails(detail: &TaskDetail) -> Vec<RunTail> {
     tails
 }
 
-/// A thread with a connection of its own that carries out reads one after another, in the
-/// order asked, and reports each outcome.
+/// Two threads, each with a connection of its own, that carry out reads in the order asked
+/// and report each outcome: one for the quick reads a screen waits on, one for the reads over
+/// the whole board (the totals, the audit), so seconds of counting never hold up a key.
 pub struct BoardReader {
-    jobs: mpsc::Sender<Read>,
+    quick: mpsc::Sender<Read>,
+    whole_board: mpsc::Sender<Read>,
     thread: thread::JoinHandle<()>,
 }
 
+impl Read {
+    /// Whether the read goes over the whole board, however long it is.
+    fn is_whole_board(&self) -> bool {
+        matches!(self, Read::Totals { .. } | Read::Audit)
+    }
+}
+
 impl BoardReader {
-    /// Opens a connection to the board and starts the thread; `done` hears every outcome.
+    /// Opens two connections to the board and starts the threads; `done` hears every outcome.
     pub fn start(
         path: &Path,
         open: &OpenOptions,
-        done: impl Fn(Fetched) + Send + 'static,
+        done: impl Fn(Fetched) + Send + Sync + 'static,
     ) -> Result<BoardReader, BoardError> {
-        let board = Board::open(path, open)?;
-        let (jobs, inbox) = mpsc::channel::<Read>();
-        let thread = thread::Builder::new()
-            .name("gateboard-tui-reader".into())
-            .spawn(move || {
-                for job in inbox {
-                    done(job.perform(&board));
-                }
-            })
-            .map_err(|source| BoardError::Io {
-                path: path.to_path_buf(),
-                source,
-            })?;
-        Ok(BoardReader { jobs, thread })
+        let done = std::sync::Arc::new(done);
+        let (quick, thread) = lane(path, open, "gateboard-tui-reader", done.clone())?;
+        // Not joined on close: a count over millions of events may still run, and it has
+        // nothing to finish; the process's exit ends it.
+        let (whole_board, _) = lane(path, open, "gateboard-tui-counter", done)?;
+        Ok(BoardReader {
+            quick,
+            whole_board,
+            thread,
+        })
     }
 
-    /// Queues a read; false if the thread is gone.
+    /// Queues a read; false if its thread is gone.
     pub fn send(&self, read: Read) -> bool {
-        self.jobs.send(read).is_ok()
+        if read.is_whole_board() {
+            self.whole_board.send(read).is_ok()
+        } else {
+            self.quick.send(read).is_ok()
+        }
     }
 
-    /// Drops the reads not started and closes the connection once the current one ends.
+    /// Drops the reads not started and closes the quick reads' connection once the current
+    /// one ends.
     pub fn close(self) {
-        drop(self.jobs);
+        drop(self.quick);
+        drop(self.whole_board);
         let _ = self.thread.join();
     }
+}
+
+/// One thread carrying out reads on a connection of its own.
+fn lane(
+    path: &Path,
+    open: &OpenOptions,
+    name: &str,
+    done: std::sync::Arc<impl Fn(Fetched) + Send + Sync + 'static>,
+) -> Result<(mpsc::Sender<Read>, thread::JoinHandle<()>), BoardError> {
+    let board = Board::open(path, open)?;
+    let (jobs, inbox) = mpsc::channel::<Read>();
+    let thread = thread::Builder::new()
+        .name(name.into())
+        .spawn(move || {
+            for job in inbox {
+                done(job.perform(&board));
+            }
+        })
+        .map_err(|source| BoardError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    Ok((jobs, thread))
 }
