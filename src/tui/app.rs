@@ -746,15 +746,12 @@ impl App {
     fn page_log_for(&mut self, delta: isize) -> Result<(), BoardError> {
         let log = &self.state.log;
         let filter = log.filter();
-        // Only up to what the looks have read: later events reach the log through them.
-        let before = self.cursor.saturating_add(1);
         if log.wants_older(delta)
             && let Some(first) = log.first_id()
         {
             self.read(Read::Events {
                 first: Some(first),
                 last: None,
-                before,
                 filter,
             });
         } else if log.wants_newer(delta)
@@ -763,7 +760,6 @@ impl App {
             self.read(Read::Events {
                 first: None,
                 last: Some(last),
-                before,
                 filter,
             });
         }
@@ -789,19 +785,19 @@ impl App {
         self.read(Read::Events {
             first: None,
             last: None,
-            before: self.cursor.saturating_add(1),
             filter: self.state.log.filter(),
         });
         Ok(())
     }
 
     /// A page of the events pane, taken only if the pane still ends where it was asked
-    /// from: pages asked twice, or before a restart, are dropped.
-    fn paged_log(&mut self, read: Read, events: Vec<Event>) {
+    /// from (pages asked twice, or before a restart, are dropped), and only up to the
+    /// cursor: later events reach the pane through the looks. Reads run in the order asked,
+    /// so a page holds every event the looks before it read.
+    fn paged_log(&mut self, read: Read, mut events: Vec<Event>) {
         let Read::Events {
             first,
             last,
-            before,
             filter,
         } = read
         else {
@@ -812,17 +808,14 @@ impl App {
             return;
         }
         let full = events.len() == event_log::PAGE;
-        // Events the looks read meanwhile were shown as they came, or are read next.
-        let up_to_date = before == self.cursor.saturating_add(1);
+        let cursor = self.cursor;
+        let before_cursor = events.len();
+        events.retain(|e| e.id <= cursor);
+        let cut = events.len() < before_cursor;
         match (first, last) {
             (Some(first), _) if log.first_id() == Some(first) => log.prepend(events, full),
-            (None, Some(last)) if log.last_id() == Some(last) => {
-                log.append(events, !full && up_to_date);
-            }
-            (None, None) if up_to_date => log.restart(events, full),
-            (None, None) => {
-                let _ = self.restart_log();
-            }
+            (None, Some(last)) if log.last_id() == Some(last) => log.append(events, cut || !full),
+            (None, None) => log.restart(events, full),
             _ => {}
         }
     }

@@ -61,11 +61,12 @@ impl RaceRun {
     /// `tasks` are fresh copies of the tasks the events name.
     pub fn note<'t>(&mut self, events: &[Event], tasks: impl IntoIterator<Item = &'t Task>) {
         let tasks: Vec<&Task> = tasks.into_iter().collect();
-        let of_race = |id: &str| {
-            tasks
-                .iter()
-                .any(|t| t.id == id && t.created_by.as_deref() == Some(racer::CREATED_BY))
-        };
+        let made_by_racer: HashSet<&str> = tasks
+            .iter()
+            .filter(|t| t.created_by.as_deref() == Some(racer::CREATED_BY))
+            .map(|t| t.id.as_str())
+            .collect();
+        let of_race = |id: &str| made_by_racer.contains(id);
         for event in events.iter().filter(|e| e.id > self.since) {
             match event.kind {
                 EventKind::Created if of_race(&event.task_id) => {

@@ -87,15 +87,13 @@ pub enum Read {
         /// The view request it answers.
         view: u64,
     },
-    /// The events pane's next page: older than `first`, or newer than `last` up to `before`,
-    /// or (with neither) the newest before `before`.
+    /// The events pane's next page: older than `first`, or newer than `last`, or (with
+    /// neither) the newest. The app keeps only those its looks have read up to.
     Events {
         /// Read older than this id.
         first: Option<i64>,
         /// Read newer than this id.
         last: Option<i64>,
-        /// Up to (not including) this id: what the live cursor has read.
-        before: i64,
         /// The pane's filter.
         filter: LogFilter,
     },
@@ -281,16 +279,15 @@ impl Read {
             Read::Events {
                 first,
                 last,
-                before,
                 filter,
             } => {
                 let kinds = filter.kinds();
                 let events = match (first, last) {
                     (Some(first), _) => r.events_before(*first, event_log::PAGE, kinds)?,
                     (None, Some(last)) => {
-                        r.events_between(*last, *before, event_log::PAGE, kinds)?
+                        r.events_between(*last, i64::MAX, event_log::PAGE, kinds)?
                     }
-                    (None, None) => r.events_before(*before, event_log::PAGE, kinds)?,
+                    (None, None) => r.events_before(i64::MAX, event_log::PAGE, kinds)?,
                 };
                 Fetched::Events {
                     read: Box::new(self.clone()),
