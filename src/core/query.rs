@@ -394,9 +394,10 @@ impl<'c> Reader<'c> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let mut stmt = self.conn.prepare_cached(&format!(
             "SELECT {TASK_COLUMNS}, t.rowid FROM {TASK_FROM} WHERE t.rowid IN \
-             (SELECT rowid FROM tasks WHERE status = ?1 AND {CONTAINS} \
+             (SELECT rowid FROM tasks WHERE status = ?1 AND {} \
               ORDER BY priority DESC, created_at, rowid LIMIT ?3 OFFSET ?4) \
-             ORDER BY t.priority DESC, t.created_at, t.rowid"
+             ORDER BY t.priority DESC, t.created_at, t.rowid",
+            contains(needle)
         ))?;
         let rows = stmt.query_map(
             params![status, needle.to_ascii_lowercase(), limit, offset],
@@ -408,12 +409,15 @@ impl<'c> Reader<'c> {
     /// How many tasks of one status contain `needle` in their id or title (as `column_page`
     /// matches it): a long column's length, counted without reading it.
     pub fn column_len(&self, status: &Status, needle: &str) -> Result<usize> {
-        let count: i64 = self
-            .conn
-            .prepare_cached(&format!(
-                "SELECT count(*) FROM tasks WHERE status = ?1 AND {CONTAINS}"
-            ))?
-            .query_row(params![status, needle.to_ascii_lowercase()], |r| r.get(0))?;
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT count(*) FROM tasks WHERE status = ?1 AND {}",
+            contains(needle)
+        ))?;
+        let count: i64 = if needle.is_empty() {
+            stmt.query_row(params![status], |r| r.get(0))?
+        } else {
+            stmt.query_row(params![status, needle.to_ascii_lowercase()], |r| r.get(0))?
+        };
         Ok(usize::try_from(count).unwrap_or(0))
     }
 
@@ -424,9 +428,10 @@ impl<'c> Reader<'c> {
         let count: i64 = self
             .conn
             .prepare_cached(&format!(
-                "SELECT count(*) FROM tasks WHERE status = ?1 AND {CONTAINS} AND ( \
+                "SELECT count(*) FROM tasks WHERE status = ?1 AND {} AND ( \
                  (?3 IS NULL AND priority IS NOT NULL) OR priority > ?3 \
-                 OR (priority IS ?3 AND (created_at < ?4 OR (created_at = ?4 AND rowid < ?5))))"
+                 OR (priority IS ?3 AND (created_at < ?4 OR (created_at = ?4 AND rowid < ?5))))",
+                contains(needle)
             ))?
             .query_row(
                 params![
@@ -446,7 +451,9 @@ impl<'c> Reader<'c> {
     pub fn newest_finished(&self, limit: usize) -> Result<Vec<Neighbour>> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let mut stmt = self.conn.prepare_cached(
-            "SELECT id, title, status FROM tasks WHERE status IN ('done', 'archived') \
+            // `+status`: not the status index, which would sort every finished task first; the
+            // newest rows are found by walking the table back from its end.
+            "SELECT id, title, status FROM tasks WHERE +status IN ('done', 'archived') \
              ORDER BY rowid DESC LIMIT ?1",
         )?;
         let rows = stmt.query_map(params![limit], |r| {
@@ -478,8 +485,15 @@ impl<'c> Reader<'c> {
     }
 }
 
-/// `column_page`'s match: ?2, already lowercased, in the id or the title (empty matches all).
-const CONTAINS: &str = "(?2 = '' OR instr(lower(title), ?2) > 0 OR instr(lower(id), ?2) > 0)";
+/// `column_page`'s match: ?2, already lowercased, in the id or the title. With nothing to
+/// match, the test is left out, so the claim-order index alone answers.
+fn contains(needle: &str) -> &'static str {
+    if needle.is_empty() {
+        "1"
+    } else {
+        "(instr(lower(title), ?2) > 0 OR instr(lower(id), ?2) > 0)"
+    }
+}
 
 /// A task with its rowid, claim order's last tie-break: what a view holding only part of a
 /// column compares a newcomer with to find its place.
