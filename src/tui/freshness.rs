@@ -23,6 +23,8 @@ const SURELY_VISIBLE_AFTER: Duration = Duration::from_secs(1);
 pub struct Freshness {
     last_reload: Instant,
     recheck_at: Option<Instant>,
+    /// How long after the last look the pending recheck comes.
+    recheck_gap: Duration,
     /// When a recheck last found no events: a change the events do not explain.
     unexplained: Option<Instant>,
 }
@@ -33,6 +35,7 @@ impl Freshness {
         Freshness {
             last_reload: loaded,
             recheck_at: None,
+            recheck_gap: RECHECK_AFTER,
             unexplained: None,
         }
     }
@@ -48,10 +51,20 @@ impl Freshness {
         if self.recheck_due(now) {
             self.recheck_at = None;
             if !found_events {
-                self.unexplained = Some(now);
+                // The first empty recheck dates the unexplained change the reloads are
+                // scheduled from.
+                self.unexplained.get_or_insert(now);
+                // A commit whose fsync outlasts the recheck (a busy disk) becomes visible later
+                // still, with nothing more to wake the watcher: look again, twice as late each
+                // time, until a reload would surely see it.
+                self.recheck_gap *= 2;
+                if self.recheck_gap < SURELY_VISIBLE_AFTER {
+                    self.recheck_at = Some(now + self.recheck_gap);
+                }
             }
         }
         if woke && !found_events {
+            self.recheck_gap = RECHECK_AFTER;
             self.recheck_at = Some(now + RECHECK_AFTER);
         }
     }
@@ -82,5 +95,37 @@ impl Freshness {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_empty_recheck_looks_again_twice_as_late_until_a_reload_would_see_the_change() {
+        let start = Instant::now();
+        let mut freshness = Freshness::new(start);
+        freshness.looked(start, true, false);
+        let mut at = start;
+        let mut gaps = Vec::new();
+        while let Some(next) = freshness.recheck_at {
+            gaps.push(next - at);
+            at = next;
+            freshness.looked(at, false, false);
+        }
+        let ms = |n| Duration::from_millis(n);
+        assert_eq!(gaps, [ms(50), ms(100), ms(200), ms(400), ms(800)]);
+        assert_eq!(freshness.unexplained, Some(start + ms(50)));
+    }
+
+    #[test]
+    fn a_recheck_that_finds_the_events_looks_no_more() {
+        let start = Instant::now();
+        let mut freshness = Freshness::new(start);
+        freshness.looked(start, true, false);
+        freshness.looked(start + RECHECK_AFTER, false, true);
+        assert_eq!(freshness.recheck_at, None);
+        assert_eq!(freshness.unexplained, None);
     }
 }
