@@ -14,6 +14,9 @@ use gateboard::tui::app::App;
 use gateboard::tui::effects::read::WINDOW;
 use gateboard::tui::state::{BoardView, Mode, State};
 use gateboard::tui::theme::Theme;
+use gateboard::tui::view;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
 
 /// Done tasks on the board: five windows' worth.
 const DONE: usize = 1000;
@@ -75,6 +78,18 @@ fn in_done(board: &common::TempBoard) -> App {
         app.update(Action::Right);
     }
     app
+}
+
+/// The status bar's line of a 100x30 frame.
+fn status_bar(app: &App) -> String {
+    let mut terminal = Terminal::new(TestBackend::new(100, 30)).expect("terminal");
+    terminal
+        .draw(|frame| view::draw(frame, &app.state))
+        .expect("draw");
+    let buffer = terminal.backend().buffer();
+    (0..100)
+        .map(|x| buffer[(x, 29)].symbol().to_owned())
+        .collect()
 }
 
 fn done_len(app: &App) -> usize {
@@ -219,8 +234,14 @@ fn with_a_reader_thread_reads_land_later_as_actions() {
         app.state.rejections_before, 0,
         "the totals are still on their way"
     );
+    let bar = status_bar(&app);
+    assert!(
+        bar.contains("rejected … │ violations … │"),
+        "counting shows as such: {bar}"
+    );
     let totals = actions.blocking_recv().expect("totals");
     app.update(totals);
+    assert!(status_bar(&app).contains(" violations 0 "));
     let rejected = board
         .open()
         .read(|r| r.event_count(&EventKind::ClaimRejected))

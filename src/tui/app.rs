@@ -141,6 +141,7 @@ impl App {
 
     /// Asks for the status bar's totals as of the cursor; later events add to them live.
     fn ask_totals(&mut self) {
+        self.state.counting_totals = true;
         self.read(Read::Totals { upto: self.cursor });
     }
 
@@ -324,6 +325,7 @@ impl App {
             } => {
                 self.state.rejections_before = rejected;
                 self.state.violations += violations;
+                self.state.counting_totals = false;
             }
             Fetched::Audited(found) => self.audited(found),
             Fetched::Failed { read, why } => {
@@ -335,6 +337,7 @@ impl App {
                     Read::Page { status, .. } => {
                         self.paging.remove(&status);
                     }
+                    Read::Totals { .. } => self.state.counting_totals = false,
                     _ => {}
                 }
                 self.state.message = Some(why);

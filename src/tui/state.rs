@@ -326,6 +326,9 @@ pub struct State {
     pub rejections_before: u64,
     /// Event-order violations found by the live audit: must read 0.
     pub violations: usize,
+    /// The board's totals (its `claim_rejected` events, the audit of the claims made before
+    /// the TUI opened) are still being counted, off the UI loop.
+    pub counting_totals: bool,
     /// The outcome of the last action, for the status line.
     pub message: Option<String>,
     /// How the last race demo went, once it ended.
@@ -360,6 +363,7 @@ impl State {
             rejections: 0,
             rejections_before: 0,
             violations: 0,
+            counting_totals: false,
             message: None,
             race_summary: None,
             now,
