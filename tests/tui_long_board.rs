@@ -291,3 +291,31 @@ fn with_a_reader_thread_a_change_elsewhere_lands_after_its_look() {
     app.update(look);
     assert!(app.state.view.task(&id).is_some());
 }
+
+#[test]
+fn enter_on_a_done_parent_beyond_the_window_in_the_tree_selects_it_on_the_board() {
+    let board = long_board();
+    let parent = history_id(900);
+    let child = board
+        .open()
+        .write(|t| {
+            t.create(&NewTask {
+                title: "waits on an old task".into(),
+                parents: vec![parent.clone()],
+                priority: 9,
+                ..NewTask::default()
+            })
+        })
+        .expect("child");
+    let mut app = open_app(&board);
+    app.update(Action::Right);
+    assert_eq!(selected_id(&app), Some(child));
+    app.update(key('t'));
+    assert!(matches!(app.state.mode, Mode::Tree(_)));
+    app.update(Action::Up);
+    app.update(code(KeyCode::Enter));
+    assert!(matches!(&app.state.mode, Mode::Detail(d) if d.task.id == parent));
+    app.update(code(KeyCode::Esc));
+    assert_eq!(app.state.selected_status(), Status::Done);
+    assert_eq!(selected_id(&app), Some(parent));
+}

@@ -11,7 +11,7 @@ use tokio::sync::mpsc;
 use tui_input::InputRequest;
 
 use super::action::{self, Action};
-use super::board_view::Page;
+use super::board_view::{Page, matches};
 use super::command::{self, Command};
 use super::effects::read::{BoardReader, EVENT_PAGE, Fetched, Read, load_view, log_tails};
 use super::effects::{BoardWriter, Write, Written};
@@ -676,7 +676,12 @@ impl App {
             Action::Right => tree.fold(false),
             Action::Open => {
                 if let Some(id) = tree.selected().map(str::to_owned) {
-                    self.state.select_task(&id);
+                    if self.state.view.task(&id).is_some() {
+                        self.state.select_task(&id);
+                    } else {
+                        // Down a long column, outside its window: found on the board.
+                        self.read(Read::Goto(id.clone()));
+                    }
                     self.open_detail(&id)?;
                 }
             }
@@ -1137,9 +1142,9 @@ impl App {
         })
     }
 
-    /// Where the board says a `:goto` task is: its column is shown unfiltered, its window
-    /// read around it, the cursor put on it; the waiting prompt closes, or says it is not
-    /// there.
+    /// Where the board says a task (`:goto`'s, a tree line's) is: its column is shown, a
+    /// filter hiding it cleared, its window read around it, the cursor put on it; a waiting
+    /// prompt closes, or says it is not there.
     fn went_to(
         &mut self,
         id: &str,
@@ -1147,7 +1152,9 @@ impl App {
         page: Option<Page>,
     ) -> Result<(), BoardError> {
         let prompt = match std::mem::replace(&mut self.state.mode, Mode::Normal) {
-            Mode::Prompt(prompt) if prompt.waiting => Some(prompt),
+            Mode::Prompt(prompt) if prompt.waiting && prompt.kind == PromptKind::Command => {
+                Some(prompt)
+            }
             other => {
                 self.state.mode = other;
                 None
@@ -1166,7 +1173,7 @@ impl App {
         if !self.state.statuses().contains(&found.task.status) {
             self.state.toggle_other_statuses();
         }
-        if !self.state.filter.is_empty() {
+        if !matches(&found.task, &self.state.filter.to_lowercase()) {
             self.state.set_filter(String::new());
         }
         match page {

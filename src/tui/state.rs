@@ -614,6 +614,10 @@ impl State {
         let offset = self.offset(&status);
         if let Some(cursor) = self.cursors.get_mut(&status) {
             cursor.row = (cursor.row + old_offset).saturating_sub(offset);
+            // A task the board took out of the column stays the one keys act on.
+            if cursor.departed {
+                return;
+            }
         }
         let cards = self.cards(&status);
         let held = offset..offset + cards.len();
