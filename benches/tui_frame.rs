@@ -16,6 +16,7 @@ use gateboard::core::{Board, NewTask, OpenOptions, Status, Task};
 use gateboard::pool::PoolConfig;
 use gateboard::tui::action::Action;
 use gateboard::tui::app::App;
+use gateboard::tui::board_view::PageAt;
 use gateboard::tui::effects::read::{Fetched, Read};
 use gateboard::tui::state::{BoardView, State};
 use gateboard::tui::theme::Theme;
@@ -235,6 +236,31 @@ fn in_process(path: &Path, finished: usize) {
     println!(
         "{finished} done: the status bar's totals over every event (read off the UI loop, once): {:.0} ms",
         start.elapsed().as_secs_f64() * 1e3
+    );
+    let reader = Board::open(path, &open).expect("open");
+    let ms = |read: Read| {
+        let start = Instant::now();
+        let fetched = read.perform(&reader);
+        assert!(!matches!(fetched, Fetched::Failed { .. }), "{fetched:?}");
+        start.elapsed().as_secs_f64() * 1e3
+    };
+    let deep = finished * 9 / 10;
+    println!(
+        "{finished} done, other reads off the UI loop: a / filter's page and count over done {:.0} ms; :goto a task 90% down done {:.0} ms; a full reload {:.0} ms; the parent picker's finished tasks {:.1} ms",
+        ms(Read::Page {
+            status: Status::Done,
+            filter: format!("task {deep}:"),
+            at: PageAt::Row(0),
+            known: None,
+        }),
+        ms(Read::Goto(format!("h_{deep:08}"))),
+        ms(Read::Reload {
+            windows: Vec::new()
+        }),
+        ms(Read::Finished {
+            task: String::new(),
+            view: 0
+        }),
     );
 }
 

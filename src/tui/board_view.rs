@@ -186,8 +186,15 @@ impl BoardView {
     }
 
     /// Takes a new window of a long column in place of the old one; the old window's cards
-    /// leave memory, but for those in `keep`.
-    pub fn replace_page(&mut self, page: Page, keep: &[&str]) {
+    /// leave memory, but for those in `keep`. A card the view holds in another column is left
+    /// there: a page read while the looks went on may be older than what they brought.
+    pub fn replace_page(&mut self, mut page: Page, keep: &[&str]) {
+        let tasks = &self.tasks;
+        page.cards.retain(|k| {
+            tasks
+                .get(&k.task.id)
+                .is_none_or(|held| held.task.status == page.status)
+        });
         let ids: Vec<String> = page.cards.iter().map(|k| k.task.id.clone()).collect();
         if let Some(old) = self.columns.insert(page.status.clone(), ids) {
             for id in old {
@@ -263,5 +270,90 @@ impl BoardView {
         others.sort();
         others.dedup();
         others
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keyed(id: &str, status: Status, rowid: i64) -> Keyed {
+        Keyed {
+            rowid,
+            task: Task {
+                id: id.into(),
+                title: id.into(),
+                body: None,
+                assignee: None,
+                status,
+                priority: Some(0),
+                created_by: None,
+                created_at: 0,
+                started_at: None,
+                completed_at: None,
+                claim_lock: None,
+                claim_expires: None,
+                result: None,
+                current_run_id: None,
+                block_reason: None,
+                command: None,
+                timeout_secs: None,
+                failures: 0,
+                retry_at_ms: None,
+                run_started_at: None,
+                gated: false,
+            },
+        }
+    }
+
+    fn page(status: Status, first: usize, len: usize, cards: Vec<Keyed>) -> Page {
+        Page {
+            status,
+            paging: Paging {
+                len,
+                all: len,
+                first,
+                filter: String::new(),
+            },
+            cards,
+        }
+    }
+
+    #[test]
+    fn a_page_leaves_a_task_the_view_holds_in_another_column_where_it_is() {
+        let mut view = BoardView::from_board(
+            vec![keyed("a", Status::Ready, 1)],
+            vec![page(Status::Done, 0, 0, Vec::new())],
+        );
+        view.replace_page(
+            page(
+                Status::Done,
+                0,
+                2,
+                vec![keyed("a", Status::Done, 1), keyed("b", Status::Done, 2)],
+            ),
+            &[],
+        );
+        assert_eq!(view.column(&Status::Ready), ["a"]);
+        assert_eq!(view.column(&Status::Done), ["b"]);
+    }
+
+    #[test]
+    fn a_task_joining_a_long_column_above_its_window_moves_the_window_down() {
+        let mut view = BoardView::from_board(
+            Vec::new(),
+            vec![page(
+                Status::Done,
+                5,
+                10,
+                vec![keyed("f", Status::Done, 60), keyed("g", Status::Done, 70)],
+            )],
+        );
+        view.upsert(keyed("early", Status::Done, 1), false);
+        let paging = view.paging(&Status::Done).cloned().unwrap_or_default();
+        assert_eq!((paging.first, paging.len), (6, 11));
+        assert!(view.task("early").is_none(), "counted, not held");
+        view.upsert(keyed("between", Status::Done, 65), false);
+        assert_eq!(view.column(&Status::Done), ["f", "between", "g"]);
     }
 }

@@ -411,7 +411,8 @@ pub fn log_tails(detail: &TaskDetail) -> Vec<RunTail> {
 
 /// Two threads, each with a connection of its own, that carry out reads in the order asked
 /// and report each outcome: one for the quick reads a screen waits on, one for the reads over
-/// the whole board (the totals, the audit), so seconds of counting never hold up a key.
+/// the whole board (the totals, the audit, a filter over a long column), so seconds of
+/// counting never hold up a key or another process's change.
 pub struct BoardReader {
     quick: mpsc::Sender<Read>,
     whole_board: mpsc::Sender<Read>,
@@ -419,9 +420,13 @@ pub struct BoardReader {
 }
 
 impl Read {
-    /// Whether the read goes over the whole board, however long it is.
+    /// Whether the read goes over the whole board, or a whole long column (a filter's count
+    /// looks at every title), however long it is.
     fn is_whole_board(&self) -> bool {
-        matches!(self, Read::Totals { .. } | Read::Audit)
+        matches!(
+            self,
+            Read::Totals { .. } | Read::Audit | Read::Goto(_) | Read::Page { known: None, .. }
+        )
     }
 }
 
@@ -483,4 +488,30 @@ fn lane(
             source,
         })?;
     Ok((jobs, thread))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn page(known: Option<(usize, usize)>) -> Read {
+        Read::Page {
+            status: Status::Done,
+            filter: "x".into(),
+            at: PageAt::Row(0),
+            known,
+        }
+    }
+
+    #[test]
+    fn reads_that_count_a_whole_column_or_board_go_to_their_own_thread() {
+        assert!(page(None).is_whole_board(), "a filter's count");
+        assert!(Read::Totals { upto: 1 }.is_whole_board());
+        assert!(Read::Goto("t_1".into()).is_whole_board(), "a task's row");
+        assert!(
+            !page(Some((1, 1))).is_whole_board(),
+            "the next page, counted already"
+        );
+        assert!(!Read::Since { after: 0, look: 1 }.is_whole_board());
+    }
 }
