@@ -237,11 +237,6 @@ impl BoardView {
         self.tasks.get(id).map(|card| &card.task)
     }
 
-    /// The tasks the view holds (whole columns and windows).
-    pub fn tasks(&self) -> impl Iterator<Item = &Task> {
-        self.tasks.values().map(|card| &card.task)
-    }
-
     /// How many tasks the board has, held or counted.
     pub fn len(&self) -> usize {
         self.columns
