@@ -319,3 +319,24 @@ fn enter_on_a_done_parent_beyond_the_window_in_the_tree_selects_it_on_the_board(
     assert_eq!(app.state.selected_status(), Status::Done);
     assert_eq!(selected_id(&app), Some(parent));
 }
+
+#[test]
+fn a_window_past_a_column_that_shrank_elsewhere_is_read_again_from_its_new_end() {
+    let board = long_board();
+    let mut app = in_done(&board);
+    app.update(code(KeyCode::End));
+    board
+        .open()
+        .write(|t| {
+            for n in 500..DONE {
+                t.archive(&history_id(n))?;
+            }
+            Ok(())
+        })
+        .expect("archive");
+    app.update(Action::BoardChanged);
+    app.catch_up();
+    app.update(code(KeyCode::End));
+    assert_eq!(done_len(&app), 500);
+    assert_eq!(selected_id(&app), Some(history_id(499)));
+}

@@ -344,7 +344,7 @@ fn read_page(
     at: &PageAt,
     known: Option<(usize, usize)>,
 ) -> Result<Page, BoardError> {
-    let (len, all) = match known {
+    let (mut len, mut all) = match known {
         Some(known) => known,
         None => {
             let all = r.column_len(status, "")?;
@@ -365,12 +365,32 @@ fn read_page(
             _ => 0,
         },
     };
-    let first = row
+    let mut first = row
         .saturating_sub(WINDOW / 2)
         .min(len.saturating_sub(WINDOW));
+    let mut cards = r.column_page(status, filter, first, WINDOW)?;
+    if cards.is_empty() && first > 0 {
+        // The column shrank past the window since it was counted: count it again.
+        all = r.column_len(status, "")?;
+        len = if filter.is_empty() {
+            all
+        } else {
+            r.column_len(status, filter)?
+        };
+        first = len.saturating_sub(WINDOW);
+        cards = r.column_page(status, filter, first, WINDOW)?;
+    }
+    if cards.len() < WINDOW {
+        // A short page ends the column: its length is known exactly.
+        let end = first + cards.len();
+        if filter.is_empty() {
+            all = end;
+        }
+        len = end;
+    }
     Ok(Page {
         status: status.clone(),
-        cards: r.column_page(status, filter, first, WINDOW)?,
+        cards,
         paging: Paging {
             len,
             all,
