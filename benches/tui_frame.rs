@@ -326,18 +326,31 @@ fn in_tmux(path: &Path, finished: usize, rejected: u64) {
     let mut changes: Vec<Duration> = (0..KEYS_IN_TMUX)
         .filter_map(|i| change(&format!("change {i} by another process")))
         .collect();
+    // A filter over the done column is a count over every title, off the UI loop: a change
+    // that matches it shows meanwhile.
+    let deep = finished * 9 / 10;
+    let needle = format!("task {deep}:");
+    let start = Instant::now();
+    tui.keys("/");
+    tui.literal(&needle);
+    let filtering = change(&format!("{needle} change"));
+    let filtered = tui
+        .wait_for(&format!("done (1/{finished})"), Duration::from_secs(60))
+        .map(|_| start.elapsed());
     drop(tui);
     if keys.is_empty() || changes.is_empty() {
         println!("tmux: keys or changes did not show");
         return;
     }
     println!(
-        "{finished} done, the real TUI in tmux (screen polled every ms): on screen in {:.2} s, its totals {:.2} s later (a change meanwhile on screen in {:.0} ms), resident {resident:.1} MiB; key to screen {}; another process's commit to screen {}",
+        "{finished} done, the real TUI in tmux (screen polled every ms): on screen in {:.2} s, its totals {:.2} s later (a change meanwhile on screen in {:.0} ms), resident {resident:.1} MiB; key to screen {}; another process's commit to screen {}; a / filter over done on screen in {:.2} s (a change meanwhile in {:.0} ms)",
         opened.as_secs_f64(),
         totals.map_or(f64::NAN, |t| t.as_secs_f64()),
         early.map_or(f64::NAN, |t| t.as_secs_f64() * 1e3),
         spread(&mut keys),
         spread(&mut changes),
+        filtered.map_or(f64::NAN, |t| t.as_secs_f64()),
+        filtering.map_or(f64::NAN, |t| t.as_secs_f64() * 1e3),
     );
 }
 
@@ -378,6 +391,12 @@ impl Tmux {
     fn keys(&self, keys: &str) {
         let _ = Command::new("tmux")
             .args(["send-keys", "-t", &self.session, keys])
+            .status();
+    }
+
+    fn literal(&self, text: &str) {
+        let _ = Command::new("tmux")
+            .args(["send-keys", "-t", &self.session, "-l", text])
             .status();
     }
 

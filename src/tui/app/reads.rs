@@ -155,6 +155,17 @@ impl App {
                         self.paging.remove(&status);
                     }
                     Read::Totals { .. } => self.state.counting_totals = false,
+                    // The `:goto` prompt waiting for it says why, to be fixed or closed.
+                    Read::Goto(_)
+                        if matches!(&self.state.mode,
+                            Mode::Prompt(p) if p.waiting && p.kind == PromptKind::Command) =>
+                    {
+                        if let Mode::Prompt(prompt) =
+                            std::mem::replace(&mut self.state.mode, Mode::Normal)
+                        {
+                            return self.refused(prompt, why);
+                        }
+                    }
                     _ => {}
                 }
                 self.state.message = Some(why);
