@@ -340,3 +340,53 @@ fn a_window_past_a_column_that_shrank_elsewhere_is_read_again_from_its_new_end()
     assert_eq!(done_len(&app), 500);
     assert_eq!(selected_id(&app), Some(history_id(499)));
 }
+
+/// A queue longer than the TUI holds whole: over 10,000 tasks in each of todo, ready and
+/// blocked (`h_00000000` ready, then every third).
+fn long_queue() -> common::TempBoard {
+    let board = common::TempBoard::new();
+    write_history(
+        &mut board.open(),
+        &History {
+            finished: 0,
+            active: 30_300,
+            events_per_task: 4,
+            since: 1_790_000_000,
+        },
+    )
+    .expect("queue");
+    board
+}
+
+#[test]
+fn an_unfinished_column_past_the_hold_limit_is_paged_like_done() {
+    let board = long_queue();
+    let mut app = open_app(&board);
+    let ready = app.state.view.column_len(&Status::Ready);
+    assert_eq!(ready, 10_100);
+    assert_eq!(app.state.view.column(&Status::Ready).len(), WINDOW);
+    app.update(Action::Right);
+    app.update(code(KeyCode::End));
+    assert_eq!(
+        selected_id(&app),
+        Some(history_id(30_298)),
+        "the last ready"
+    );
+    // One task leaves from inside the window, one from far above it.
+    board
+        .open()
+        .write(|t| {
+            t.complete(&history_id(30_295), None, None)?;
+            t.complete(&history_id(1), None, None)
+        })
+        .expect("complete");
+    app.update(Action::BoardChanged);
+    app.catch_up();
+    assert_eq!(app.state.view.column_len(&Status::Ready), ready - 2);
+    assert_eq!(app.state.view.column_len(&Status::Done), 2);
+    assert_eq!(selected_id(&app), Some(history_id(30_298)));
+    assert_eq!(
+        app.state.column_frame(&Status::Ready, VISIBLE).highlight,
+        Some(ready - 3)
+    );
+}

@@ -1,13 +1,15 @@
-//! The board's tasks as the columns hold them: short columns whole, long finished ones (done,
-//! archived) as a counted column with a window of cards read a page at a time.
+//! The board's tasks as the columns hold them: short columns whole, long ones (done and
+//! archived always, which on an old board hold almost every task) as a counted column with a
+//! window of cards read a page at a time.
 
 use std::cmp::Reverse;
 use std::collections::HashMap;
 
 use crate::core::{Keyed, Status, Task};
 
-/// The statuses a view read from the board pages instead of holding: on a board that has lived
-/// for months, almost every task is one of these, and nobody scrolls through a million of them.
+/// The statuses a view read from the board always pages instead of holding: on a board that
+/// has lived for months, almost every task is one of these, and nobody scrolls through a
+/// million of them.
 pub const PAGED: [Status; 2] = [Status::Done, Status::Archived];
 
 /// The board's tasks, grouped into columns in claim order; updated task by task as events arrive.
@@ -133,14 +135,27 @@ impl BoardView {
         let old = self.tasks.remove(&keyed.task.id);
         let known = old.is_some();
         if let Some(old) = &old {
-            if let Some(ids) = self.columns.get_mut(&old.task.status)
-                && let Some(at) = ids.iter().position(|id| *id == old.task.id)
-            {
-                ids.remove(at);
+            let mut above_the_window = false;
+            if let Some(ids) = self.columns.get_mut(&old.task.status) {
+                match ids.iter().position(|id| *id == old.task.id) {
+                    Some(at) => {
+                        ids.remove(at);
+                    }
+                    // Held outside the window (a cursor chose it): it may have sat above it.
+                    None => {
+                        above_the_window = ids
+                            .first()
+                            .and_then(|id| self.tasks.get(id))
+                            .is_some_and(|first| order(old) < order(first));
+                    }
+                }
             }
             if let Some(paging) = self.paged.get_mut(&old.task.status) {
                 if matches(&old.task, &paging.filter) {
                     paging.len = paging.len.saturating_sub(1);
+                    if above_the_window {
+                        paging.first = paging.first.saturating_sub(1);
+                    }
                 }
                 paging.all = paging.all.saturating_sub(1);
             }

@@ -22,6 +22,9 @@ use crate::tui::state::RunTail;
 pub const EVENT_PAGE: usize = 5000;
 /// Cards a long column holds around its cursor.
 pub const WINDOW: usize = 200;
+/// Cards an unfinished column (todo, ready…) is held whole up to; a longer one is paged like
+/// done, so a queue of millions costs no more memory than a history of millions.
+pub const HOLD_AT_MOST: usize = 10_000;
 /// Finished tasks a parent picker offers beside the unfinished ones.
 pub const FINISHED_CHOICES: usize = 2000;
 /// Lines of output shown for the running attempt, and for each finished one.
@@ -236,13 +239,18 @@ impl Read {
             Read::Goto(id) => {
                 let found = r.keyed_tasks_by_ids(std::slice::from_ref(id))?.pop();
                 let page = match &found {
-                    Some(keyed) if PAGED.contains(&keyed.task.status) => Some(read_page(
-                        r,
-                        &keyed.task.status,
-                        "",
-                        &PageAt::Task(id.clone()),
-                        None,
-                    )?),
+                    Some(keyed)
+                        if PAGED.contains(&keyed.task.status)
+                            || r.column_len(&keyed.task.status, "")? > HOLD_AT_MOST =>
+                    {
+                        Some(read_page(
+                            r,
+                            &keyed.task.status,
+                            "",
+                            &PageAt::Task(id.clone()),
+                            None,
+                        )?)
+                    }
                     _ => None,
                 };
                 Fetched::Goto {
@@ -311,21 +319,34 @@ impl Read {
 }
 
 /// The board as a view holds it: every short column whole, and a window of each long one
-/// (done, archived) where `windows` says, else at its top.
+/// (done and archived always, any other past `HOLD_AT_MOST` cards) where `windows` says, else
+/// at its top.
 pub fn load_view(r: &Reader<'_>, windows: &[(Status, Paging)]) -> Result<BoardView, BoardError> {
-    let counts = r.counts()?;
+    let counts: Vec<(Status, usize)> = r
+        .counts()?
+        .into_iter()
+        .map(|(status, n)| (status, usize::try_from(n).unwrap_or(0)))
+        .collect();
     let mut whole = Vec::new();
-    for (status, _) in &counts {
-        if !PAGED.contains(status) {
+    let mut paged: Vec<(Status, usize)> = PAGED
+        .iter()
+        .map(|status| {
+            let all = counts.iter().find(|(s, _)| s == status).map_or(0, |c| c.1);
+            (status.clone(), all)
+        })
+        .collect();
+    for (status, all) in &counts {
+        if PAGED.contains(status) {
+            continue;
+        }
+        if *all > HOLD_AT_MOST {
+            paged.push((status.clone(), *all));
+        } else {
             whole.extend(r.keyed_tasks(status)?);
         }
     }
     let mut pages = Vec::new();
-    for status in PAGED {
-        let all = counts
-            .iter()
-            .find(|(s, _)| *s == status)
-            .map_or(0, |(_, n)| usize::try_from(*n).unwrap_or(0));
+    for (status, all) in paged {
         let (at, filter) = match windows.iter().find(|(s, _)| *s == status) {
             Some((_, paging)) => (paging.first + WINDOW / 2, paging.filter.clone()),
             None => (0, String::new()),
