@@ -23,8 +23,6 @@ const SURELY_VISIBLE_AFTER: Duration = Duration::from_secs(1);
 pub struct Freshness {
     last_reload: Instant,
     recheck_at: Option<Instant>,
-    /// How long after the last look the pending recheck comes.
-    recheck_gap: Duration,
     /// When a recheck last found no events: a change the events do not explain.
     unexplained: Option<Instant>,
 }
@@ -35,7 +33,6 @@ impl Freshness {
         Freshness {
             last_reload: loaded,
             recheck_at: None,
-            recheck_gap: RECHECK_AFTER,
             unexplained: None,
         }
     }
@@ -53,18 +50,16 @@ impl Freshness {
             if !found_events {
                 // The first empty recheck dates the unexplained change the reloads are
                 // scheduled from.
-                self.unexplained.get_or_insert(now);
+                let since = *self.unexplained.get_or_insert(now);
                 // A commit whose fsync outlasts the recheck (a busy disk) becomes visible later
-                // still, with nothing more to wake the watcher: look again, twice as late each
-                // time, until a reload would surely see it.
-                self.recheck_gap *= 2;
-                if self.recheck_gap < SURELY_VISIBLE_AFTER {
-                    self.recheck_at = Some(now + self.recheck_gap);
+                // still, with nothing more to wake the watcher: look again as often (a look
+                // that finds nothing costs one index probe) until a reload would surely see it.
+                if now + RECHECK_AFTER < since + SURELY_VISIBLE_AFTER {
+                    self.recheck_at = Some(now + RECHECK_AFTER);
                 }
             }
         }
         if woke && !found_events {
-            self.recheck_gap = RECHECK_AFTER;
             self.recheck_at = Some(now + RECHECK_AFTER);
         }
     }
@@ -103,7 +98,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn an_empty_recheck_looks_again_twice_as_late_until_a_reload_would_see_the_change() {
+    fn an_empty_recheck_looks_again_as_often_until_a_reload_would_see_the_change() {
         let start = Instant::now();
         let mut freshness = Freshness::new(start);
         freshness.looked(start, true, false);
@@ -114,9 +109,13 @@ mod tests {
             at = next;
             freshness.looked(at, false, false);
         }
-        let ms = |n| Duration::from_millis(n);
-        assert_eq!(gaps, [ms(50), ms(100), ms(200), ms(400), ms(800)]);
-        assert_eq!(freshness.unexplained, Some(start + ms(50)));
+        assert!(gaps.iter().all(|gap| *gap == RECHECK_AFTER), "{gaps:?}");
+        assert_eq!(
+            gaps.len(),
+            20,
+            "one woken look's recheck, then 19 more within a second"
+        );
+        assert_eq!(freshness.unexplained, Some(start + RECHECK_AFTER));
     }
 
     #[test]
