@@ -390,3 +390,21 @@ fn an_unfinished_column_past_the_hold_limit_is_paged_like_done() {
         Some(ready - 3)
     );
 }
+
+#[test]
+fn n_selects_the_new_task_at_the_end_of_a_long_ready_column() {
+    let board = long_queue();
+    let mut app = open_app(&board);
+    app.update(key('n'));
+    typed(&mut app, "one more");
+    app.update(code(KeyCode::Enter));
+    let selected = app.state.selected_task().cloned().expect("a task selected");
+    assert_eq!(selected.title, "one more");
+    assert_eq!(app.state.selected_status(), Status::Ready);
+    let ready = app.state.view.column_len(&Status::Ready);
+    assert_eq!(ready, 10_101);
+    assert_eq!(
+        app.state.column_frame(&Status::Ready, VISIBLE).highlight,
+        Some(ready - 1)
+    );
+}

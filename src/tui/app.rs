@@ -710,6 +710,8 @@ impl App {
     /// says what happened.
     fn show_answer(&mut self, answered: Answered) {
         match &answered.select {
+            // Down a long column, outside its window: found on the board.
+            Some(id) if self.state.view.task(id).is_none() => self.read(Read::Goto(id.clone())),
             Some(id) => self.state.select_task(id),
             None => self.state.settle_after_own_change(),
         }
