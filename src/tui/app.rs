@@ -529,9 +529,7 @@ impl App {
             Action::Right => tree.fold(false),
             Action::Open => {
                 if let Some(id) = tree.selected().map(str::to_owned) {
-                    if self.state.view.task(&id).is_some() {
-                        self.state.select_task(&id);
-                    } else {
+                    if !self.state.select_task(&id) {
                         // Down a long column, outside its window: found on the board.
                         self.read(Read::Goto(id.clone()));
                     }
@@ -710,9 +708,12 @@ impl App {
     /// says what happened.
     fn show_answer(&mut self, answered: Answered) {
         match &answered.select {
-            // Down a long column, outside its window: found on the board.
-            Some(id) if self.state.view.task(id).is_none() => self.read(Read::Goto(id.clone())),
-            Some(id) => self.state.select_task(id),
+            Some(id) => {
+                if !self.state.select_task(id) {
+                    // Down a long column, outside its window: found on the board.
+                    self.read(Read::Goto(id.clone()));
+                }
+            }
             None => self.state.settle_after_own_change(),
         }
         if answered.message.is_some() {

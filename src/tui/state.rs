@@ -558,18 +558,22 @@ impl State {
         self.wanted.remove(status);
     }
 
-    /// Puts the cursor on a task, wherever it is.
-    pub fn select_task(&mut self, id: &str) {
+    /// Puts the cursor on a task, wherever it is among the cards held; returns whether it
+    /// was there (a card down a long column, outside its window, is not).
+    pub fn select_task(&mut self, id: &str) -> bool {
         let Some(status) = self.view.task(id).map(|t| t.status.clone()) else {
-            return;
+            return false;
         };
-        if let Some(column) = self.statuses().iter().position(|s| *s == status) {
-            self.column = column;
-            if let Some(row) = self.cards(&status).iter().position(|t| t.id == id) {
-                let offset = self.offset(&status);
-                self.select_row(&status, offset + row);
-            }
-        }
+        let Some(column) = self.statuses().iter().position(|s| *s == status) else {
+            return false;
+        };
+        self.column = column;
+        let Some(row) = self.cards(&status).iter().position(|t| t.id == id) else {
+            return false;
+        };
+        let offset = self.offset(&status);
+        self.select_row(&status, offset + row);
+        true
     }
 
     /// The tasks the cursors have chosen, which stay in memory wherever they go.
