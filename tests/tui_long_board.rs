@@ -408,3 +408,45 @@ fn n_selects_the_new_task_at_the_end_of_a_long_ready_column() {
         Some(ready - 1)
     );
 }
+
+#[test]
+fn a_page_for_a_filter_typed_further_is_dropped_unread() {
+    use gateboard::tui::board_view::PageAt;
+    use gateboard::tui::effects::read::{BoardReader, Fetched, Read};
+    let board = common::TempBoard::new();
+    write_history(
+        &mut board.open(),
+        &History {
+            finished: 20_000,
+            active: 0,
+            events_per_task: 10,
+            since: 1_790_000_000,
+        },
+    )
+    .expect("history");
+    let (outcomes, heard) = std::sync::mpsc::channel();
+    let reader = BoardReader::start(&board.path, &OpenOptions::default(), move |fetched| {
+        let _ = outcomes.send(fetched);
+    })
+    .expect("reader");
+    // The totals over 200,000 events hold the counting thread while the filter moves on.
+    assert!(reader.send(Read::Totals { upto: i64::MAX }));
+    let page = |filter: &str| Read::Page {
+        status: Status::Done,
+        filter: filter.into(),
+        at: PageAt::Row(0),
+        known: None,
+    };
+    reader.want_filter(&Status::Done, "task 1");
+    assert!(reader.send(page("task 1")));
+    reader.want_filter(&Status::Done, "task 12");
+    assert!(matches!(
+        heard.recv().expect("totals"),
+        Fetched::Totals { .. }
+    ));
+    assert_eq!(
+        heard.recv().expect("page"),
+        Fetched::Superseded(Box::new(page("task 1")))
+    );
+    reader.close();
+}

@@ -7,6 +7,7 @@ pub mod error;
 pub mod gate;
 pub mod history;
 pub mod import;
+pub mod interrupt;
 pub mod lineage;
 pub mod model;
 pub mod ops;

@@ -59,8 +59,18 @@ impl App {
             .filter(|status| shown.contains(status) && !self.paging.contains(status))
             .filter_map(|status| self.state.page_needed(&status).map(|at| (status, at)))
             .collect();
+        let filter = self.state.filter.to_lowercase();
+        if let Some(reader) = &self.reader {
+            // A count under way for an older filter stops, so the one wanted now comes sooner.
+            for status in &self.paging {
+                reader.want_filter(status, &filter);
+            }
+            for (status, _) in &needed {
+                reader.want_filter(status, &filter);
+            }
+        }
         for (status, at) in needed {
-            let filter = self.state.filter.to_lowercase();
+            let filter = filter.clone();
             let known = self
                 .state
                 .view
@@ -145,6 +155,11 @@ impl App {
                 self.state.counting_totals = false;
             }
             Fetched::Audited(found) => self.audited(found),
+            Fetched::Superseded(read) => {
+                if let Read::Page { status, .. } = *read {
+                    self.paging.remove(&status);
+                }
+            }
             Fetched::Failed { read, why } => {
                 match *read {
                     Read::Since { .. } => {

@@ -2,12 +2,14 @@
 //! takes long on a big board (a column's count, the totals over millions of events) then
 //! delays only what it fills in, never the keys and redraws.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, mpsc};
 use std::thread;
 
 use crate::core::audit::{Violation, audit, claims_before_parent_events_after};
+use crate::core::interrupt::Interrupter;
 use crate::core::lineage::Lineage;
 use crate::core::model::Neighbour;
 use crate::core::{
@@ -183,6 +185,9 @@ pub enum Fetched {
     },
     /// The full audit's findings.
     Audited(usize),
+    /// A read dropped or stopped because nobody wants it any more (a page for a filter since
+    /// typed further).
+    Superseded(Box<Read>),
     /// A read that failed, and why.
     Failed {
         /// What was asked.
@@ -458,6 +463,30 @@ pub struct BoardReader {
     quick: mpsc::Sender<Read>,
     whole_board: mpsc::Sender<Read>,
     thread: thread::JoinHandle<()>,
+    /// What the whole-board thread runs now, and how to stop it.
+    running: Arc<Running>,
+}
+
+/// The read a thread runs now, the filter each long column wants now, and how to stop the
+/// read: a filter typed further makes the count for the one before it worthless.
+struct Running {
+    read: Mutex<Option<Read>>,
+    filters: Mutex<HashMap<Status, String>>,
+    /// Set when the running read was stopped on purpose.
+    stopped: AtomicBool,
+    interrupter: Interrupter,
+}
+
+impl Running {
+    /// Whether `read` is a page for a filter its column no longer wants.
+    fn unwanted(&self, read: &Read) -> bool {
+        let Read::Page { status, filter, .. } = read else {
+            return false;
+        };
+        self.filters
+            .lock()
+            .is_ok_and(|filters| filters.get(status).is_some_and(|wanted| wanted != filter))
+    }
 }
 
 impl Read {
@@ -478,15 +507,47 @@ impl BoardReader {
         open: &OpenOptions,
         done: impl Fn(Fetched) + Send + Sync + 'static,
     ) -> Result<BoardReader, BoardError> {
-        let done = std::sync::Arc::new(done);
-        let (quick, thread) = lane(path, open, "gateboard-tui-reader", done.clone())?;
+        let done = Arc::new(done);
+        let quick_board = Board::open(path, open)?;
+        let (quick, thread) = lane(path, "gateboard-tui-reader", done.clone(), move |read| {
+            read.perform(&quick_board)
+        })?;
+        let board = Board::open(path, open)?;
+        let running = Arc::new(Running {
+            read: Mutex::new(None),
+            filters: Mutex::new(HashMap::new()),
+            stopped: AtomicBool::new(false),
+            interrupter: board.interrupter(),
+        });
+        let watched = running.clone();
         // Not joined on close: a count over millions of events may still run, and it has
         // nothing to finish; the process's exit ends it.
-        let (whole_board, _) = lane(path, open, "gateboard-tui-counter", done)?;
+        let (whole_board, _) = lane(path, "gateboard-tui-counter", done, move |read| {
+            if watched.unwanted(&read) {
+                return Fetched::Superseded(Box::new(read));
+            }
+            if let Ok(mut running) = watched.read.lock() {
+                *running = Some(read.clone());
+            }
+            let fetched = read.clone().perform(&board);
+            if let Ok(mut running) = watched.read.lock() {
+                *running = None;
+            }
+            match fetched {
+                Fetched::Failed { .. } if watched.stopped.swap(false, Ordering::SeqCst) => {
+                    Fetched::Superseded(Box::new(read))
+                }
+                fetched => {
+                    watched.stopped.store(false, Ordering::SeqCst);
+                    fetched
+                }
+            }
+        })?;
         Ok(BoardReader {
             quick,
             whole_board,
             thread,
+            running,
         })
     }
 
@@ -499,6 +560,23 @@ impl BoardReader {
         }
     }
 
+    /// Says which filter a long column wants now: a page read for another, queued or
+    /// running, is dropped or stopped and comes back as `Fetched::Superseded`.
+    pub fn want_filter(&self, status: &Status, filter: &str) {
+        if let Ok(mut filters) = self.running.filters.lock() {
+            filters.insert(status.clone(), filter.to_owned());
+        }
+        // Held while stopping, so the thread cannot move on to another read meanwhile.
+        if let Ok(running) = self.running.read.lock()
+            && running
+                .as_ref()
+                .is_some_and(|read| self.running.unwanted(read))
+        {
+            self.running.stopped.store(true, Ordering::SeqCst);
+            self.running.interrupter.interrupt();
+        }
+    }
+
     /// Drops the reads not started and closes the quick reads' connection once the current
     /// one ends.
     pub fn close(self) {
@@ -508,20 +586,19 @@ impl BoardReader {
     }
 }
 
-/// One thread carrying out reads on a connection of its own.
+/// One thread carrying out reads with `perform`, one after another.
 fn lane(
     path: &Path,
-    open: &OpenOptions,
     name: &str,
-    done: std::sync::Arc<impl Fn(Fetched) + Send + Sync + 'static>,
+    done: Arc<impl Fn(Fetched) + Send + Sync + 'static>,
+    perform: impl Fn(Read) -> Fetched + Send + 'static,
 ) -> Result<(mpsc::Sender<Read>, thread::JoinHandle<()>), BoardError> {
-    let board = Board::open(path, open)?;
     let (jobs, inbox) = mpsc::channel::<Read>();
     let thread = thread::Builder::new()
         .name(name.into())
         .spawn(move || {
             for job in inbox {
-                done(job.perform(&board));
+                done(perform(job));
             }
         })
         .map_err(|source| BoardError::Io {
