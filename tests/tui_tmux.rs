@@ -329,3 +329,30 @@ fn a_person_cancels_a_running_command_with_x() {
     tui.keys(&["q"]);
     until("q quits", || !tui.alive());
 }
+
+#[test]
+fn a_person_reaches_the_end_of_a_long_done_column_and_filters_it() {
+    let board = common::TempBoard::new();
+    gateboard::core::history::write_history(
+        &mut board.open(),
+        &gateboard::core::history::History {
+            finished: 1000,
+            active: 0,
+            events_per_task: 4,
+            since: 1_790_000_000,
+        },
+    )
+    .expect("history");
+    let tui = Session::start(&tui_command(&board.path));
+    tui.wait_for("done (1000)");
+    tui.keys(&["l", "l", "l", "l", "G"]);
+    tui.wait_for("done 1000/1000");
+    tui.wait_for("history task 999:");
+    tui.keys(&["/"]);
+    tui.keys(&["-l", "task 12:"]);
+    tui.wait_for("done (1/1000)");
+    tui.wait_for("history task 12:");
+    // The filter put the cursor on the one card it showed; without it, the cursor stays there.
+    tui.keys(&["Escape"]);
+    tui.wait_for("done 13/1000");
+}

@@ -5,7 +5,9 @@ pub mod audit;
 pub mod baseline;
 pub mod error;
 pub mod gate;
+pub mod history;
 pub mod import;
+pub mod interrupt;
 pub mod lineage;
 pub mod model;
 pub mod ops;
@@ -22,7 +24,7 @@ use rusqlite::{Connection, OpenFlags};
 pub use error::{BoardError, Result};
 pub use model::{Event, EventKind, NewTask, Run, Status, Task, TaskDetail};
 pub use ops::Txn;
-pub use query::Reader;
+pub use query::{Keyed, Reader};
 pub use schema::Origin;
 
 /// How hard a commit tries to survive power loss.

@@ -353,4 +353,165 @@ impl<'c> Reader<'c> {
             .query_row(params![commands_only, key_prefix], |r| r.get(0))?;
         Ok(!busy)
     }
+
+    /// Every task of one status in claim order, each with its rowid: a column a view holds
+    /// whole, ready to take newcomers in their place.
+    pub fn keyed_tasks(&self, status: &Status) -> Result<Vec<Keyed>> {
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {TASK_COLUMNS}, t.rowid FROM {TASK_FROM} WHERE t.status = ?1 \
+             ORDER BY t.priority DESC, t.created_at, t.rowid"
+        ))?;
+        let rows = stmt.query_map(params![status], Keyed::from_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// The tasks with these ids that exist, each with its rowid, in no particular order: what
+    /// a live view re-reads after events name them.
+    pub fn keyed_tasks_by_ids(&self, ids: &[String]) -> Result<Vec<Keyed>> {
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {TASK_COLUMNS}, t.rowid FROM {TASK_FROM} WHERE t.id = ?1"
+        ))?;
+        let mut tasks = Vec::with_capacity(ids.len());
+        for id in ids {
+            if let Some(task) = stmt.query_row(params![id], Keyed::from_row).optional()? {
+                tasks.push(task);
+            }
+        }
+        Ok(tasks)
+    }
+
+    /// Rows `offset..offset + limit` of one status in claim order, of the tasks whose id or
+    /// title contains `needle` (ASCII case-insensitive; empty takes all): one page of a column
+    /// too long to hold. The page's rowids come from the claim-order index alone, so only the
+    /// page's own rows are read in full.
+    pub fn column_page(
+        &self,
+        status: &Status,
+        needle: &str,
+        offset: usize,
+        limit: usize,
+    ) -> Result<Vec<Keyed>> {
+        let offset = i64::try_from(offset).unwrap_or(i64::MAX);
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {TASK_COLUMNS}, t.rowid FROM {TASK_FROM} WHERE t.rowid IN \
+             (SELECT rowid FROM tasks WHERE status = ?1 AND {} \
+              ORDER BY priority DESC, created_at, rowid LIMIT ?3 OFFSET ?4) \
+             ORDER BY t.priority DESC, t.created_at, t.rowid",
+            contains(needle)
+        ))?;
+        let rows = stmt.query_map(
+            params![status, needle.to_ascii_lowercase(), limit, offset],
+            Keyed::from_row,
+        )?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// How many tasks of one status contain `needle` in their id or title (as `column_page`
+    /// matches it): a long column's length, counted without reading it.
+    pub fn column_len(&self, status: &Status, needle: &str) -> Result<usize> {
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT count(*) FROM tasks WHERE status = ?1 AND {}",
+            contains(needle)
+        ))?;
+        let count: i64 = if needle.is_empty() {
+            stmt.query_row(params![status], |r| r.get(0))?
+        } else {
+            stmt.query_row(params![status, needle.to_ascii_lowercase()], |r| r.get(0))?
+        };
+        Ok(usize::try_from(count).unwrap_or(0))
+    }
+
+    /// The row `task` has among the tasks of its status containing `needle`, in claim order
+    /// (priority first, NULL last; then age; then rowid): where `:goto` finds a task of a
+    /// column too long to hold.
+    pub fn column_row(&self, task: &Keyed, needle: &str) -> Result<usize> {
+        let count: i64 = self
+            .conn
+            .prepare_cached(&format!(
+                "SELECT count(*) FROM tasks WHERE status = ?1 AND {} AND ( \
+                 (?3 IS NULL AND priority IS NOT NULL) OR priority > ?3 \
+                 OR (priority IS ?3 AND (created_at < ?4 OR (created_at = ?4 AND rowid < ?5))))",
+                contains(needle)
+            ))?
+            .query_row(
+                params![
+                    task.task.status,
+                    needle.to_ascii_lowercase(),
+                    task.task.priority,
+                    task.task.created_at,
+                    task.rowid
+                ],
+                |r| r.get(0),
+            )?;
+        Ok(usize::try_from(count).unwrap_or(0))
+    }
+
+    /// The newest `limit` finished tasks (done or archived), newest first, as (id, title,
+    /// status): what a parent picker offers beside the unfinished tasks a view holds.
+    pub fn newest_finished(&self, limit: usize) -> Result<Vec<Neighbour>> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let mut stmt = self.conn.prepare_cached(
+            // `+status`: not the status index, which would sort every finished task first; the
+            // newest rows are found by walking the table back from its end.
+            "SELECT id, title, status FROM tasks WHERE +status IN ('done', 'archived') \
+             ORDER BY rowid DESC LIMIT ?1",
+        )?;
+        let rows = stmt.query_map(params![limit], |r| {
+            Ok(Neighbour {
+                id: r.get(0)?,
+                title: r.get(1)?,
+                status: r.get(2)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// How many events of one kind have an id up to `upto`: a status bar's total as of the
+    /// cursor it then follows from, so no event is counted twice.
+    pub fn event_count_upto(&self, kind: &EventKind, upto: i64) -> Result<u64> {
+        let count: i64 = self
+            .conn
+            .prepare_cached("SELECT count(*) FROM task_events WHERE id <= ?2 AND kind = ?1")?
+            .query_row(params![kind.as_str(), upto], |r| r.get(0))?;
+        Ok(u64::try_from(count).unwrap_or(0))
+    }
+
+    /// Whether the board holds any task, answered without counting them.
+    pub fn has_tasks(&self) -> Result<bool> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT EXISTS (SELECT 1 FROM tasks)")?
+            .query_row([], |r| r.get(0))?)
+    }
+}
+
+/// `column_page`'s match: ?2, already lowercased, in the id or the title. With nothing to
+/// match, the test is left out, so the claim-order index alone answers.
+fn contains(needle: &str) -> &'static str {
+    if needle.is_empty() {
+        "1"
+    } else {
+        "(instr(lower(title), ?2) > 0 OR instr(lower(id), ?2) > 0)"
+    }
+}
+
+/// A task with its rowid, claim order's last tie-break: what a view holding only part of a
+/// column compares a newcomer with to find its place.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Keyed {
+    /// SQLite's rowid of the task.
+    pub rowid: i64,
+    /// The task.
+    pub task: Task,
+}
+
+impl Keyed {
+    fn from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Keyed> {
+        // The rowid comes after the task's own columns.
+        Ok(Keyed {
+            rowid: row.get(row.as_ref().column_count() - 1)?,
+            task: Task::from_row(row)?,
+        })
+    }
 }

@@ -8,13 +8,14 @@ use tui_input::InputRequest;
 use tui_input::backend::crossterm::to_input_request;
 
 use super::effects::Written;
+use super::effects::read::Fetched;
 use super::keymap::Keymap;
 use super::state::Mode;
 use crate::pool::PoolEvent;
 use crate::pool::racer::RaceMode;
 
 /// One thing `App::update` reacts to.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum Action {
     /// Cursor left a column.
     Left,
@@ -106,6 +107,8 @@ pub enum Action {
     BoardChanged,
     /// A write handed to the writer thread ended: what it did, or why it was refused.
     Wrote(Result<Written, String>),
+    /// A read handed to the reader thread ended: what it found.
+    Fetched(Box<Fetched>),
     /// The pool reported something.
     Pool(PoolEvent),
     /// Time passed: refresh clocks and rates.
@@ -125,6 +128,7 @@ impl Action {
                 | Action::BoardChanged
                 | Action::Pool(_)
                 | Action::Wrote(_)
+                | Action::Fetched(_)
                 | Action::Tick
                 | Action::Terminal(_)
         )

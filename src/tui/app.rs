@@ -1,7 +1,8 @@
 //! The TUI's state machine: every `Action` goes through `update`, which changes the state and
-//! performs the board writes and pool commands a key asks for.
+//! asks for the board reads and writes and pool commands a key needs; reads and writes come
+//! back as actions.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 use ratatui::layout::Rect;
@@ -9,33 +10,21 @@ use tokio::sync::mpsc;
 
 use tui_input::InputRequest;
 
+mod reads;
+
 use super::action::{self, Action};
 use super::command::{self, Command};
+use super::effects::read::{BoardReader, Read, load_view, log_tails};
 use super::effects::{BoardWriter, Write, Written};
 use super::event_log;
 use super::freshness::Freshness;
 use super::layout;
-use super::picker::{Choice, Picker};
 use super::race::{self, RaceRun};
-use super::state::{
-    BoardView, ClaimRate, Mode, Pane, PoolView, Prompt, PromptKind, RunTail, State,
-};
-use super::tree::TreeView;
-use crate::core::audit::{audit, claims_before_parent_events, claims_before_parent_events_after};
-use crate::core::{Board, BoardError, EventKind, OpenOptions, Status, TaskDetail, now_epoch};
-use crate::pool::exec::output;
+use super::state::{ClaimRate, Mode, Pane, PoolView, Prompt, PromptKind, RaceSummary, State};
+use crate::core::{Board, BoardError, OpenOptions, Status, now_epoch};
 use crate::pool::racer::{RaceConfig, RaceMode, Racer};
 use crate::pool::{Pool, PoolConfig};
 
-/// Who the TUI says cancelled a task.
-/// Lines of output shown for the running attempt, and for each finished one.
-const LIVE_TAIL_LINES: usize = 12;
-const ENDED_TAIL_LINES: usize = 3;
-/// Finished runs whose output the detail view shows, newest first.
-const ENDED_RUNS_SHOWN: usize = 3;
-
-/// Events read per look at the log; a larger backlog is read in several looks.
-const EVENT_PAGE: usize = 5000;
 /// Rows a page key moves.
 const PAGE: isize = 10;
 /// A move past any end: the first or last row.
@@ -65,30 +54,56 @@ pub struct App {
     screen: Option<Rect>,
     /// Where writes go once the loop runs, so a locked board never freezes the keys.
     writer: Option<BoardWriter>,
+    /// Where reads go once the loop runs, so a long read never freezes the keys.
+    reader: Option<BoardReader>,
+    /// Looks at the new events asked for so far; the last one may still be on its way.
+    looks: u64,
+    /// A look at the new events is on its way: the next waits for it.
+    refreshing: bool,
+    /// When the look on its way was asked for by the freshness schedule, and whether the
+    /// watcher woke it.
+    looking: Option<(Instant, bool)>,
+    /// A change the person made landed: what to show once a look asked for after it arrives.
+    answer_after: Option<(u64, Answered)>,
+    /// Long columns whose next window is on its way.
+    paging: HashSet<Status>,
+    /// Views the person asked for (detail, tree, picker) or closed: a read answering an older
+    /// request is not shown.
+    views: u64,
+    /// An ended race, summed up but for the full audit on its way.
+    race_ending: Option<RaceSummary>,
     /// When the status bar's message was set, so it can expire.
     message_since: Instant,
     quit: bool,
 }
 
 impl App {
-    /// Loads the board into a fresh state.
+    /// Loads the board into a fresh state, the status bar's totals included: everything here
+    /// and now, as tests and tools want it.
     pub fn new(
         board: Board,
         state: State,
         pool_config: PoolConfig,
         open: OpenOptions,
     ) -> Result<App, BoardError> {
+        let mut app = App::load(board, state, pool_config, open)?;
+        app.ask_totals();
+        Ok(app)
+    }
+
+    /// Loads the board into a fresh state but for the totals over the whole event log, which
+    /// `read_off_the_loop` then reads: on a board of millions of events they take seconds.
+    pub fn load(
+        board: Board,
+        state: State,
+        pool_config: PoolConfig,
+        open: OpenOptions,
+    ) -> Result<App, BoardError> {
         // One snapshot, so the cursor starts exactly where the loaded tasks stand.
-        let (tasks, last, history, violations, rejected) = board.read(|r| {
+        let (view, last, history) = board.read(|r| {
             let last = r.last_event_id()?;
             let history = r.events_before(last.saturating_add(1), event_log::PAGE, &[])?;
-            Ok((
-                r.tasks(None)?,
-                last,
-                history,
-                claims_before_parent_events(r)?.len(),
-                r.event_count(&EventKind::ClaimRejected)?,
-            ))
+            Ok((load_view(r, &[])?, last, history))
         })?;
         let mut app = App {
             state,
@@ -106,14 +121,26 @@ impl App {
             screen: None,
             message_since: Instant::now(),
             writer: None,
+            reader: None,
+            looks: 0,
+            refreshing: false,
+            looking: None,
+            answer_after: None,
+            paging: HashSet::new(),
+            views: 0,
+            race_ending: None,
             quit: false,
         };
-        app.state.replace_view(BoardView::load(tasks));
-        app.state.violations = violations;
-        app.state.rejections_before = rejected;
+        app.state.replace_view(view);
         let older = history.len() == event_log::PAGE;
         app.state.log.restart(history, older);
         Ok(app)
+    }
+
+    /// Asks for the status bar's totals as of the cursor; later events add to them live.
+    fn ask_totals(&mut self) {
+        self.state.counting_totals = true;
+        self.read(Read::Totals { upto: self.cursor });
     }
 
     /// Where the app sends the pool's events so they wake the main loop.
@@ -141,6 +168,26 @@ impl App {
         Ok(())
     }
 
+    /// From now on, carries reads out on a thread of their own, each outcome coming back as
+    /// `Action::Fetched` through the inputs (set those first), and asks for the totals.
+    pub fn read_off_the_loop(&mut self) -> Result<(), BoardError> {
+        let Some(inputs) = self.inputs.clone() else {
+            return Err(BoardError::Internal(
+                "the TUI's reads need its inputs first".into(),
+            ));
+        };
+        self.reader = Some(BoardReader::start(
+            self.board.path(),
+            &self.open,
+            move |fetched| {
+                // A closed loop has quit: nobody is left to tell.
+                let _ = inputs.send(Action::Fetched(Box::new(fetched)));
+            },
+        )?);
+        self.ask_totals();
+        Ok(())
+    }
+
     /// Sets the pause between a race's children: a test races fast, a person watches the
     /// default.
     pub fn set_race_pace(&mut self, pace: Duration) {
@@ -150,14 +197,6 @@ impl App {
     /// Whether the user asked to leave.
     pub fn should_quit(&self) -> bool {
         self.quit
-    }
-
-    /// Reads every task afresh, after a change that wrote no events. The event cursor stays:
-    /// events not read yet still reach the log, the rates and the live audit.
-    fn reload(&mut self) -> Result<(), BoardError> {
-        let tasks = self.board.read(|r| r.tasks(None))?;
-        self.state.replace_view(BoardView::load(tasks));
-        Ok(())
     }
 
     /// Starts a pool of `workers` on the board and forwards its events to the main loop.
@@ -197,6 +236,9 @@ impl App {
         if let Some(writer) = self.writer.take() {
             let _ = tokio::task::spawn_blocking(move || writer.close()).await;
         }
+        if let Some(reader) = self.reader.take() {
+            let _ = tokio::task::spawn_blocking(move || reader.close()).await;
+        }
         if let Some(mut race) = self.race.take() {
             let _ = tokio::task::spawn_blocking(move || race.stop()).await;
         }
@@ -217,6 +259,7 @@ impl App {
         if let Err(e) = self.apply(action) {
             self.state.message = Some(e.to_string());
         }
+        self.read_pages();
         self.keep_or_expire(shown, now);
     }
 
@@ -240,33 +283,32 @@ impl App {
     /// clock, so a test can step through it without waiting for the wall clock.
     pub fn catch_up_at(&mut self, now: Instant) {
         let shown = self.state.message.take();
-        if let Err(e) = self.look(now) {
-            self.state.message = Some(e.to_string());
-        }
+        self.look(now);
+        self.read_pages();
         self.keep_or_expire(shown, now);
     }
 
     /// When `catch_up` has something to do without further input: at once while events are
     /// left to read, else at the next second look or reload.
     pub fn next_wake(&self) -> Option<Instant> {
-        if self.dirty {
+        if self.refreshing {
+            // The look on its way wakes the loop when it lands.
+            None
+        } else if self.dirty {
             Some(Instant::now())
         } else {
             self.freshness.next_due()
         }
     }
 
-    fn look(&mut self, now: Instant) -> Result<(), BoardError> {
+    fn look(&mut self, now: Instant) {
+        if self.refreshing {
+            return;
+        }
         let woke = std::mem::take(&mut self.dirty);
         if woke || self.freshness.recheck_due(now) || self.freshness.reload_due(now) {
-            let found = self.refresh()?;
-            self.freshness.looked(now, woke, found);
+            self.look_now(Some((now, woke)));
         }
-        if self.freshness.reload_due(now) {
-            self.reload()?;
-            self.freshness.reloaded(now);
-        }
-        Ok(())
     }
 
     /// Whether the terminal is too small to draw the board, so only a note shows.
@@ -294,6 +336,7 @@ impl App {
             Action::Back if in_prompt => self.close_prompt()?,
             Action::Back => self.back()?,
             Action::Help => {
+                self.views += 1;
                 self.state.mode = match self.state.mode {
                     Mode::Help => Mode::Normal,
                     _ => Mode::Help,
@@ -307,6 +350,7 @@ impl App {
             Action::Submit | Action::Confirm if in_prompt => self.submit()?,
             Action::BoardChanged => self.dirty = true,
             Action::Wrote(done) => self.wrote(done)?,
+            Action::Fetched(fetched) => self.fetched(*fetched)?,
             Action::Pool(_) => {
                 self.dirty = true;
                 self.sync_pool_view();
@@ -460,8 +504,11 @@ impl App {
             self.state.message = Some("no task selected".into());
             return Ok(());
         };
-        let lineage = self.board.read(|r| r.lineage(&id))?;
-        self.state.mode = Mode::Tree(Box::new(TreeView::new(lineage)));
+        self.views += 1;
+        self.read(Read::Lineage {
+            id,
+            view: self.views,
+        });
         Ok(())
     }
 
@@ -482,10 +529,11 @@ impl App {
             Action::Right => tree.fold(false),
             Action::Open => {
                 if let Some(id) = tree.selected().map(str::to_owned) {
-                    self.state.select_task(&id);
-                    let detail = self.board.read(|r| r.detail(&id))?;
-                    self.state.log_tails = log_tails(&detail);
-                    self.state.mode = Mode::Detail(Box::new(detail));
+                    if !self.state.select_task(&id) {
+                        // Down a long column, outside its window: found on the board.
+                        self.read(Read::Goto(id.clone()));
+                    }
+                    self.open_detail(&id)?;
                 }
             }
             _ => {}
@@ -524,20 +572,20 @@ impl App {
         self.target_task().map(|t| t.id.clone())
     }
 
+    /// Asks for a task's detail view, which replaces what is on screen when it arrives.
     fn open_detail(&mut self, id: &str) -> Result<(), BoardError> {
-        let detail = self.board.read(|r| r.detail(id))?;
-        // The same task read again (it changed) keeps its place; another starts at the top.
-        if !matches!(&self.state.mode, Mode::Detail(open) if open.task.id == id) {
-            self.state.detail_scroll = 0;
-        }
-        self.state.log_tails = log_tails(&detail);
-        self.state.mode = Mode::Detail(Box::new(detail));
+        self.views += 1;
+        self.read(Read::Detail {
+            id: id.to_owned(),
+            view: self.views,
+        });
         Ok(())
     }
 
     /// Esc: closes what covers the board (a prompt asked over a detail view goes back to it);
     /// on the bare board with the events pane focused, the pane follows again, as in k9s.
     fn back(&mut self) -> Result<(), BoardError> {
+        self.views += 1;
         match std::mem::replace(&mut self.state.mode, Mode::Normal) {
             Mode::Normal if self.state.pane == Pane::Log => self.follow_log(),
             _ => Ok(()),
@@ -556,25 +604,23 @@ impl App {
 
     fn page_log_for(&mut self, delta: isize) -> Result<(), BoardError> {
         let log = &self.state.log;
-        let kinds = log.filter().kinds();
+        let filter = log.filter();
         if log.wants_older(delta)
             && let Some(first) = log.first_id()
         {
-            let page = self
-                .board
-                .read(|r| r.events_before(first, event_log::PAGE, kinds))?;
-            let more = page.len() == event_log::PAGE;
-            self.state.log.prepend(page, more);
+            self.read(Read::Events {
+                first: Some(first),
+                last: None,
+                filter,
+            });
         } else if log.wants_newer(delta)
             && let Some(last) = log.last_id()
         {
-            // Only up to what `refresh` has read: later events reach the log through it.
-            let before = self.cursor.saturating_add(1);
-            let page = self
-                .board
-                .read(|r| r.events_between(last, before, event_log::PAGE, kinds))?;
-            let reaches = page.len() < event_log::PAGE;
-            self.state.log.append(page, reaches);
+            self.read(Read::Events {
+                first: None,
+                last: Some(last),
+                filter,
+            });
         }
         Ok(())
     }
@@ -595,13 +641,11 @@ impl App {
 
     /// Reads the newest events the pane's filter shows, up to what `refresh` has read.
     fn restart_log(&mut self) -> Result<(), BoardError> {
-        let kinds = self.state.log.filter().kinds();
-        let before = self.cursor.saturating_add(1);
-        let tail = self
-            .board
-            .read(|r| r.events_before(before, event_log::PAGE, kinds))?;
-        let older = tail.len() == event_log::PAGE;
-        self.state.log.restart(tail, older);
+        self.read(Read::Events {
+            first: None,
+            last: None,
+            filter: self.state.log.filter(),
+        });
         Ok(())
     }
 
@@ -654,15 +698,27 @@ impl App {
 
     /// A change the person made is on the board: read it, and put the cursor where it belongs.
     fn landed(&mut self, answered: Answered) -> Result<(), BoardError> {
-        self.refresh()?;
+        // Shown once a look asked for after the change arrives: the next one.
+        self.answer_after = Some((self.looks + 1, answered));
+        self.look_now(None);
+        Ok(())
+    }
+
+    /// The person's change is read back: the cursor goes where it belongs, the status line
+    /// says what happened.
+    fn show_answer(&mut self, answered: Answered) {
         match &answered.select {
-            Some(id) => self.state.select_task(id),
+            Some(id) => {
+                if !self.state.select_task(id) {
+                    // Down a long column, outside its window: found on the board.
+                    self.read(Read::Goto(id.clone()));
+                }
+            }
             None => self.state.settle_after_own_change(),
         }
         if answered.message.is_some() {
             self.state.message = answered.message;
         }
-        Ok(())
     }
 
     /// Opens a prompt about the task keys act on (if it needs one).
@@ -673,6 +729,7 @@ impl App {
             return;
         }
         let back_to_detail = matches!(self.state.mode, Mode::Detail(_));
+        self.views += 1;
         self.state.mode = Mode::Prompt(Prompt {
             back_to_detail,
             ..Prompt::new(kind, task)
@@ -686,23 +743,11 @@ impl App {
             self.state.message = Some("no task selected".into());
             return Ok(());
         };
-        let picker = match kind {
-            PromptKind::UnlinkParent => {
-                let parents = self.board.read(|r| r.parents(&task))?;
-                Picker::new(parents.into_iter().map(Choice::from).collect())
-            }
-            _ => Picker::board_except(&self.state.view, &task),
-        };
-        if picker.is_empty() {
-            self.state.message = Some(match kind {
-                PromptKind::UnlinkParent => format!("{task} waits for no parent"),
-                _ => "no other task to link to".into(),
-            });
-            return Ok(());
-        }
-        self.state.mode = Mode::Prompt(Prompt {
-            picker: Some(Box::new(picker)),
-            ..Prompt::new(kind, Some(task))
+        self.views += 1;
+        let view = self.views;
+        self.read(match kind {
+            PromptKind::UnlinkParent => Read::Parents { task, view },
+            _ => Read::Finished { task, view },
         });
         Ok(())
     }
@@ -744,6 +789,7 @@ impl App {
         let Mode::Prompt(prompt) = std::mem::replace(&mut self.state.mode, Mode::Normal) else {
             return Ok(());
         };
+        self.views += 1;
         if prompt.kind == PromptKind::Filter {
             self.state.set_filter(String::new());
         }
@@ -771,6 +817,13 @@ impl App {
         };
         let answered = match step {
             Step::Done(answered) => answered,
+            Step::Goto(id) => {
+                // The prompt waits for the board to say where the task is, as for a write.
+                prompt.waiting = true;
+                self.state.mode = Mode::Prompt(prompt);
+                self.read(Read::Goto(id));
+                return Ok(());
+            }
             Step::Write(write) => match self.dispatch(write)? {
                 // A question's one key is spent; a prompt stays open until the board takes
                 // its answer, so a refusal lands in it to be fixed.
@@ -866,16 +919,18 @@ impl App {
                 self.quit = true;
                 Step::Done(Answered::default())
             }
-            Some(Command::Goto(id)) => Step::Done(self.goto(&id)?),
+            Some(Command::Goto(id)) => self.goto(&id),
             Some(Command::Block { id, reason }) => Step::Write(block(&id, &reason)?),
             Some(Command::Unblock(id)) => Step::Write(Write::Unblock(id)),
         })
     }
 
     /// Makes a task selectable where it is: its status shown as a column, no filter hiding it.
-    fn goto(&mut self, id: &str) -> Result<Answered, String> {
+    /// A task the view does not hold (a finished one down a long column) is looked up on
+    /// the board first.
+    fn goto(&mut self, id: &str) -> Step {
         let Some(status) = self.state.view.task(id).map(|t| t.status.clone()) else {
-            return Err(format!("no task {id} on this board"));
+            return Step::Goto(id.to_owned());
         };
         if !self.state.statuses().contains(&status) {
             self.state.toggle_other_statuses();
@@ -883,7 +938,7 @@ impl App {
         if !self.state.cards(&status).iter().any(|t| t.id == id) {
             self.state.set_filter(String::new());
         }
-        Ok(Answered {
+        Step::Done(Answered {
             message: None,
             select: Some(id.to_owned()),
         })
@@ -899,9 +954,8 @@ impl App {
             self.state.message = Some(refusal.into());
             return Ok(());
         }
-        // Every event so far is read first, so the race's tasks are exactly those created
-        // after the cursor.
-        self.refresh()?;
+        // The race's tasks are those its writer creates after the cursor: earlier events not
+        // read yet are of other tasks.
         let config = RaceConfig {
             rounds: race::ROUNDS,
             mode,
@@ -960,7 +1014,7 @@ impl App {
                 return Ok(());
             }
         }
-        if race.drained(&self.state.view)
+        if race.drained()
             && let Some(race) = self.race.take()
         {
             self.end_race(&race, true)?;
@@ -970,14 +1024,8 @@ impl App {
 
     /// Audits the whole board and shows the race's summary.
     fn end_race(&mut self, race: &RaceRun, finished: bool) -> Result<(), BoardError> {
-        let audit_violations = self.board.read(audit)?.len();
-        let summary = race.summary(finished, self.state.violations, audit_violations);
-        self.state.message = Some(format!(
-            "race {}: {} violations",
-            if finished { "done" } else { "stopped" },
-            summary.live_violations.max(summary.audit_violations)
-        ));
-        self.state.race_summary = Some(summary);
+        self.race_ending = Some(race.summary(finished, self.state.violations, 0));
+        self.read(Read::Audit);
         Ok(())
     }
 
@@ -1016,13 +1064,12 @@ impl App {
         if y < inner.y || y >= inner.bottom() {
             return;
         }
-        let cards = self.state.cards(&status);
-        let first = layout::first_visible(
-            self.state.row(&status, &cards),
-            layout::cards_per_column(areas.columns[column]),
-        );
-        let row = first + usize::from((y - inner.y) / layout::CARD_HEIGHT);
-        if row < cards.len() {
+        let frame = self
+            .state
+            .column_frame(&status, layout::cards_per_column(areas.columns[column]));
+        let slot = usize::from((y - inner.y) / layout::CARD_HEIGHT);
+        if slot < frame.cards.len() {
+            let row = frame.first + slot;
             self.state.select_row(&status, row);
         }
     }
@@ -1057,66 +1104,6 @@ impl App {
                 ..PoolView::default()
             },
         };
-    }
-
-    /// Reads only what is new: events after the cursor, and the tasks they name. Returns
-    /// whether there were any.
-    fn refresh(&mut self) -> Result<bool, BoardError> {
-        let before = self.cursor;
-        let (events, mut tasks, violations) = self.board.read(|r| {
-            let events = r.events_after(before, EVENT_PAGE, None)?;
-            let mut named = HashSet::new();
-            let ids: Vec<String> = events
-                .iter()
-                .filter(|e| named.insert(e.task_id.as_str()))
-                .map(|e| e.task_id.clone())
-                .collect();
-            let tasks = r.tasks_by_ids(&ids)?;
-            let claimed = events.iter().any(|e| e.kind == EventKind::Claimed);
-            let violations = if claimed {
-                claims_before_parent_events_after(r, before)?.len()
-            } else {
-                0
-            };
-            Ok((events, tasks, violations))
-        })?;
-        if events.is_empty() {
-            return Ok(false);
-        }
-        let now = Instant::now();
-        for event in &events {
-            match event.kind {
-                EventKind::Claimed => self.rate.record(now),
-                EventKind::ClaimRejected => self.state.rejections += 1,
-                _ => {}
-            }
-        }
-        self.state.violations += violations;
-        self.cursor = events.last().map_or(before, |e| e.id);
-        let full_page = events.len() == EVENT_PAGE;
-        // Tasks new to the view take their place among equals in the order they were created,
-        // which is the order of their first events.
-        let first_event: HashMap<&str, i64> = events
-            .iter()
-            .rev()
-            .map(|e| (e.task_id.as_str(), e.id))
-            .collect();
-        tasks.sort_by_key(|t| first_event.get(t.id.as_str()).copied());
-        self.state.apply_tasks(tasks);
-        if let Some(race) = &mut self.race {
-            race.note(&events, &self.state.view);
-        }
-        if let Mode::Detail(detail) = &self.state.mode
-            && events.iter().any(|e| e.task_id == detail.task.id)
-        {
-            let id = detail.task.id.clone();
-            self.open_detail(&id)?;
-        }
-        self.state.push_events(events);
-        if full_page {
-            self.dirty = true;
-        }
-        Ok(true)
     }
 }
 
@@ -1156,8 +1143,10 @@ enum Dispatched {
 
 /// What a prompt's answer comes to.
 enum Step {
-    /// Done already, on screen only (a filter, `:goto`).
+    /// Done already, on screen only (a filter, `:goto` a task the view holds).
     Done(Answered),
+    /// `:goto` a task the view does not hold: where it is must be read first.
+    Goto(String),
     /// A write to the board.
     Write(Write),
 }
@@ -1171,33 +1160,4 @@ fn block(id: &str, reason: &str) -> Result<Write, String> {
         task: id.to_owned(),
         reason: reason.to_owned(),
     })
-}
-
-/// The end of the output of a task's runs: the open run's live, the newest finished ones'
-/// last lines. Logs are files beside the board, read here without touching the board file.
-fn log_tails(detail: &TaskDetail) -> Vec<RunTail> {
-    let mut tails = Vec::new();
-    let mut ended = 0;
-    for run in detail.runs.iter().rev() {
-        let Some(log) = &run.log else { continue };
-        let live = run.ended_at.is_none();
-        if !live {
-            if ended == ENDED_RUNS_SHOWN {
-                break;
-            }
-            ended += 1;
-        }
-        let keep = if live {
-            LIVE_TAIL_LINES
-        } else {
-            ENDED_TAIL_LINES
-        };
-        let lines = output::tail_lines(std::path::Path::new(log), keep).unwrap_or_default();
-        tails.push(RunTail {
-            run_id: run.id,
-            live,
-            lines,
-        });
-    }
-    tails
 }

@@ -1,10 +1,13 @@
 //! The board writes a key asks for, as data, and the thread that carries them out: another
 //! writer holding the board's lock (an import, a Hermes process, a busy pool) then delays only
-//! the write, never the keys and redraws around it.
+//! the write, never the keys and redraws around it. The reads, likewise, are in `read`.
 
 use std::path::Path;
 use std::sync::mpsc;
 use std::thread;
+
+/// The board reads the TUI asks for, and the threads that carry them out.
+pub mod read;
 
 use crate::core::{Board, BoardError, NewTask, OpenOptions};
 

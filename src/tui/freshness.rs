@@ -48,7 +48,15 @@ impl Freshness {
         if self.recheck_due(now) {
             self.recheck_at = None;
             if !found_events {
-                self.unexplained = Some(now);
+                // The first empty recheck dates the unexplained change the reloads are
+                // scheduled from.
+                let since = *self.unexplained.get_or_insert(now);
+                // A commit whose fsync outlasts the recheck (a busy disk) becomes visible later
+                // still, with nothing more to wake the watcher: look again as often (a look
+                // that finds nothing costs one index probe) until a reload would surely see it.
+                if now + RECHECK_AFTER < since + SURELY_VISIBLE_AFTER {
+                    self.recheck_at = Some(now + RECHECK_AFTER);
+                }
             }
         }
         if woke && !found_events {
@@ -82,5 +90,41 @@ impl Freshness {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_empty_recheck_looks_again_as_often_until_a_reload_would_see_the_change() {
+        let start = Instant::now();
+        let mut freshness = Freshness::new(start);
+        freshness.looked(start, true, false);
+        let mut at = start;
+        let mut gaps = Vec::new();
+        while let Some(next) = freshness.recheck_at {
+            gaps.push(next - at);
+            at = next;
+            freshness.looked(at, false, false);
+        }
+        assert!(gaps.iter().all(|gap| *gap == RECHECK_AFTER), "{gaps:?}");
+        assert_eq!(
+            gaps.len(),
+            20,
+            "one woken look's recheck, then 19 more within a second"
+        );
+        assert_eq!(freshness.unexplained, Some(start + RECHECK_AFTER));
+    }
+
+    #[test]
+    fn a_recheck_that_finds_the_events_looks_no_more() {
+        let start = Instant::now();
+        let mut freshness = Freshness::new(start);
+        freshness.looked(start, true, false);
+        freshness.looked(start + RECHECK_AFTER, false, true);
+        assert_eq!(freshness.recheck_at, None);
+        assert_eq!(freshness.unexplained, None);
     }
 }

@@ -5,6 +5,7 @@
 
 pub mod action;
 pub mod app;
+pub mod board_view;
 pub mod command;
 pub mod demo;
 pub mod effects;
@@ -81,7 +82,7 @@ pub fn workers_to_start(asked: Option<usize>, origin: Origin) -> usize {
 /// or panic), the terminal is restored and the pool stops, releasing every claim it holds.
 pub fn run(options: TuiOptions) -> Result<()> {
     let mut board = Board::open(&options.path, &options.open)?;
-    if options.default_board && board.read(|r| r.counts())?.is_empty() {
+    if options.default_board && !board.read(|r| r.has_tasks())? {
         demo::load(&mut board)?;
     }
     let workers = workers_to_start(options.workers, board.origin()?);
@@ -95,7 +96,7 @@ pub fn run(options: TuiOptions) -> Result<()> {
         Theme::from_env(),
         now_epoch(),
     );
-    let mut app = App::new(board, state, options.pool.clone(), options.open.clone())?;
+    let mut app = App::load(board, state, options.pool.clone(), options.open.clone())?;
     app.state.keymap = options.keymap.clone();
     app.set_race_pace(options.race_pace);
     let outcome = panic::catch_unwind(AssertUnwindSafe(|| {
@@ -116,6 +117,7 @@ async fn session(app: &mut App, workers: usize, path: &Path) -> Result<()> {
     let (inputs, actions) = mpsc::unbounded_channel();
     app.set_inputs(inputs.clone());
     app.write_off_the_loop()?;
+    app.read_off_the_loop()?;
     if workers > 0 {
         app.start_pool(workers)?;
     }

@@ -93,6 +93,19 @@ impl Picker {
         Picker::new(choices)
     }
 
+    /// Offers these tasks too, after those offered already, but for `except` and any offered
+    /// already.
+    pub fn offering(mut self, more: impl IntoIterator<Item = Choice>, except: &str) -> Picker {
+        let offered: std::collections::HashSet<String> =
+            self.choices.iter().map(|c| c.id.clone()).collect();
+        self.choices.extend(
+            more.into_iter()
+                .filter(|c| c.id != except && !offered.contains(&c.id)),
+        );
+        self.matches = (0..self.choices.len()).collect();
+        self
+    }
+
     /// Keeps only the tasks matching `query` (fzf syntax: words in any order, `'exact`,
     /// `^start`, `end$`, `!not`), best first, ties in the offered order; the cursor goes to
     /// the best.

@@ -4,8 +4,8 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
-use super::state::{BoardView, RaceSummary};
-use crate::core::{BoardError, Event, EventKind};
+use super::state::RaceSummary;
+use crate::core::{BoardError, Event, EventKind, Task};
 use crate::pool::racer::{self, RaceMode, RaceReport, Racer};
 
 /// Children a race on screen creates.
@@ -27,6 +27,8 @@ pub struct RaceRun {
     report: Option<RaceReport>,
     /// The race's tasks seen so far, parents and children.
     tasks: HashSet<String>,
+    /// Those of them last seen finished: the view may not hold a finished task.
+    finished: HashSet<String>,
     claims: u64,
     rejections: u64,
 }
@@ -40,6 +42,7 @@ impl RaceRun {
             writer: Some(writer),
             report: None,
             tasks: HashSet::new(),
+            finished: HashSet::new(),
             claims: 0,
             rejections: 0,
         }
@@ -54,16 +57,19 @@ impl RaceRun {
         }
     }
 
-    /// Counts new events: a race task by its `created` event, then its claims and rejections.
-    /// `view` must already hold the tasks the events name.
-    pub fn note(&mut self, events: &[Event], view: &BoardView) {
+    /// Counts new events: a race task by its `created` event, then its claims and rejections;
+    /// `tasks` are fresh copies of the tasks the events name.
+    pub fn note<'t>(&mut self, events: &[Event], tasks: impl IntoIterator<Item = &'t Task>) {
+        let tasks: Vec<&Task> = tasks.into_iter().collect();
+        let made_by_racer: HashSet<&str> = tasks
+            .iter()
+            .filter(|t| t.created_by.as_deref() == Some(racer::CREATED_BY))
+            .map(|t| t.id.as_str())
+            .collect();
+        let of_race = |id: &str| made_by_racer.contains(id);
         for event in events.iter().filter(|e| e.id > self.since) {
             match event.kind {
-                EventKind::Created
-                    if view
-                        .task(&event.task_id)
-                        .is_some_and(|t| t.created_by.as_deref() == Some(racer::CREATED_BY)) =>
-                {
+                EventKind::Created if of_race(&event.task_id) => {
                     self.tasks.insert(event.task_id.clone());
                 }
                 EventKind::Claimed if self.tasks.contains(&event.task_id) => self.claims += 1,
@@ -71,6 +77,13 @@ impl RaceRun {
                     self.rejections += 1;
                 }
                 _ => {}
+            }
+        }
+        for task in tasks.iter().filter(|t| self.tasks.contains(&t.id)) {
+            if task.status.is_finished() {
+                self.finished.insert(task.id.clone());
+            } else {
+                self.finished.remove(&task.id);
             }
         }
     }
@@ -88,16 +101,13 @@ impl RaceRun {
         Ok(true)
     }
 
-    /// Whether the writer is done and every task it made is finished in `view`.
-    pub fn drained(&self, view: &BoardView) -> bool {
+    /// Whether the writer is done and every task it made was last seen finished.
+    pub fn drained(&self) -> bool {
         let Some(report) = &self.report else {
             return false;
         };
         self.tasks.len() >= report.children + report.parents.len()
-            && self
-                .tasks
-                .iter()
-                .all(|id| view.task(id).is_some_and(|t| t.status.is_finished()))
+            && self.tasks.iter().all(|id| self.finished.contains(id))
     }
 
     /// Stops the writer if it still writes (releasing its parents), so the race can be summed up.

@@ -1,13 +1,14 @@
 //! Everything a frame is drawn from: plain data, changed only by `App::update`.
 
-use std::cmp::Reverse;
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::time::Instant;
 
-use crate::core::{Event, Status, Task, TaskDetail};
+use crate::core::{Event, Keyed, Status, Task, TaskDetail};
 use crate::pool::racer::RaceMode;
 use crate::pool::{WorkerState, WorkerStatus};
 
+pub use super::board_view::BoardView;
+use super::board_view::{Page, PageAt, matches};
 use super::event_log::EventLog;
 use super::keymap::Keymap;
 use super::line_edit::LineEdit;
@@ -15,114 +16,9 @@ use super::picker::Picker;
 use super::theme::Theme;
 use super::tree::TreeView;
 
-/// The board's tasks, grouped into columns in claim order; updated task by task as events arrive.
-#[derive(Clone, Debug, Default)]
-pub struct BoardView {
-    tasks: HashMap<String, Card>,
-    columns: HashMap<Status, Vec<String>>,
-    /// The arrival number the next task first seen gets.
-    next_arrival: u64,
-}
-
-/// A task and when the view first saw it.
-#[derive(Clone, Debug)]
-struct Card {
-    task: Task,
-    /// Stands in for SQLite's rowid, claim order's last tie-break, which `Task` does not carry:
-    /// a full load numbers tasks in the board's own claim order, and a task first seen later was
-    /// inserted later.
-    arrival: u64,
-}
-
-/// Claim order, as `claim_next` takes tasks: priority first (NULL last, as SQLite sorts it
-/// under DESC), then age, then insertion order.
-fn order(card: &Card) -> (Reverse<Option<i64>>, i64, u64) {
-    (
-        Reverse(card.task.priority),
-        card.task.created_at,
-        card.arrival,
-    )
-}
-
-impl BoardView {
-    /// A view of these tasks, given in the board's claim order (as `Reader::tasks` returns
-    /// them): their position breaks the ties priority and age leave.
-    pub fn load(tasks: Vec<Task>) -> BoardView {
-        let mut view = BoardView::default();
-        for task in tasks {
-            view.columns
-                .entry(task.status.clone())
-                .or_default()
-                .push(task.id.clone());
-            let arrival = view.next_arrival;
-            view.next_arrival += 1;
-            view.tasks.insert(task.id.clone(), Card { task, arrival });
-        }
-        let cards = &view.tasks;
-        for ids in view.columns.values_mut() {
-            ids.sort_by_key(|id| order(&cards[id]));
-        }
-        view
-    }
-
-    /// Puts a fresh copy of one task in place, moving it between columns if its status changed.
-    pub fn upsert(&mut self, task: Task) {
-        let arrival = match self.tasks.remove(&task.id) {
-            Some(old) => {
-                if let Some(ids) = self.columns.get_mut(&old.task.status)
-                    && let Some(at) = ids.iter().position(|id| *id == old.task.id)
-                {
-                    ids.remove(at);
-                }
-                old.arrival
-            }
-            None => {
-                self.next_arrival += 1;
-                self.next_arrival - 1
-            }
-        };
-        let card = Card { task, arrival };
-        let ids = self.columns.entry(card.task.status.clone()).or_default();
-        let cards = &self.tasks;
-        let at = ids
-            .binary_search_by(|id| cards.get(id).map(order).cmp(&Some(order(&card))))
-            .unwrap_or_else(|at| at);
-        ids.insert(at, card.task.id.clone());
-        self.tasks.insert(card.task.id.clone(), card);
-    }
-
-    /// The ids of one column, in claim order.
-    pub fn column(&self, status: &Status) -> &[String] {
-        self.columns.get(status).map_or(&[], Vec::as_slice)
-    }
-
-    /// A task by id.
-    pub fn task(&self, id: &str) -> Option<&Task> {
-        self.tasks.get(id).map(|card| &card.task)
-    }
-
-    /// How many tasks the view holds.
-    pub fn len(&self) -> usize {
-        self.tasks.len()
-    }
-
-    /// Whether the board is empty.
-    pub fn is_empty(&self) -> bool {
-        self.tasks.is_empty()
-    }
-
-    /// Statuses present that are not among the five columns.
-    pub fn other_statuses(&self) -> Vec<Status> {
-        let mut others: Vec<Status> = self
-            .columns
-            .iter()
-            .filter(|(s, ids)| !ids.is_empty() && !Status::COLUMNS.contains(s))
-            .map(|(s, _)| s.clone())
-            .collect();
-        others.sort();
-        others
-    }
-}
+/// Rows a long column's cursor keeps from the edges of its window: nearer, the next window
+/// is read.
+const PAGE_MARGIN: usize = 50;
 
 /// Where the cursor sits in one column: on a task, so it stays with that task while cards
 /// above it come and go.
@@ -402,6 +298,9 @@ pub struct State {
     pub column: usize,
     /// The cursor of each column, kept on its task by `follow_cards`.
     cursors: HashMap<Status, ColumnCursor>,
+    /// Rows of long columns the cursor was sent to outside their held windows: taken when
+    /// the page arrives.
+    wanted: HashMap<Status, usize>,
     /// Where keys act.
     pub pane: Pane,
     /// What covers the board.
@@ -427,6 +326,9 @@ pub struct State {
     pub rejections_before: u64,
     /// Event-order violations found by the live audit: must read 0.
     pub violations: usize,
+    /// The board's totals (its `claim_rejected` events, the audit of the claims made before
+    /// the TUI opened) are still being counted, off the UI loop.
+    pub counting_totals: bool,
     /// The outcome of the last action, for the status line.
     pub message: Option<String>,
     /// How the last race demo went, once it ended.
@@ -448,6 +350,7 @@ impl State {
             show_other: false,
             column: 0,
             cursors: HashMap::new(),
+            wanted: HashMap::new(),
             pane: Pane::Board,
             mode: Mode::Normal,
             filter: String::new(),
@@ -460,6 +363,7 @@ impl State {
             rejections: 0,
             rejections_before: 0,
             violations: 0,
+            counting_totals: false,
             message: None,
             race_summary: None,
             now,
@@ -489,19 +393,30 @@ impl State {
         statuses
     }
 
-    /// The cards of one column after the filter.
+    /// The cards of one column after the filter: a long column's held window of them.
     pub fn cards(&self, status: &Status) -> Vec<&Task> {
         let needle = self.filter.to_lowercase();
+        // A window read for this filter is shown as the board matched it.
+        let read_for_it = self
+            .view
+            .paging(status)
+            .is_some_and(|paging| paging.filter == needle);
         self.view
             .column(status)
             .iter()
             .filter_map(|id| self.view.task(id))
-            .filter(|t| {
-                needle.is_empty()
-                    || t.title.to_lowercase().contains(&needle)
-                    || t.id.to_lowercase().contains(&needle)
-            })
+            .filter(|t| read_for_it || matches(t, &needle))
             .collect()
+    }
+
+    /// The row of the first card `cards` holds: a long column's window starts down the column.
+    fn offset(&self, status: &Status) -> usize {
+        self.view.paging(status).map_or(0, |paging| paging.first)
+    }
+
+    /// How many cards a column shows under the filter, of which `cards` holds `held`.
+    fn shown_len(&self, status: &Status, held: usize) -> usize {
+        self.view.paging(status).map_or(held, |paging| paging.len)
     }
 
     /// The selected column's status.
@@ -510,7 +425,7 @@ impl State {
         statuses[self.column.min(statuses.len() - 1)].clone()
     }
 
-    /// The selected row of a column of `cards`: where its task is now.
+    /// The selected row of a column among its held `cards`: where its task is now.
     pub fn row(&self, status: &Status, cards: &[&Task]) -> usize {
         self.cursors
             .get(status)
@@ -526,6 +441,9 @@ impl State {
         {
             return cursor.task.as_deref().and_then(|id| self.view.task(id));
         }
+        if self.wanted.contains_key(&status) {
+            return None;
+        }
         let cards = self.cards(&status);
         let row = self.row(&status, &cards);
         cards.get(row).copied()
@@ -534,23 +452,37 @@ impl State {
     /// What drawing one column needs, reading only the cards that fit: the column's length,
     /// the row to highlight, and the `visible` cards from the first one shown.
     pub fn column_frame(&self, status: &Status, visible: usize) -> ColumnFrame<'_> {
-        if !self.filter.is_empty() {
+        let offset = self.offset(status);
+        let needle = self.filter.to_lowercase();
+        let every_held_card_shows = self
+            .view
+            .paging(status)
+            .map_or(needle.is_empty(), |paging| paging.filter == needle);
+        if !every_held_card_shows {
             let cards = self.cards(status);
-            let row = self.row(status, &cards);
-            let first = crate::tui::layout::first_visible(row, visible);
+            let row = offset + self.row(status, &cards);
+            let first = crate::tui::layout::first_visible(row, visible).max(offset);
             return ColumnFrame {
-                len: cards.len(),
-                highlight: self.highlighted_row(status, &cards),
+                len: self.shown_len(status, cards.len()),
+                highlight: self.highlighted_row(status, &cards).map(|row| offset + row),
                 first,
-                cards: cards.into_iter().skip(first).take(visible).collect(),
+                cards: cards
+                    .into_iter()
+                    .skip(first - offset)
+                    .take(visible)
+                    .collect(),
             };
         }
         let ids = self.view.column(status);
         let cursor = self.cursors.get(status);
-        let row = cursor.map_or(0, |c| c.row_in_ids(ids));
-        let first = crate::tui::layout::first_visible(row, visible);
+        let row = offset
+            + self.wanted.get(status).map_or_else(
+                || cursor.map_or(0, |c| c.row_in_ids(ids)),
+                |wanted| wanted.saturating_sub(offset),
+            );
+        let first = crate::tui::layout::first_visible(row, visible).max(offset);
         ColumnFrame {
-            len: ids.len(),
+            len: self.shown_len(status, ids.len()),
             highlight: match cursor {
                 Some(c) if c.departed => None,
                 _ => Some(row),
@@ -558,7 +490,7 @@ impl State {
             first,
             cards: ids
                 .iter()
-                .skip(first)
+                .skip(first - offset)
                 .take(visible)
                 .filter_map(|id| self.view.task(id))
                 .collect(),
@@ -579,23 +511,35 @@ impl State {
         self.column = self.column.min(last).saturating_add_signed(delta).min(last);
     }
 
-    /// Moves the cursor within the selected column (or the log, or the workers).
+    /// Moves the cursor within the selected column (or the log, or the workers). In a long
+    /// column, a row outside the held window is noted as wanted until its page is read.
     pub fn move_row(&mut self, delta: isize) {
         match self.pane {
             Pane::Board => {
                 let status = self.selected_status();
                 let cards = self.cards(&status);
-                let at = self.row(&status, &cards);
+                let offset = self.offset(&status);
+                let at = match self.wanted.get(&status) {
+                    Some(&wanted) => wanted,
+                    None => offset + self.row(&status, &cards),
+                };
                 // From a task that left, the first step down lands on the card that took its
                 // row, the first step up on the one above it.
                 let departed = self.cursors.get(&status).is_some_and(|c| c.departed);
-                let next = if departed && delta > 0 {
-                    at.saturating_add_signed(delta - 1)
+                let step = if departed && delta > 0 {
+                    delta - 1
                 } else {
-                    at.saturating_add_signed(delta)
+                    delta
                 };
-                let cursor = ColumnCursor::at(&cards, next);
-                self.cursors.insert(status, cursor);
+                let last = self.shown_len(&status, cards.len()).saturating_sub(1);
+                let next = at.saturating_add_signed(step).min(last);
+                if next >= offset && next - offset < cards.len().max(1) {
+                    let cursor = ColumnCursor::at(&cards, next - offset);
+                    self.cursors.insert(status.clone(), cursor);
+                    self.wanted.remove(&status);
+                } else {
+                    self.wanted.insert(status, next);
+                }
             }
             Pane::Log => self.log.move_cursor(delta),
             Pane::Workers => {
@@ -605,37 +549,114 @@ impl State {
         }
     }
 
-    /// Puts the cursor of a column on the card at `row` (clamped to its cards).
+    /// Puts the cursor of a column on the card at `row` of the column (clamped to the cards
+    /// held).
     pub fn select_row(&mut self, status: &Status, row: usize) {
-        let cursor = ColumnCursor::at(&self.cards(status), row);
+        let offset = self.offset(status);
+        let cursor = ColumnCursor::at(&self.cards(status), row.saturating_sub(offset));
         self.cursors.insert(status.clone(), cursor);
+        self.wanted.remove(status);
     }
 
-    /// Puts the cursor on a task, wherever it is.
-    pub fn select_task(&mut self, id: &str) {
+    /// Puts the cursor on a task, wherever it is among the cards held; returns whether it
+    /// was there (a card down a long column, outside its window, is not).
+    pub fn select_task(&mut self, id: &str) -> bool {
         let Some(status) = self.view.task(id).map(|t| t.status.clone()) else {
-            return;
+            return false;
         };
-        if let Some(column) = self.statuses().iter().position(|s| *s == status) {
-            self.column = column;
-            if let Some(row) = self.cards(&status).iter().position(|t| t.id == id) {
-                self.select_row(&status, row);
+        let Some(column) = self.statuses().iter().position(|s| *s == status) else {
+            return false;
+        };
+        self.column = column;
+        let Some(row) = self.cards(&status).iter().position(|t| t.id == id) else {
+            return false;
+        };
+        let offset = self.offset(&status);
+        self.select_row(&status, offset + row);
+        true
+    }
+
+    /// The tasks the cursors have chosen, which stay in memory wherever they go.
+    fn chosen(&self) -> HashSet<String> {
+        self.cursors
+            .values()
+            .filter_map(|c| c.task.clone())
+            .collect()
+    }
+
+    /// Fresh copies of tasks, moved to their columns; each cursor stays on its task. Returns
+    /// the ids of those the view did not hold before (new, or from outside a long column's
+    /// window).
+    pub fn apply_tasks(&mut self, tasks: impl IntoIterator<Item = Keyed>) -> Vec<String> {
+        let chosen = self.chosen();
+        let mut unknown = Vec::new();
+        for keyed in tasks {
+            let id = keyed.task.id.clone();
+            let keep = chosen.contains(&id);
+            if !self.view.upsert(keyed, keep) {
+                unknown.push(id);
             }
         }
-    }
-
-    /// Fresh copies of tasks, moved to their columns; each cursor stays on its task.
-    pub fn apply_tasks(&mut self, tasks: impl IntoIterator<Item = Task>) {
-        for task in tasks {
-            self.view.upsert(task);
-        }
         self.follow_cards(Moved::ByTheBoard);
+        unknown
     }
 
     /// A whole new view of the board; each cursor stays on its task.
     pub fn replace_view(&mut self, view: BoardView) {
         self.view = view;
         self.follow_cards(Moved::ByTheBoard);
+    }
+
+    /// A new window of a long column: the cursor stays on its task if the window holds it,
+    /// else on its row; a row the cursor was sent to outside the old window is taken now.
+    pub fn apply_page(&mut self, page: Page) {
+        let status = page.status.clone();
+        let old_offset = self.offset(&status);
+        let chosen = self.chosen();
+        let keep: Vec<&str> = chosen.iter().map(String::as_str).collect();
+        self.view.replace_page(page, &keep);
+        let offset = self.offset(&status);
+        if let Some(cursor) = self.cursors.get_mut(&status) {
+            cursor.row = (cursor.row + old_offset).saturating_sub(offset);
+            // A task the board took out of the column stays the one keys act on.
+            if cursor.departed {
+                return;
+            }
+        }
+        let cards = self.cards(&status);
+        let held = offset..offset + cards.len();
+        if let Some(wanted) = self.wanted.get(&status).copied()
+            && held.contains(&wanted)
+        {
+            let cursor = ColumnCursor::at(&cards, wanted - offset);
+            self.cursors.insert(status.clone(), cursor);
+            self.wanted.remove(&status);
+            return;
+        }
+        let cursor = ColumnCursor::at(&cards, self.row(&status, &cards));
+        self.cursors.insert(status, cursor);
+    }
+
+    /// Where a long column's next window should be read, if it needs one: the filter
+    /// changed, the cursor was sent outside the window, or it came near an edge of it.
+    pub fn page_needed(&self, status: &Status) -> Option<PageAt> {
+        let paging = self.view.paging(status)?;
+        if paging.filter != self.filter.to_lowercase() {
+            let chosen = self.cursors.get(status).and_then(|c| c.task.clone());
+            return Some(chosen.map_or(PageAt::Row(0), PageAt::Task));
+        }
+        if let Some(&wanted) = self.wanted.get(status) {
+            return Some(PageAt::Row(wanted));
+        }
+        let cards = self.cards(status);
+        if cards.is_empty() {
+            return (paging.len > 0).then(|| PageAt::Row(paging.first.min(paging.len - 1)));
+        }
+        let row = paging.first + self.row(status, &cards);
+        let end = paging.first + cards.len();
+        let near_top = paging.first > 0 && row < paging.first + PAGE_MARGIN;
+        let near_end = end < paging.len && row + PAGE_MARGIN >= end;
+        (near_top || near_end).then_some(PageAt::Row(row))
     }
 
     /// Shows only the cards containing `filter` (case-insensitive; empty shows all).
@@ -665,7 +686,9 @@ impl State {
             let old = self.cursors.get(&status);
             let chosen = old.and_then(|c| c.task.as_deref());
             let still_here = chosen.is_some_and(|id| cards.iter().any(|t| t.id == id));
-            let elsewhere = chosen.and_then(|id| self.view.task(id));
+            let elsewhere = chosen
+                .and_then(|id| self.view.task(id))
+                .filter(|task| task.status != status);
             let cursor = match (old, elsewhere) {
                 (Some(old), Some(task)) if !still_here && moved == Moved::ByTheBoard => {
                     if !old.departed && status == selected {

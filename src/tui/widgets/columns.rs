@@ -36,7 +36,7 @@ fn draw_column(frame: &mut Frame<'_>, state: &State, status: &Status, area: Rect
     let count = match row {
         Some(row) if selected && total > visible => format!("{}/{}", row + 1, total),
         _ if state.filter.is_empty() => format!("({total})"),
-        _ => format!("({total}/{})", state.view.column(status).len()),
+        _ => format!("({total}/{})", state.view.column_len(status)),
     };
     let title = format!(" {} {count} ", Escaped(status.as_str()));
     let mut block = Block::new()

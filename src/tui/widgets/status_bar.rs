@@ -13,7 +13,10 @@ use crate::tui::state::State;
 /// Draws the one-line summary, or the last action's message when there is one.
 pub fn draw(frame: &mut Frame<'_>, state: &State, area: Rect) {
     let theme = &state.theme;
-    let violations = if state.violations == 0 {
+    // Until the claims made before the TUI opened are audited, none found is not yet 0.
+    let violations = if state.violations == 0 && state.counting_totals {
+        Span::styled(" violations … ", theme.dim())
+    } else if state.violations == 0 {
         Span::styled(" violations 0 ", theme.good())
     } else {
         Span::styled(format!(" VIOLATIONS {} ", state.violations), theme.alarm())
@@ -29,7 +32,12 @@ pub fn draw(frame: &mut Frame<'_>, state: &State, area: Rect) {
     };
     // The board's refusals, and this session's beside them once they differ.
     let total = state.rejections_before + state.rejections;
-    let rejected = if state.rejections_before > 0 && state.rejections > 0 {
+    let rejected = if state.counting_totals {
+        match state.rejections {
+            0 => "…".to_owned(),
+            now => format!("… ({now} now)"),
+        }
+    } else if state.rejections_before > 0 && state.rejections > 0 {
         format!("{total} ({} now)", state.rejections)
     } else {
         total.to_string()

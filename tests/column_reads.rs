@@ -1,0 +1,142 @@
+//! Reading a column too long to hold: a page of it, its length and a task's row, all in the
+//! claim order the whole column is listed in; and a long-lived board written in bulk.
+// Tests may unwrap, expect and panic: clippy.toml covers #[test] functions, not their helpers.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use gateboard::core::audit::audit;
+use gateboard::core::history::{History, write_history};
+use gateboard::core::{EventKind, NewTask, Status};
+
+/// Thirty done tasks of three priorities, made in one second (so rowid breaks the ties),
+/// finished in another order than they were made, and three still ready.
+fn board() -> common::TempBoard {
+    let board = common::TempBoard::new();
+    board
+        .open()
+        .write_at(1_795_000_000, |t| {
+            let ids: Vec<String> = (0..33)
+                .map(|i| {
+                    t.create(&NewTask {
+                        title: format!("Task {i}"),
+                        priority: i % 3,
+                        ..NewTask::default()
+                    })
+                })
+                .collect::<Result<_, _>>()?;
+            for id in ids.iter().take(30).rev() {
+                t.complete(id, None, None)?;
+            }
+            Ok(())
+        })
+        .expect("seed");
+    board
+}
+
+fn ids_of(board: &common::TempBoard, status: &Status) -> Vec<String> {
+    board
+        .open()
+        .read(|r| r.tasks(Some(status)))
+        .expect("tasks")
+        .into_iter()
+        .map(|t| t.id)
+        .collect()
+}
+
+#[test]
+fn pages_of_a_column_put_together_are_the_column_in_claim_order() {
+    let board = board();
+    let whole = ids_of(&board, &Status::Done);
+    let paged: Vec<String> = (0..5)
+        .flat_map(|page| {
+            board
+                .open()
+                .read(|r| r.column_page(&Status::Done, "", page * 7, 7))
+                .expect("page")
+        })
+        .map(|k| k.task.id)
+        .collect();
+    assert_eq!(paged, whole);
+}
+
+#[test]
+fn a_task_s_row_is_its_place_in_the_column() {
+    let board = board();
+    let whole = ids_of(&board, &Status::Done);
+    let conn = board.open();
+    for (row, id) in whole.iter().enumerate() {
+        let keyed = conn
+            .read(|r| r.keyed_tasks_by_ids(std::slice::from_ref(id)))
+            .expect("task")
+            .pop()
+            .expect("it exists");
+        assert_eq!(conn.read(|r| r.column_row(&keyed, "")).expect("row"), row);
+    }
+}
+
+#[test]
+fn a_filtered_column_counts_and_pages_only_its_matching_tasks_ignoring_case() {
+    let board = board();
+    let conn = board.open();
+    // "Task 1", "Task 10".."Task 19": eleven titles.
+    assert_eq!(
+        conn.read(|r| r.column_len(&Status::Done, "task 1"))
+            .expect("len"),
+        11
+    );
+    assert_eq!(
+        conn.read(|r| r.column_len(&Status::Done, "")).expect("len"),
+        30
+    );
+    let page = conn
+        .read(|r| r.column_page(&Status::Done, "task 1", 0, 100))
+        .expect("page");
+    assert_eq!(page.len(), 11);
+    assert!(page.iter().all(|k| k.task.title.starts_with("Task 1")));
+}
+
+#[test]
+fn the_newest_finished_tasks_come_newest_first() {
+    let board = board();
+    let newest = board.open().read(|r| r.newest_finished(3)).expect("newest");
+    let titles: Vec<&str> = newest.iter().map(|n| n.title.as_str()).collect();
+    assert_eq!(titles, ["Task 29", "Task 28", "Task 27"]);
+}
+
+#[test]
+fn a_long_lived_board_written_in_bulk_holds_what_was_asked_and_audits_clean() {
+    let board = common::TempBoard::new();
+    let history = History {
+        finished: 2500,
+        active: 9,
+        events_per_task: 10,
+        since: 1_790_000_000,
+    };
+    write_history(&mut board.open(), &history).expect("history");
+    let conn = board.open();
+    let counts = conn.read(|r| r.counts()).expect("counts");
+    let count = |status: Status| {
+        counts
+            .iter()
+            .find(|(s, _)| *s == status)
+            .map_or(0, |(_, n)| *n)
+    };
+    assert_eq!(count(Status::Done), 2500);
+    assert_eq!(
+        count(Status::Todo) + count(Status::Ready) + count(Status::Blocked),
+        9
+    );
+    let events = conn.read(|r| r.last_event_id()).expect("events");
+    assert_eq!(
+        events,
+        2500 * 10 + 9 + 3,
+        "ten per finished task, one per queued, a block each"
+    );
+    assert_eq!(
+        conn.read(|r| r.event_count(&EventKind::ClaimRejected))
+            .expect("rejected"),
+        3
+    );
+    assert_eq!(conn.read(audit).expect("audit"), Vec::new());
+}
