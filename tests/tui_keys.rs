@@ -2047,3 +2047,101 @@ fn a_click_on_an_event_selects_it_and_enter_opens_its_task() {
         other => panic!("Enter did not open the clicked event's task: {other:?}"),
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn x_in_the_workers_pane_asks_about_the_worker_s_task_not_the_card_under_the_board_cursor() {
+    let f = fixture();
+    let mut app = App::new(
+        f.board.open(),
+        State::new("board".into(), BoardView::default(), Theme::new(false), 0),
+        PoolConfig {
+            work: gateboard::pool::Work::Simulated(
+                Duration::from_secs(60),
+                Duration::from_secs(60),
+            ),
+            ..PoolConfig::default()
+        },
+        OpenOptions::default(),
+    )
+    .expect("app");
+    app.update(key('+'));
+    let start = std::time::Instant::now();
+    while app
+        .state
+        .pool
+        .workers
+        .iter()
+        .all(|w| !matches!(w.state, gateboard::pool::WorkerState::Working { .. }))
+    {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "no worker took the task"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        app.update(Action::Tick);
+    }
+    while app.state.view.task(&f.ids[1]).map(|t| &t.status) != Some(&Status::Running) {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "the claim never showed"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        another_process_committed(&mut app);
+    }
+    // The board's cursor goes to the blocked task; the worker runs the child.
+    for _ in 0..3 {
+        app.update(key('l'));
+    }
+    assert_eq!(selected_id(&app).as_deref(), Some(f.ids[2].as_str()));
+    app.update(code(KeyCode::Tab));
+    app.update(code(KeyCode::Tab));
+    app.update(key('x'));
+    match &app.state.mode {
+        Mode::Prompt(prompt) => assert_eq!(prompt.task.as_deref(), Some(f.ids[1].as_str())),
+        other => panic!("x asks about the worker's task, got {other:?}"),
+    }
+    app.update(key('n'));
+    app.shutdown().await;
+}
+
+#[test]
+fn keys_in_the_events_pane_act_on_the_selected_event_s_task() {
+    let mut f = fixture();
+    // The board's cursor on the blocked task, the events pane's on an event of the child.
+    for _ in 0..3 {
+        f.app.update(key('l'));
+    }
+    assert_eq!(selected_id(&f.app).as_deref(), Some(f.ids[2].as_str()));
+    f.app.update(code(KeyCode::Tab));
+    let start = std::time::Instant::now();
+    while f
+        .app
+        .state
+        .log
+        .selected()
+        .is_none_or(|e| e.task_id != f.ids[1])
+    {
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "no event of the child to select"
+        );
+        f.app.update(key('k'));
+    }
+    f.app.update(key('b'));
+    match &f.app.state.mode {
+        Mode::Prompt(prompt) => assert_eq!(prompt.task.as_deref(), Some(f.ids[1].as_str())),
+        other => panic!("b asks about the event's task, got {other:?}"),
+    }
+}
+
+#[test]
+fn goto_puts_the_focus_on_the_board_so_the_next_keys_act_on_that_card() {
+    let mut f = fixture();
+    f.app.update(code(KeyCode::Tab));
+    assert_eq!(f.app.state.pane, Pane::Log);
+    f.app.update(key(':'));
+    typed(&mut f.app, &format!("goto {}", f.ids[2]));
+    f.app.update(code(KeyCode::Enter));
+    assert_eq!(f.app.state.pane, Pane::Board);
+    assert_eq!(selected_id(&f.app).as_deref(), Some(f.ids[2].as_str()));
+}

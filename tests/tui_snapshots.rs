@@ -738,6 +738,27 @@ fn picker_of_a_parent_narrowed_by_fuzzy_match() {
 }
 
 #[test]
+fn a_refused_link_shows_under_the_query_where_the_person_looks() {
+    let mut state = demo_state();
+    let mut prompt = link_picker(&state);
+    prompt.refusal = Some("linking t_00000002 -> t_00000006 would create a cycle".into());
+    state.mode = Mode::Prompt(prompt);
+    let terminal = render(&state, 100, 30);
+    let shown = screen(&terminal);
+    let at = |text: &str| {
+        shown
+            .find(text)
+            .unwrap_or_else(|| panic!("no {text:?}: {shown}"))
+    };
+    assert!(
+        at("> mig") < at("would create a cycle")
+            && at("would create a cycle") < at("Implement the migration"),
+        "the refusal is between the query and the list: {shown}"
+    );
+    insta::assert_snapshot!(terminal.backend());
+}
+
+#[test]
 fn hostile_text_shows_escaped_in_prompts_and_the_picker() {
     let mut tasks = demo_tasks();
     tasks.push(task("t_0000000a", HOSTILE, Status::Ready, 9));

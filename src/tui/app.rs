@@ -439,7 +439,7 @@ impl App {
                 Some(task) => self.write(Write::Unblock(task.id.clone()))?,
                 None => self.state.message = Some("no task selected".into()),
             },
-            Action::Complete => match self.state.selected_task() {
+            Action::Complete => match self.target_task() {
                 Some(task) if task.status == Status::Running => {
                     self.state.message = Some(format!(
                         "{} is running under {}; x cancels it first",
@@ -449,7 +449,7 @@ impl App {
                 }
                 _ => self.ask(PromptKind::ConfirmComplete, true),
             },
-            Action::Archive => match self.state.selected_task() {
+            Action::Archive => match self.target_task() {
                 Some(task) if task.status == Status::Running => {
                     self.state.message = Some(format!(
                         "{} is running; x cancels it first, then a archives it",
@@ -497,7 +497,7 @@ impl App {
     fn open_tree(&mut self) -> Result<(), BoardError> {
         let id = match &self.state.mode {
             Mode::Detail(detail) => Some(detail.task.id.clone()),
-            Mode::Normal => self.selected_id(),
+            Mode::Normal => self.target_id(),
             _ => return Ok(()),
         };
         let Some(id) = id else {
@@ -560,11 +560,24 @@ impl App {
         }
     }
 
-    /// The task a command acts on: the open detail view's, else the card under the cursor.
+    /// The task a command acts on: the open detail view's, else the row under the cursor of
+    /// the focused pane (a card, an event's task, a worker's task), so a key never acts on a
+    /// card the person is not looking at.
     fn target_task(&self) -> Option<&crate::core::Task> {
         match &self.state.mode {
             Mode::Detail(detail) => Some(&detail.task),
-            _ => self.state.selected_task(),
+            _ => match self.state.pane {
+                Pane::Board => self.state.selected_task(),
+                Pane::Log => self
+                    .state
+                    .log
+                    .selected()
+                    .and_then(|e| self.state.view.task(&e.task_id)),
+                Pane::Workers => self
+                    .state
+                    .selected_worker_task()
+                    .and_then(|id| self.state.view.task(id)),
+            },
         }
     }
 
@@ -623,10 +636,6 @@ impl App {
             });
         }
         Ok(())
-    }
-
-    fn selected_id(&self) -> Option<String> {
-        self.state.selected_task().map(|t| t.id.clone())
     }
 
     /// G: the events pane follows the newest event, reading the tail afresh if the pane no
@@ -739,7 +748,7 @@ impl App {
     /// Opens a picker about the selected task: every other task to link as its parent, or its
     /// parents to unlink.
     fn pick(&mut self, kind: PromptKind) -> Result<(), BoardError> {
-        let Some(task) = self.selected_id() else {
+        let Some(task) = self.target_id() else {
             self.state.message = Some("no task selected".into());
             return Ok(());
         };
@@ -848,6 +857,8 @@ impl App {
             self.state.message = Some(refusal);
             self.back_from(&prompt)?;
         } else {
+            // The status line says it too, instead of the "…ing" it showed while waiting.
+            self.state.message = Some(refusal.clone());
             prompt.refusal = Some(refusal);
             self.state.mode = Mode::Prompt(prompt);
         }

@@ -573,6 +573,9 @@ impl State {
         };
         let offset = self.offset(&status);
         self.select_row(&status, offset + row);
+        // The person asked for this card (`:goto`, a tree line, a task just made): the keys
+        // that follow act on it, so the board pane takes the focus.
+        self.pane = Pane::Board;
         true
     }
 

@@ -22,16 +22,10 @@ pub fn draw(frame: &mut Frame<'_>, state: &State, prompt: &Prompt, picker: &Pick
         }
         _ => format!(" Parent for {task} (type to match, Enter links, ↑↓ move, Esc closes) "),
     };
-    let mut block = Block::new()
+    let block = Block::new()
         .borders(Borders::ALL)
         .border_style(theme.focus())
         .title(title);
-    if let Some(refusal) = &prompt.refusal {
-        block = block.title_bottom(Span::styled(
-            format!(" {} ", Escaped(refusal)),
-            theme.alarm(),
-        ));
-    }
     let inner = block.inner(popup);
     frame.render_widget(Clear, popup);
     frame.render_widget(block, popup);
@@ -57,11 +51,21 @@ pub fn draw(frame: &mut Frame<'_>, state: &State, prompt: &Prompt, picker: &Pick
             ..inner
         },
     );
-    let list = Rect {
+    // A refusal goes right under the query, where the person is looking, above the list.
+    let mut list = Rect {
         y: inner.y + 1,
         height: inner.height - 1,
         ..inner
     };
+    if let Some(refusal) = &prompt.refusal {
+        let text = clip(&Escaped(refusal).to_string(), usize::from(inner.width));
+        frame.render_widget(
+            Paragraph::new(Span::styled(text, theme.alarm())),
+            Rect { height: 1, ..list },
+        );
+        list.y += 1;
+        list.height -= 1;
+    }
     let visible = usize::from(list.height);
     let first = layout::first_visible(picker.row(), visible);
     let width = usize::from(list.width);
