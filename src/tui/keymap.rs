@@ -32,6 +32,7 @@ const BOARD: &[Pane] = &[Pane::Board];
 const EVERY: &[Pane] = &[Pane::Board, Pane::Log, Pane::Workers];
 const LISTS: &[Pane] = &[Pane::Log, Pane::Workers];
 const LOG: &[Pane] = &[Pane::Log];
+const BOARD_AND_WORKERS: &[Pane] = &[Pane::Board, Pane::Workers];
 
 /// The keymap's one table, in the order help lists it.
 const TABLE: &[Entry] = &[
@@ -161,7 +162,7 @@ const TABLE: &[Entry] = &[
         keys: &["x"],
         help: "cancel running (y/n)",
         hint: "cancel",
-        hint_in: BOARD,
+        hint_in: BOARD_AND_WORKERS,
     },
     Entry {
         action: Action::New,
@@ -628,5 +629,10 @@ mod tests {
         );
         let board: Vec<String> = map.hints(Pane::Board).into_iter().map(|(k, _)| k).collect();
         assert!(board.contains(&"t".to_owned()) && board.contains(&"x".to_owned()));
+        let workers = map.hints(Pane::Workers);
+        assert!(
+            workers.contains(&("x".to_owned(), "cancel")),
+            "x cancels a worker's task: {workers:?}"
+        );
     }
 }
