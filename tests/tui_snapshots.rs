@@ -216,7 +216,13 @@ fn detail_view() {
             created_at: NOW - 180,
         }],
         not_ready_because: Some("waiting on t_00000003 (running)".into()),
-        command: None,
+        command: Some(gateboard::core::model::TaskCommand {
+            command: "cargo run --release -- serve".into(),
+            cwd: "/srv/api".into(),
+            env: vec![("RUST_LOG".into(), "info".into())],
+            timeout_secs: Some(600),
+            retries: 2,
+        }),
     }));
     insta::assert_snapshot!(render(&state, 100, 30).backend());
 }

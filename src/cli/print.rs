@@ -117,12 +117,10 @@ pub fn detail(out: &mut dyn Write, d: &TaskDetail) -> io::Result<()> {
     if !d.runs.is_empty() {
         writeln!(out, "runs:")?;
         for run in &d.runs {
-            // The outcome only where it says more than the status (`done completed`, not
-            // `gave_up gave_up`).
-            let outcome = match run.outcome.as_deref() {
-                Some(outcome) if outcome == run.status => String::new(),
-                outcome => format!(" {}", E(outcome.unwrap_or("open"))),
-            };
+            let outcome = run
+                .outcome_beyond_status()
+                .map(|o| format!(" {}", E(o)))
+                .unwrap_or_default();
             writeln!(
                 out,
                 "  #{} {}{} by {} from {}{}",

@@ -476,6 +476,15 @@ impl Run {
         parts
     }
 
+    /// Its outcome where that says more than its status (`done` and `completed`, not
+    /// `gave_up` twice), `open` while it runs, for a person's one-line summary of it.
+    pub fn outcome_beyond_status(&self) -> Option<&str> {
+        match self.outcome.as_deref() {
+            Some(outcome) if outcome == self.status => None,
+            outcome => Some(outcome.unwrap_or("open")),
+        }
+    }
+
     /// Who ran it, as far as the board knows: the claim holder, else Hermes's profile.
     pub fn runner(&self) -> &str {
         self.claim_lock

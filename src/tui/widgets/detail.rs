@@ -47,6 +47,29 @@ pub fn draw(frame: &mut Frame<'_>, state: &State, detail: &TaskDetail, area: Rec
         times.push(format!("completed {}", moment_ago(completed, state.now)));
     }
     lines.push(Line::from(Span::styled(times.join("   "), theme.dim())));
+    if let Some(command) = &detail.command {
+        lines.push(Line::from(vec![
+            Span::styled("command: ", theme.heading()),
+            Span::raw(escape(&command.command).into_owned()),
+        ]));
+        let mut how = vec![format!("in {}", Escaped(&command.cwd))];
+        if let Some(secs) = command.timeout_secs {
+            how.push(format!("timeout {secs}s"));
+        }
+        how.push(format!("retries {}", command.retries));
+        if !command.env.is_empty() {
+            let names: Vec<String> = command
+                .env
+                .iter()
+                .map(|(k, _)| Escaped(k).to_string())
+                .collect();
+            how.push(format!("env {}", names.join(" ")));
+        }
+        lines.push(Line::from(Span::styled(
+            format!("  {}", how.join("   ")),
+            theme.dim(),
+        )));
+    }
     if let Some(body) = &t.body {
         lines.push(Line::from(""));
         lines.extend(body.lines().map(|l| Line::from(escape(l).into_owned())));
@@ -60,12 +83,16 @@ pub fn draw(frame: &mut Frame<'_>, state: &State, detail: &TaskDetail, area: Rec
     if !detail.runs.is_empty() {
         lines.push(Line::from(Span::styled("runs", theme.heading())));
         for run in &detail.runs {
+            let outcome = run
+                .outcome_beyond_status()
+                .map(|o| format!(" {}", Escaped(o)))
+                .unwrap_or_default();
             lines.push(Line::from(format!(
-                "  #{} {} {} {}{} by {}",
+                "  #{} {} {}{}{} by {}",
                 run.id,
                 moment(run.started_at),
                 Escaped(&run.status),
-                Escaped(run.outcome.as_deref().unwrap_or("open")),
+                outcome,
                 how_it_ended(run),
                 Escaped(run.runner())
             )));
