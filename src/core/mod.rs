@@ -212,6 +212,12 @@ impl Board {
             .query_row([], |r| r.get(0))?)
     }
 
+    /// Rows this connection has changed since it opened: a write that leaves it unchanged
+    /// wrote nothing, and SQLite commits nothing for it.
+    pub fn total_changes(&self) -> u64 {
+        self.conn.total_changes()
+    }
+
     /// Who created the file.
     pub fn origin(&self) -> Result<Origin> {
         schema::origin(&self.conn)
@@ -506,5 +512,39 @@ mod tests {
             .expect("drop it");
         add(&mut board);
         assert!(!fires(&board), "the guards alone again");
+    }
+
+    #[test]
+    fn a_write_that_finds_nothing_to_do_changes_nothing() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut board = Board::open(
+            dir.path().join("board.db"),
+            &OpenOptions {
+                create: true,
+                ..OpenOptions::default()
+            },
+        )
+        .expect("board");
+        let claimer = ops::Claimer {
+            lock: "w".into(),
+            ttl: Duration::from_secs(60),
+        };
+        let before = board.total_changes();
+        let nothing = board.write(|t| t.claim_next(&claimer)).expect("claim");
+        assert_eq!(nothing.claim, None);
+        assert_eq!(
+            board.total_changes(),
+            before,
+            "an empty claim wrote nothing"
+        );
+        board
+            .write(|t| {
+                t.create(&NewTask {
+                    title: "t".into(),
+                    ..NewTask::default()
+                })
+            })
+            .expect("create");
+        assert!(board.total_changes() > before);
     }
 }

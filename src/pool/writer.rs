@@ -200,10 +200,15 @@ fn serve(
             stranded: stranded_sweep,
             gated: gate_sweep,
         };
+        let changes_before = board.total_changes();
         let committed = commit_batch(&mut board, &batch, ttl, sweeps);
         match committed {
             Ok((outcomes, swept)) => {
-                shared.commits.fetch_add(1, Ordering::Relaxed);
+                // A transaction that found nothing to claim and wrote nothing is no commit:
+                // SQLite writes and syncs nothing for it.
+                if board.total_changes() != changes_before {
+                    shared.commits.fetch_add(1, Ordering::Relaxed);
+                }
                 shared.write_succeeded();
                 shared.committed.notify_waiters();
                 expected = outcomes
