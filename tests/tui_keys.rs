@@ -1348,11 +1348,10 @@ fn an_empty_comment_is_refused_with_a_word() {
     assert!(stored.comments.is_empty());
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn enter_on_a_worker_opens_the_task_it_works_on() {
-    let f = fixture();
-    let mut app = App::new(
-        f.board.open(),
+/// An app on `board` whose pool, once started, holds each task it claims for a minute.
+fn app_whose_pool_takes_a_minute_a_task(board: &common::TempBoard) -> App {
+    App::new(
+        board.open(),
         State::new("board".into(), BoardView::default(), Theme::new(false), 0),
         PoolConfig {
             work: gateboard::pool::Work::Simulated(
@@ -1363,7 +1362,13 @@ async fn enter_on_a_worker_opens_the_task_it_works_on() {
         },
         OpenOptions::default(),
     )
-    .expect("app");
+    .expect("app")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn enter_on_a_worker_opens_the_task_it_works_on() {
+    let f = fixture();
+    let mut app = app_whose_pool_takes_a_minute_a_task(&f.board);
     app.update(key('+'));
     app.update(code(KeyCode::Tab));
     app.update(code(KeyCode::Tab));
@@ -2051,19 +2056,7 @@ fn a_click_on_an_event_selects_it_and_enter_opens_its_task() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn x_in_the_workers_pane_asks_about_the_worker_s_task_not_the_card_under_the_board_cursor() {
     let f = fixture();
-    let mut app = App::new(
-        f.board.open(),
-        State::new("board".into(), BoardView::default(), Theme::new(false), 0),
-        PoolConfig {
-            work: gateboard::pool::Work::Simulated(
-                Duration::from_secs(60),
-                Duration::from_secs(60),
-            ),
-            ..PoolConfig::default()
-        },
-        OpenOptions::default(),
-    )
-    .expect("app");
+    let mut app = app_whose_pool_takes_a_minute_a_task(&f.board);
     app.update(key('+'));
     let start = std::time::Instant::now();
     while app

@@ -49,6 +49,23 @@ fn open_app(board: &common::TempBoard) -> App {
     .expect("app")
 }
 
+/// An app on `board` whose reads run on their reader thread, and the actions they come back as.
+fn app_reading_off_the_loop(
+    board: &common::TempBoard,
+) -> (App, tokio::sync::mpsc::UnboundedReceiver<Action>) {
+    let mut app = App::load(
+        board.open(),
+        State::new("board".into(), BoardView::default(), Theme::new(false), 0),
+        PoolConfig::default(),
+        OpenOptions::default(),
+    )
+    .expect("app");
+    let (inputs, actions) = tokio::sync::mpsc::unbounded_channel();
+    app.set_inputs(inputs);
+    app.read_off_the_loop().expect("reader");
+    (app, actions)
+}
+
 fn key(c: char) -> Action {
     code(KeyCode::Char(c))
 }
@@ -220,16 +237,7 @@ fn the_parent_picker_offers_finished_tasks_beyond_the_window() {
 #[test]
 fn with_a_reader_thread_reads_land_later_as_actions() {
     let board = long_board();
-    let mut app = App::load(
-        board.open(),
-        State::new("board".into(), BoardView::default(), Theme::new(false), 0),
-        PoolConfig::default(),
-        OpenOptions::default(),
-    )
-    .expect("app");
-    let (inputs, mut actions) = tokio::sync::mpsc::unbounded_channel();
-    app.set_inputs(inputs);
-    app.read_off_the_loop().expect("reader");
+    let (mut app, mut actions) = app_reading_off_the_loop(&board);
     assert_eq!(
         app.state.rejections_before, 0,
         "the totals are still on their way"
@@ -263,16 +271,7 @@ fn with_a_reader_thread_reads_land_later_as_actions() {
 #[test]
 fn with_a_reader_thread_a_change_elsewhere_lands_after_its_look() {
     let board = long_board();
-    let mut app = App::load(
-        board.open(),
-        State::new("board".into(), BoardView::default(), Theme::new(false), 0),
-        PoolConfig::default(),
-        OpenOptions::default(),
-    )
-    .expect("app");
-    let (inputs, mut actions) = tokio::sync::mpsc::unbounded_channel();
-    app.set_inputs(inputs);
-    app.read_off_the_loop().expect("reader");
+    let (mut app, mut actions) = app_reading_off_the_loop(&board);
     let totals = actions.blocking_recv().expect("totals");
     app.update(totals);
     let id = board

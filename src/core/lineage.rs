@@ -237,19 +237,10 @@ impl Reader<'_> {
 mod tests {
     use super::*;
     use crate::core::error::BoardError;
-    use crate::core::{Board, NewTask, OpenOptions};
+    use crate::core::{Board, NewTask};
 
     fn board() -> (tempfile::TempDir, Board) {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let board = Board::open(
-            dir.path().join("board.db"),
-            &OpenOptions {
-                create: true,
-                ..OpenOptions::default()
-            },
-        )
-        .expect("board");
-        (dir, board)
+        crate::core::scratch_board()
     }
 
     fn add(board: &mut Board, title: &str, parents: &[&str]) -> String {

@@ -404,6 +404,21 @@ pub fn now_epoch_ms() -> i64 {
         .unwrap_or(0)
 }
 
+/// A fresh board in a temporary folder (kept as long as the folder is), for unit tests.
+#[cfg(test)]
+pub(crate) fn scratch_board() -> (tempfile::TempDir, Board) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let board = Board::open(
+        dir.path().join("board.db"),
+        &OpenOptions {
+            create: true,
+            ..OpenOptions::default()
+        },
+    )
+    .expect("board");
+    (dir, board)
+}
+
 #[cfg(test)]
 mod tests {
     use std::cell::Cell;
@@ -426,16 +441,8 @@ mod tests {
 
     #[test]
     fn a_write_reads_its_clock_after_it_wins_the_lock() {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let path = dir.path().join("board.db");
-        let mut board = Board::open(
-            &path,
-            &OpenOptions {
-                create: true,
-                ..OpenOptions::default()
-            },
-        )
-        .expect("board");
+        let (_dir, mut board) = scratch_board();
+        let path = board.path().to_path_buf();
         assert!(
             lock_is_free(&path),
             "nobody holds the lock before the write"
@@ -462,16 +469,8 @@ mod tests {
 
     #[test]
     fn writes_skip_only_the_guards_and_fire_a_trigger_another_program_adds() {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let path = dir.path().join("board.db");
-        let mut board = Board::open(
-            &path,
-            &OpenOptions {
-                create: true,
-                ..OpenOptions::default()
-            },
-        )
-        .expect("board");
+        let (_dir, mut board) = scratch_board();
+        let path = board.path().to_path_buf();
         let add = |board: &mut Board| {
             board
                 .write(|t| {
@@ -516,15 +515,7 @@ mod tests {
 
     #[test]
     fn a_write_that_finds_nothing_to_do_changes_nothing() {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let mut board = Board::open(
-            dir.path().join("board.db"),
-            &OpenOptions {
-                create: true,
-                ..OpenOptions::default()
-            },
-        )
-        .expect("board");
+        let (_dir, mut board) = scratch_board();
         let claimer = ops::Claimer {
             lock: "w".into(),
             ttl: Duration::from_secs(60),

@@ -41,16 +41,11 @@ impl<'c> Reader<'c> {
     /// The tasks with these ids that exist, in no particular order: what a live view re-reads
     /// after events name them.
     pub fn tasks_by_ids(&self, ids: &[String]) -> Result<Vec<Task>> {
-        let mut stmt = self.conn.prepare_cached(&format!(
-            "SELECT {TASK_COLUMNS} FROM {TASK_FROM} WHERE t.id = ?1"
-        ))?;
-        let mut tasks = Vec::with_capacity(ids.len());
-        for id in ids {
-            if let Some(task) = stmt.query_row(params![id], Task::from_row).optional()? {
-                tasks.push(task);
-            }
-        }
-        Ok(tasks)
+        Ok(self
+            .keyed_tasks_by_ids(ids)?
+            .into_iter()
+            .map(|keyed| keyed.task)
+            .collect())
     }
 
     /// Tasks, optionally of one status, in claim order: priority first, then age.

@@ -534,8 +534,22 @@ fn publish_attempt(shared: &Shared, worker: usize, attempt: &Attempt, outcome: &
 mod tests {
     use super::*;
     use crate::core::NewTask;
-    use crate::core::OpenOptions;
     use crate::core::model::Status;
+
+    /// An instant attempt of `task` under run `run_id` that exited 0.
+    fn succeeded(task_id: String, run_id: i64) -> Attempt {
+        Attempt {
+            task_id,
+            run_id,
+            end: AttemptEnd::Succeeded { result: None },
+            exit_code: Some(0),
+            signal: None,
+            duration: Duration::ZERO,
+            log: None,
+            command_pid: None,
+            retry_delay: Duration::ZERO,
+        }
+    }
 
     fn step(finished: Vec<Attempt>, want: usize) -> Request {
         let (reply, _) = oneshot::channel();
@@ -587,15 +601,7 @@ mod tests {
 
     #[test]
     fn a_child_promoted_in_a_batch_is_claimable_by_an_earlier_request_of_it() {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let mut board = Board::open(
-            dir.path().join("board.db"),
-            &OpenOptions {
-                create: true,
-                ..OpenOptions::default()
-            },
-        )
-        .expect("board");
+        let (_dir, mut board) = crate::core::scratch_board();
         let claimer = Claimer {
             lock: "test:w0".into(),
             ttl: Duration::from_secs(60),
@@ -618,17 +624,7 @@ mod tests {
                 Ok((parent, child, claim.run_id))
             })
             .expect("seeded");
-        let done = Attempt {
-            task_id: parent,
-            run_id,
-            end: AttemptEnd::Succeeded { result: None },
-            exit_code: Some(0),
-            signal: None,
-            duration: Duration::ZERO,
-            log: None,
-            command_pid: None,
-            retry_delay: Duration::ZERO,
-        };
+        let done = succeeded(parent, run_id);
         // The first request asks before the second hands in the child's last parent.
         let batch = vec![step(Vec::new(), 1), step(vec![done], 0)];
         let (outcomes, _) = commit_batch(
@@ -653,16 +649,7 @@ mod tests {
 
     #[test]
     fn a_failed_request_costs_no_other_request_of_its_batch() {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let path = dir.path().join("board.db");
-        let mut board = Board::open(
-            &path,
-            &OpenOptions {
-                create: true,
-                ..OpenOptions::default()
-            },
-        )
-        .expect("board");
+        let (_dir, mut board) = crate::core::scratch_board();
         let ids: Vec<String> = board
             .write(|t| {
                 (0..3)
@@ -676,17 +663,7 @@ mod tests {
             })
             .expect("tasks");
         // The first request hands in an attempt on a run nobody holds: it must fail alone.
-        let bogus = Attempt {
-            task_id: ids[0].clone(),
-            run_id: 999,
-            end: AttemptEnd::Succeeded { result: None },
-            exit_code: Some(0),
-            signal: None,
-            duration: Duration::ZERO,
-            log: None,
-            command_pid: None,
-            retry_delay: Duration::ZERO,
-        };
+        let bogus = succeeded(ids[0].clone(), 999);
         let batch = vec![step(vec![bogus], 1), step(Vec::new(), 2)];
         let (outcomes, _) = commit_batch(
             &mut board,
