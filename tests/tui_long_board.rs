@@ -449,3 +449,29 @@ fn a_page_for_a_filter_typed_further_is_dropped_unread() {
     );
     reader.close();
 }
+
+#[test]
+fn a_key_on_an_event_of_a_task_beyond_the_window_says_how_to_reach_it() {
+    let board = long_board();
+    let mut app = open_app(&board);
+    app.update(code(KeyCode::Tab));
+    let mut moves = 0;
+    while app
+        .state
+        .log
+        .selected()
+        .is_none_or(|e| app.state.view.task(&e.task_id).is_some())
+    {
+        assert!(moves < 1000, "no event of a task outside the window");
+        app.update(key('k'));
+        moves += 1;
+    }
+    let task = app.state.log.selected().expect("an event").task_id.clone();
+    app.update(key('a'));
+    assert_eq!(app.state.mode, Mode::Normal, "nothing was asked");
+    let message = app.state.message.clone().unwrap_or_default();
+    assert!(
+        message.contains(&task) && message.contains("Enter opens it"),
+        "{message}"
+    );
+}

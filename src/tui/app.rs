@@ -430,14 +430,14 @@ impl App {
                         task.id, task.status
                     ));
                 }
-                None => self.state.message = Some("no task selected".into()),
+                None => self.state.message = Some(self.no_target()),
             },
             Action::Unblock => match self.target_task() {
                 Some(task) if task.status == Status::Archived => {
                     self.write(Write::Unarchive(task.id.clone()))?;
                 }
                 Some(task) => self.write(Write::Unblock(task.id.clone()))?,
-                None => self.state.message = Some("no task selected".into()),
+                None => self.state.message = Some(self.no_target()),
             },
             Action::Complete => match self.target_task() {
                 Some(task) if task.status == Status::Running => {
@@ -501,7 +501,7 @@ impl App {
             _ => return Ok(()),
         };
         let Some(id) = id else {
-            self.state.message = Some("no task selected".into());
+            self.state.message = Some(self.no_target());
             return Ok(());
         };
         self.views += 1;
@@ -578,6 +578,18 @@ impl App {
                     .selected_worker_task()
                     .and_then(|id| self.state.view.task(id)),
             },
+        }
+    }
+
+    /// Why a key that acts on a task found none: nothing under the cursor, or an event's
+    /// task down a long column that the view does not hold (its detail view can act on it).
+    fn no_target(&self) -> String {
+        match (&self.state.mode, self.state.pane, self.state.log.selected()) {
+            (Mode::Normal, Pane::Log, Some(event)) => format!(
+                "{} is not among the cards loaded here; Enter opens it, and keys act on it there",
+                event.task_id
+            ),
+            _ => "no task selected".into(),
         }
     }
 
@@ -734,7 +746,7 @@ impl App {
     fn ask(&mut self, kind: PromptKind, needs_task: bool) {
         let task = self.target_id();
         if needs_task && task.is_none() {
-            self.state.message = Some("no task selected".into());
+            self.state.message = Some(self.no_target());
             return;
         }
         let back_to_detail = matches!(self.state.mode, Mode::Detail(_));
@@ -749,7 +761,7 @@ impl App {
     /// parents to unlink.
     fn pick(&mut self, kind: PromptKind) -> Result<(), BoardError> {
         let Some(task) = self.target_id() else {
-            self.state.message = Some("no task selected".into());
+            self.state.message = Some(self.no_target());
             return Ok(());
         };
         self.views += 1;

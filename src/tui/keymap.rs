@@ -32,7 +32,6 @@ const BOARD: &[Pane] = &[Pane::Board];
 const EVERY: &[Pane] = &[Pane::Board, Pane::Log, Pane::Workers];
 const LISTS: &[Pane] = &[Pane::Log, Pane::Workers];
 const LOG: &[Pane] = &[Pane::Log];
-const BOARD_AND_WORKERS: &[Pane] = &[Pane::Board, Pane::Workers];
 
 /// The keymap's one table, in the order help lists it.
 const TABLE: &[Entry] = &[
@@ -162,7 +161,7 @@ const TABLE: &[Entry] = &[
         keys: &["x"],
         help: "cancel running (y/n)",
         hint: "cancel",
-        hint_in: BOARD_AND_WORKERS,
+        hint_in: EVERY,
     },
     Entry {
         action: Action::New,
