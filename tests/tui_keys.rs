@@ -2138,3 +2138,24 @@ fn goto_puts_the_focus_on_the_board_so_the_next_keys_act_on_that_card() {
     assert_eq!(f.app.state.pane, Pane::Board);
     assert_eq!(selected_id(&f.app).as_deref(), Some(f.ids[2].as_str()));
 }
+
+#[test]
+fn capital_n_on_a_finished_task_says_its_child_is_ready_at_once() {
+    let mut f = fixture();
+    f.app.state.select_task(&f.ids[0]);
+    f.app.update(key('N'));
+    typed(&mut f.app, "follow-up");
+    f.app.update(code(KeyCode::Enter));
+    let child = selected_id(&f.app).expect("the new task is selected");
+    assert_eq!(
+        f.app.state.view.task(&child).map(|t| t.status.clone()),
+        Some(Status::Ready)
+    );
+    assert_eq!(
+        message(&f.app),
+        format!(
+            "created {child}, ready: its parent {} is finished",
+            f.ids[0]
+        )
+    );
+}

@@ -9,7 +9,7 @@ use std::thread;
 /// The board reads the TUI asks for, and the threads that carry them out.
 pub mod read;
 
-use crate::core::{Board, BoardError, NewTask, OpenOptions};
+use crate::core::{Board, BoardError, NewTask, OpenOptions, Status};
 
 /// Who a cancel from the TUI is recorded as.
 const CANCELLED_BY: &str = "gateboard tui";
@@ -148,16 +148,22 @@ impl Write {
                 said(format!("comment added to {task}"))
             }
             Write::Create { title, parent } => {
-                let id = board.write(|t| {
-                    t.create(&NewTask {
+                let (id, status) = board.write(|t| {
+                    let id = t.create(&NewTask {
                         title: title.clone(),
                         parents: parent.iter().cloned().collect(),
                         created_by: Some("gateboard tui".into()),
                         ..NewTask::default()
-                    })
+                    })?;
+                    let status = t.task(&id)?.status;
+                    Ok((id, status))
                 })?;
                 Written {
                     message: match parent {
+                        // A finished parent holds nothing back: the child is ready at once.
+                        Some(parent) if status == Status::Ready => {
+                            format!("created {id}, ready: its parent {parent} is finished")
+                        }
                         Some(parent) => format!("created {id}, waiting for {parent}"),
                         None => format!("created {id}"),
                     },

@@ -106,7 +106,12 @@ pub fn draw(frame: &mut Frame<'_>, state: &State, detail: &TaskDetail, area: Rec
         };
         lines.push(Line::from(Span::styled(label, theme.heading())));
         if tail.lines.is_empty() {
-            lines.push(Line::from(Span::styled("  (no output yet)", theme.dim())));
+            let none = if tail.live {
+                "  (no output yet)"
+            } else {
+                "  (no output)"
+            };
+            lines.push(Line::from(Span::styled(none, theme.dim())));
         }
         for line in &tail.lines {
             lines.push(Line::from(Span::styled(format!("  {line}"), theme.dim())));

@@ -18,10 +18,7 @@ pub fn draw(frame: &mut Frame<'_>, state: &State, prompt: &Prompt, area: Rect) {
         return;
     }
     let question = match prompt.kind {
-        PromptKind::BlockReason => format!(
-            "Why is {} blocked?",
-            Escaped(prompt.task.as_deref().unwrap_or("the task"))
-        ),
+        PromptKind::BlockReason => format!("Why is {} blocked?", named(state, prompt)),
         PromptKind::NewTitle => "Title of the new task:".to_owned(),
         PromptKind::NewChildTitle => {
             format!("Title of a new task waiting for {}:", named(state, prompt))
@@ -31,10 +28,7 @@ pub fn draw(frame: &mut Frame<'_>, state: &State, prompt: &Prompt, area: Rect) {
             Escaped(prompt.task.as_deref().unwrap_or("the task"))
         ),
         PromptKind::Filter => "Show cards containing:".to_owned(),
-        PromptKind::Comment => format!(
-            "Comment on {}:",
-            prompt.task.as_deref().unwrap_or("the task")
-        ),
+        PromptKind::Comment => format!("Comment on {}:", named(state, prompt)),
         PromptKind::Command => ":".to_owned(),
         PromptKind::ConfirmCancel => format!(
             "Cancel {}? Its command is killed and the task blocked",
