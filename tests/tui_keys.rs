@@ -2159,3 +2159,15 @@ fn capital_n_on_a_finished_task_says_its_child_is_ready_at_once() {
         )
     );
 }
+
+#[test]
+fn esc_on_the_board_takes_back_a_kept_filter() {
+    let mut f = fixture();
+    f.app.update(key('/'));
+    typed(&mut f.app, "stuck");
+    f.app.update(code(KeyCode::Enter));
+    assert_eq!(f.app.state.filter, "stuck", "Enter keeps the filter");
+    f.app.update(code(KeyCode::Esc));
+    assert_eq!(f.app.state.filter, "");
+    assert_eq!(message(&f.app), "filter cleared");
+}

@@ -613,6 +613,12 @@ impl App {
         self.views += 1;
         match std::mem::replace(&mut self.state.mode, Mode::Normal) {
             Mode::Normal if self.state.pane == Pane::Log => self.follow_log(),
+            // As in k9s: Esc on the board takes back a filter kept from `/`.
+            Mode::Normal if !self.state.filter.is_empty() => {
+                self.state.set_filter(String::new());
+                self.state.message = Some("filter cleared".into());
+                Ok(())
+            }
             _ => Ok(()),
         }
     }

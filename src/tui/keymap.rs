@@ -119,7 +119,7 @@ const TABLE: &[Entry] = &[
         action: Action::Back,
         name: "back",
         keys: &["Esc"],
-        help: "close, cancel",
+        help: "close, clear filter",
         hint: "close",
         hint_in: &[],
     },
