@@ -1442,3 +1442,20 @@ fn show_says_what_a_task_runs_where_with_what_and_how_often() {
         })
     );
 }
+
+#[test]
+fn init_under_a_file_says_the_file_is_not_a_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("notes.txt");
+    std::fs::write(&file, "hello").unwrap();
+    let refused = run(&file.join("board.db"), &["init"]);
+    assert_eq!(refused.code, 5, "{}", refused.stderr);
+    assert!(
+        refused
+            .stderr
+            .contains(&format!("{} is a file, not a folder", file.display())),
+        "{}",
+        refused.stderr
+    );
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "hello");
+}

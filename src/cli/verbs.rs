@@ -261,15 +261,31 @@ fn board_path(cli: &Cli, create: bool) -> Result<BoardChoice, Failure> {
         ))
     })?;
     if let (true, Some(folder)) = (create, path.parent()) {
-        std::fs::create_dir_all(folder).map_err(|source| BoardError::Io {
-            path: folder.to_path_buf(),
-            source,
-        })?;
+        make_folder(folder, &path)?;
     }
     Ok(BoardChoice {
         path,
         default_board: true,
         hermes: false,
+    })
+}
+
+/// Makes the folder a board at `board` will live in; a file standing where one of its folders
+/// should be is said in those words, not as "File exists".
+fn make_folder(folder: &Path, board: &Path) -> Result<(), Failure> {
+    std::fs::create_dir_all(folder).map_err(|source| {
+        match folder.ancestors().find(|a| a.is_file()) {
+            Some(file) => Failure::Unusable(format!(
+                "cannot make a board at {}: {} is a file, not a folder",
+                board.display(),
+                file.display()
+            )),
+            None => BoardError::Io {
+                path: folder.to_path_buf(),
+                source,
+            }
+            .into(),
+        }
     })
 }
 
@@ -289,10 +305,7 @@ fn open_board(cli: &Cli) -> Result<Board, Failure> {
         && !choice.hermes
         && let Some(folder) = choice.path.parent().filter(|f| !f.as_os_str().is_empty())
     {
-        std::fs::create_dir_all(folder).map_err(|source| BoardError::Io {
-            path: folder.to_path_buf(),
-            source,
-        })?;
+        make_folder(folder, &choice.path)?;
     }
     Ok(Board::open(choice.path, &open_options(cli, create))?)
 }
