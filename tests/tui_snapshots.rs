@@ -853,3 +853,18 @@ fn a_long_detail_view_scrolls_and_says_more_is_below() {
     );
     assert!(!shown.contains("↓ more"));
 }
+
+#[test]
+fn a_narrow_workers_pane_still_shows_what_each_worker_runs() {
+    let mut state = demo_state();
+    if let Some(worker) = state.pool.workers.first_mut() {
+        worker.command = Some("cargo test --workspace".into());
+        worker.pid = Some(4242);
+    }
+    let terminal = render(&state, 120, 36);
+    let shown = screen(&terminal);
+    assert!(
+        shown.contains("working t_00000003     $ cargo test"),
+        "the command follows the task: {shown}"
+    );
+}

@@ -58,14 +58,15 @@ pub fn draw(frame: &mut Frame<'_>, state: &State, area: Rect) {
             let mut spans = vec![
                 Span::raw(format!("w{i:<3}")),
                 Span::styled(format!("{label:<22}"), style),
-                Span::styled(format!(" done {}", w.done), theme.dim()),
             ];
+            // The command right after the task, so a narrow pane still shows what runs; the
+            // counters trail.
             if let Some(command) = &w.command {
-                let pid = w.pid.map(|p| format!("pid {p} ")).unwrap_or_default();
-                spans.push(Span::styled(
-                    format!("  {pid}$ {}", Escaped(command)),
-                    theme.dim(),
-                ));
+                spans.push(Span::raw(format!(" $ {}", Escaped(command))));
+            }
+            spans.push(Span::styled(format!(" done {}", w.done), theme.dim()));
+            if let Some(pid) = w.pid {
+                spans.push(Span::styled(format!("  pid {pid}"), theme.dim()));
             }
             let mut line = Line::from(spans);
             if state.pane == Pane::Workers && i == state.worker_row {
