@@ -290,7 +290,7 @@ fn a_failure_without_retries_blocks_at_once_with_the_exit_code_and_last_line() {
     assert!(fx.event_kinds(&id).contains(&"crashed".to_owned()));
     // For a person too: how the run ended, what went wrong, and where its output is.
     let plain = fx.ok(&["show", &id]);
-    assert!(plain.contains("  #1 gave_up by "), "said once: {plain}");
+    assert!(plain.contains("  #1 gave_up run by "), "said once: {plain}");
     assert!(plain.contains("      exit 3, "), "{plain}");
     assert!(plain.contains("      error: exit 3: oops"), "{plain}");
     let log = runs[0]["log"].as_str().expect("a log path");

@@ -201,7 +201,7 @@ fn detail_view() {
             outcome: Some("reclaimed".into()),
             summary: None,
             profile: None,
-            error: None,
+            error: Some("its worker stopped heartbeating".into()),
             exit_code: None,
             signal: None,
             duration_ms: None,

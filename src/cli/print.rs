@@ -123,7 +123,7 @@ pub fn detail(out: &mut dyn Write, d: &TaskDetail) -> io::Result<()> {
                 .unwrap_or_default();
             writeln!(
                 out,
-                "  #{} {}{} by {} from {}{}",
+                "  #{} {}{} run by {} from {}{}",
                 run.id,
                 E(&run.status),
                 outcome,

@@ -88,7 +88,7 @@ pub fn draw(frame: &mut Frame<'_>, state: &State, detail: &TaskDetail, area: Rec
                 .map(|o| format!(" {}", Escaped(o)))
                 .unwrap_or_default();
             lines.push(Line::from(format!(
-                "  #{} {} {}{}{} by {}",
+                "  #{} {} {}{}{} run by {}",
                 run.id,
                 moment(run.started_at),
                 Escaped(&run.status),
@@ -96,6 +96,12 @@ pub fn draw(frame: &mut Frame<'_>, state: &State, detail: &TaskDetail, area: Rec
                 how_it_ended(run),
                 Escaped(run.runner())
             )));
+            if let Some(error) = &run.error {
+                lines.push(Line::from(Span::styled(
+                    format!("      error: {}", Escaped(error)),
+                    theme.alarm(),
+                )));
+            }
         }
     }
     for tail in &state.log_tails {
