@@ -1459,3 +1459,25 @@ fn init_under_a_file_says_the_file_is_not_a_folder() {
     );
     assert_eq!(std::fs::read_to_string(&file).unwrap(), "hello");
 }
+
+#[test]
+fn complete_and_archive_json_print_the_children_they_promoted() {
+    let board = Board::new();
+    let first = add(board.db(), &["first"]);
+    let second = add(board.db(), &["second"]);
+    let child = add(board.db(), &["child", "--parent", &first]);
+    let other = add(board.db(), &["other child", "--parent", &second]);
+    assert_eq!(
+        json(&ok(board.db(), &["complete", &first, "--json"])),
+        serde_json::json!({ "task_id": first, "run_id": null, "promoted": [child] })
+    );
+    assert_eq!(
+        json(&ok(board.db(), &["archive", &second, "--json"])),
+        serde_json::json!({ "task_id": second, "run_id": null, "promoted": [other] })
+    );
+    assert_eq!(
+        ok(board.db(), &["complete", &child]),
+        "",
+        "without --json, a line per promoted child: none here"
+    );
+}

@@ -211,6 +211,9 @@ pub enum Verb {
         /// What it produced
         #[arg(long)]
         result: Option<String>,
+        /// Print the outcome as JSON
+        #[arg(long)]
+        json: bool,
     },
     /// Stop a task until somebody unblocks it
     Block {
@@ -229,6 +232,9 @@ pub enum Verb {
     Archive {
         /// The task
         id: String,
+        /// Print the outcome as JSON
+        #[arg(long)]
+        json: bool,
     },
     /// Take a task out of the archive: ready if its parents are done, else todo; its ready
     /// children wait for it again (refused if a child already started)

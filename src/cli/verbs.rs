@@ -80,23 +80,19 @@ fn execute(cli: &Cli, out: &mut dyn Write) -> Result<u8, Failure> {
             let expires = board.write(|txn| txn.heartbeat(id, &claimer(*ttl)))?;
             writeln!(out, "{expires}")?;
         }
-        Some(Verb::Complete { id, result }) => {
+        Some(Verb::Complete { id, result, json }) => {
             let lock = claimer_name(cli);
             let done = board.write(|txn| txn.complete(id, Some(&lock), result.as_deref()))?;
-            for child in done.promoted {
-                writeln!(out, "promoted {}", E(&child))?;
-            }
+            finished(out, id, &done, *json)?;
         }
         Some(Verb::Block { id, reason }) => board.write(|txn| txn.block(id, reason))?,
         Some(Verb::Unblock { id }) => {
             let status = board.write(|txn| txn.unblock(id))?;
             writeln!(out, "{status}")?;
         }
-        Some(Verb::Archive { id }) => {
+        Some(Verb::Archive { id, json }) => {
             let done = board.write(|txn| txn.archive(id))?;
-            for child in done.promoted {
-                writeln!(out, "promoted {}", E(&child))?;
-            }
+            finished(out, id, &done, *json)?;
         }
         Some(Verb::Unarchive { id, json }) => {
             let back = board.write(|txn| txn.unarchive(id))?;
@@ -268,6 +264,31 @@ fn board_path(cli: &Cli, create: bool) -> Result<BoardChoice, Failure> {
         default_board: true,
         hermes: false,
     })
+}
+
+/// What a completion or an archive set in motion: the children it promoted, one line each,
+/// or one JSON object.
+fn finished(
+    out: &mut dyn Write,
+    id: &str,
+    done: &crate::core::ops::Completion,
+    json: bool,
+) -> Result<(), Failure> {
+    if json {
+        print::json(
+            out,
+            &serde_json::json!({
+                "task_id": id,
+                "run_id": done.run_id,
+                "promoted": done.promoted,
+            }),
+        )?;
+    } else {
+        for child in &done.promoted {
+            writeln!(out, "promoted {}", E(child))?;
+        }
+    }
+    Ok(())
 }
 
 /// Makes the folder a board at `board` will live in; a file standing where one of its folders
