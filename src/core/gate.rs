@@ -1,6 +1,6 @@
 //! "Parent finished" and the claim gate, in one place, so every path asks the same question.
 
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, params};
 
 use super::error::Result;
 use super::model::Status;
@@ -90,16 +90,8 @@ pub fn freed_children(conn: &Connection, parent: &str) -> Result<Vec<String>> {
 
 /// Whether every parent of `child` is finished: the condition for `ready` and for a claim.
 pub fn parents_finished(conn: &Connection, child: &str) -> Result<bool> {
-    let mut stmt = conn.prepare_cached(concat!(
-        "SELECT 1 FROM task_links l LEFT JOIN tasks p ON p.id = l.parent_id ",
-        "WHERE l.child_id = ?1 AND (p.id IS NULL OR p.status NOT IN ",
-        finished_statuses!(),
-        ") LIMIT 1"
-    ))?;
-    Ok(stmt
-        .query_row(params![child], |_| Ok(()))
-        .optional()?
-        .is_none())
+    let mut stmt = conn.prepare_cached(concat!("SELECT NOT ", has_unfinished_parent!("?1")))?;
+    Ok(stmt.query_row(params![child], |r| r.get(0))?)
 }
 
 /// The status a task waiting to run should have: `ready` when its parents are finished, else `todo`.
