@@ -1,6 +1,6 @@
 //! The invariant checks `gateboard audit` runs over a whole file.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 
 use rusqlite::Connection;
@@ -235,38 +235,16 @@ pub fn claims_before_parent_timestamps(reader: &Reader<'_>) -> Result<Vec<Violat
 /// One violation per cycle of links: the tasks on it, not the ones merely waiting behind it.
 fn cycles(reader: &Reader<'_>) -> Result<Vec<Violation>> {
     let links = reader.links()?;
-    let mut waiting: HashMap<&str, usize> = HashMap::new();
     let mut children: HashMap<&str, Vec<&str>> = HashMap::new();
     let mut parents: HashMap<&str, Vec<&str>> = HashMap::new();
     for (parent, child) in &links {
-        waiting.entry(parent).or_insert(0);
-        *waiting.entry(child).or_insert(0) += 1;
         children.entry(parent).or_default().push(child);
         parents.entry(child).or_default().push(parent);
     }
-    // Peel off every task whose parents can all finish: what is left is on a cycle or behind one.
-    let mut queue: VecDeque<&str> = waiting
-        .iter()
-        .filter(|(_, n)| **n == 0)
-        .map(|(id, _)| *id)
-        .collect();
-    while let Some(node) = queue.pop_front() {
-        for child in children.get(node).into_iter().flatten() {
-            if let Some(n) = waiting.get_mut(child) {
-                *n -= 1;
-                if *n == 0 {
-                    queue.push_back(child);
-                }
-            }
-        }
-    }
-    let mut stuck: Vec<&str> = waiting
-        .into_iter()
-        .filter(|(_, n)| *n > 0)
-        .map(|(id, _)| id)
-        .collect();
-    stuck.sort_unstable();
-    let mut found: Vec<Violation> = strongly_connected(&stuck, &children, &parents)
+    let mut nodes: Vec<&str> = children.keys().chain(parents.keys()).copied().collect();
+    nodes.sort_unstable();
+    nodes.dedup();
+    let mut cycles: Vec<Vec<&str>> = strongly_connected(&nodes, &children, &parents)
         .into_iter()
         .filter(|group| {
             group.len() > 1
@@ -274,36 +252,33 @@ fn cycles(reader: &Reader<'_>) -> Result<Vec<Violation>> {
                     .get(group[0])
                     .is_some_and(|c| c.contains(&group[0]))
         })
-        .map(|mut group| {
-            group.sort_unstable();
-            Violation::Cycle {
-                tasks: group.into_iter().map(str::to_owned).collect(),
-            }
-        })
         .collect();
-    found.sort_by(|a, b| match (a, b) {
-        (Violation::Cycle { tasks: a }, Violation::Cycle { tasks: b }) => a.cmp(b),
-        _ => std::cmp::Ordering::Equal,
-    });
-    Ok(found)
+    for group in &mut cycles {
+        group.sort_unstable();
+    }
+    cycles.sort_unstable();
+    Ok(cycles
+        .into_iter()
+        .map(|group| Violation::Cycle {
+            tasks: group.into_iter().map(str::to_owned).collect(),
+        })
+        .collect())
 }
 
-/// The strongly connected groups among `nodes` (Kosaraju: finish order along the links, then
-/// groups along them backwards), by iteration so that a long chain cannot overflow the stack.
+/// The strongly connected groups of the link graph (Kosaraju: finish order along the links,
+/// then groups along them backwards), by iteration so that a long chain cannot overflow the
+/// stack.
 fn strongly_connected<'a>(
     nodes: &[&'a str],
     children: &HashMap<&'a str, Vec<&'a str>>,
     parents: &HashMap<&'a str, Vec<&'a str>>,
 ) -> Vec<Vec<&'a str>> {
-    let inside: HashSet<&str> = nodes.iter().copied().collect();
-    let next = |map: &HashMap<&'a str, Vec<&'a str>>, node: &str| -> Vec<&'a str> {
-        map.get(node)
-            .into_iter()
-            .flatten()
-            .copied()
-            .filter(|n| inside.contains(n))
-            .collect()
-    };
+    fn next<'m, 'a>(
+        map: &'m HashMap<&'a str, Vec<&'a str>>,
+        node: &str,
+    ) -> std::iter::Copied<std::slice::Iter<'m, &'a str>> {
+        map.get(node).map_or(&[][..], Vec::as_slice).iter().copied()
+    }
     let mut finished = Vec::with_capacity(nodes.len());
     let mut seen = HashSet::new();
     for &start in nodes {
@@ -312,11 +287,10 @@ fn strongly_connected<'a>(
         }
         let mut stack = vec![(start, next(children, start))];
         while let Some((node, pending)) = stack.last_mut() {
-            match pending.pop() {
+            match pending.next() {
                 Some(child) => {
                     if seen.insert(child) {
-                        let more = next(children, child);
-                        stack.push((child, more));
+                        stack.push((child, next(children, child)));
                     }
                 }
                 None => {
