@@ -60,14 +60,13 @@ impl<'c> Txn<'c> {
                 Some(key) => self.task_with_key(key)?,
                 None => None,
             };
-            let (id, action) = match existing {
+            let (id, (action, needs_left_out)) = match existing {
                 None => (self.create(&task)?, (Imported::Created, Vec::new())),
                 Some(id) => {
                     let resumed = self.resume(&id, &task)?;
                     (id, resumed)
                 }
             };
-            let (action, needs_left_out) = action;
             ids.insert(node.key.as_str(), id.clone());
             done.push((
                 i,

@@ -522,6 +522,17 @@ pub struct Neighbour {
     pub status: Status,
 }
 
+impl Neighbour {
+    /// From a row of id, title, status, the shape every neighbour query selects.
+    pub(crate) fn from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Neighbour> {
+        Ok(Neighbour {
+            id: row.get(0)?,
+            title: row.get(1)?,
+            status: row.get(2)?,
+        })
+    }
+}
+
 /// Everything a person asks about one task.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct TaskDetail {

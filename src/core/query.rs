@@ -101,13 +101,7 @@ impl<'c> Reader<'c> {
 
     fn neighbours(&self, sql: &str, id: &str) -> Result<Vec<Neighbour>> {
         let mut stmt = self.conn.prepare_cached(sql)?;
-        let rows = stmt.query_map(params![id], |r| {
-            Ok(Neighbour {
-                id: r.get(0)?,
-                title: r.get(1)?,
-                status: r.get(2)?,
-            })
-        })?;
+        let rows = stmt.query_map(params![id], Neighbour::from_row)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
@@ -452,13 +446,7 @@ impl<'c> Reader<'c> {
             "SELECT id, title, status FROM tasks WHERE +status IN ('done', 'archived') \
              ORDER BY rowid DESC LIMIT ?1",
         )?;
-        let rows = stmt.query_map(params![limit], |r| {
-            Ok(Neighbour {
-                id: r.get(0)?,
-                title: r.get(1)?,
-                status: r.get(2)?,
-            })
-        })?;
+        let rows = stmt.query_map(params![limit], Neighbour::from_row)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 

@@ -180,13 +180,14 @@ fn serve(
         // promotes and gates its own), so both are looked for only after another connection
         // committed; a board of a million waiting tasks is not scanned every second for nothing.
         let others = board.others_version().ok();
-        let stranded_sweep = sweep && (others.is_none() || others != stranded_seen);
+        // An unreadable version counts as a change: better a needless look than a missed one.
+        let changed_since = |seen: Option<i64>| others.is_none() || others != seen;
+        let stranded_sweep = sweep && changed_since(stranded_seen);
         if stranded_sweep {
             stranded_seen = others;
         }
         // A read first: an idle pool does not commit every second for nothing.
-        let gate_due = last_gate_sweep.elapsed() >= GATE_SWEEP_EVERY
-            && (others.is_none() || others != gate_seen);
+        let gate_due = last_gate_sweep.elapsed() >= GATE_SWEEP_EVERY && changed_since(gate_seen);
         if gate_due {
             last_gate_sweep = Instant::now();
             gate_seen = others;
