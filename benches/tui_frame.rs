@@ -181,7 +181,7 @@ fn in_process(path: &Path, finished: usize) {
     let mut terminal = Terminal::new(TestBackend::new(200, 60)).expect("terminal");
     let mut draw = |app: &App| {
         terminal
-            .draw(|frame| view::draw(frame, &app.state))
+            .draw(|frame| view::draw(frame, &app.model.state))
             .expect("draw");
     };
     draw(&app);

@@ -76,18 +76,18 @@ fn status(board: &Board, id: &str) -> Status {
 fn vim_keys_and_arrows_move_the_same_way() {
     let mut f = fixture();
     f.app.update(key('l'));
-    assert_eq!(f.app.state.column, 1);
+    assert_eq!(f.app.model.state.column, 1);
     f.app.update(code(KeyCode::Right));
-    assert_eq!(f.app.state.column, 2);
+    assert_eq!(f.app.model.state.column, 2);
     f.app.update(code(KeyCode::Left));
     f.app.update(key('h'));
     f.app.update(key('h'));
     assert_eq!(
-        f.app.state.column, 0,
+        f.app.model.state.column, 0,
         "the cursor stops at the first column"
     );
     f.app.update(code(KeyCode::Tab));
-    assert_eq!(f.app.state.pane, Pane::Log);
+    assert_eq!(f.app.model.state.pane, Pane::Log);
 }
 
 #[test]
@@ -96,10 +96,10 @@ fn u_unblocks_the_selected_blocked_task() {
     for _ in 0..3 {
         f.app.update(key('l'));
     }
-    assert_eq!(f.app.state.selected_status(), Status::Blocked);
+    assert_eq!(f.app.model.state.selected_status(), Status::Blocked);
     f.app.update(key('u'));
     assert_eq!(status(&f.board.open(), &f.ids[2]), Status::Ready);
-    assert_eq!(f.app.state.view.column(&Status::Ready).len(), 2);
+    assert_eq!(f.app.model.state.view.column(&Status::Ready).len(), 2);
 }
 
 #[test]
@@ -107,10 +107,10 @@ fn b_asks_for_a_reason_then_blocks() {
     let mut f = fixture();
     f.app.update(key('l'));
     f.app.update(key('b'));
-    assert!(matches!(f.app.state.mode, Mode::Prompt(_)));
+    assert!(matches!(f.app.model.state.mode, Mode::Prompt(_)));
     typed(&mut f.app, "waiting on legal");
     f.app.update(code(KeyCode::Enter));
-    assert_eq!(f.app.state.mode, Mode::Normal);
+    assert_eq!(f.app.model.state.mode, Mode::Normal);
     let task = f.board.open().read(|r| r.task(&f.ids[1])).expect("task");
     assert_eq!(task.status, Status::Blocked);
     assert_eq!(task.block_reason.as_deref(), Some("waiting on legal"));
@@ -123,7 +123,7 @@ fn escape_cancels_a_prompt_without_writing() {
     f.app.update(key('b'));
     typed(&mut f.app, "never mind");
     f.app.update(code(KeyCode::Esc));
-    assert_eq!(f.app.state.mode, Mode::Normal);
+    assert_eq!(f.app.model.state.mode, Mode::Normal);
     assert_eq!(status(&f.board.open(), &f.ids[1]), Status::Ready);
 }
 
@@ -157,7 +157,7 @@ fn refusals_show_as_a_message_and_change_nothing() {
     let mut f = fixture();
     f.app.update(key('l'));
     f.app.update(key('u'));
-    let message = f.app.state.message.clone().unwrap_or_default();
+    let message = f.app.model.state.message.clone().unwrap_or_default();
     assert!(
         message.contains("needs a task that is blocked"),
         "{message}"
@@ -171,7 +171,7 @@ fn n_creates_a_task_and_selects_it() {
     f.app.update(key('n'));
     typed(&mut f.app, "write the changelog");
     f.app.update(code(KeyCode::Enter));
-    let selected = f.app.state.selected_task().map(|t| t.title.clone());
+    let selected = f.app.model.state.selected_task().map(|t| t.title.clone());
     assert_eq!(selected.as_deref(), Some("write the changelog"));
 }
 
@@ -180,7 +180,7 @@ fn enter_opens_the_detail_view_and_esc_closes_it() {
     let mut f = fixture();
     f.app.update(key('l'));
     f.app.update(code(KeyCode::Enter));
-    match &f.app.state.mode {
+    match &f.app.model.state.mode {
         Mode::Detail(detail) => {
             assert_eq!(detail.task.id, f.ids[1]);
             assert_eq!(detail.parents.len(), 1);
@@ -188,24 +188,24 @@ fn enter_opens_the_detail_view_and_esc_closes_it() {
         other => panic!("expected the detail view, got {other:?}"),
     }
     f.app.update(code(KeyCode::Esc));
-    assert_eq!(f.app.state.mode, Mode::Normal);
+    assert_eq!(f.app.model.state.mode, Mode::Normal);
 }
 
 #[test]
 fn o_toggles_the_other_statuses() {
     let mut f = fixture();
-    assert_eq!(f.app.state.statuses().len(), 5);
+    assert_eq!(f.app.model.state.statuses().len(), 5);
     f.app.update(key('o'));
-    assert_eq!(f.app.state.statuses().len(), 9);
+    assert_eq!(f.app.model.state.statuses().len(), 9);
 }
 
 #[test]
 fn question_mark_toggles_help_and_q_quits() {
     let mut f = fixture();
     f.app.update(key('?'));
-    assert_eq!(f.app.state.mode, Mode::Help);
+    assert_eq!(f.app.model.state.mode, Mode::Help);
     f.app.update(key('?'));
-    assert_eq!(f.app.state.mode, Mode::Normal);
+    assert_eq!(f.app.model.state.mode, Mode::Normal);
     assert!(!f.app.should_quit());
     f.app.update(key('q'));
     assert!(f.app.should_quit());
@@ -220,9 +220,9 @@ fn a_click_selects_the_card_under_the_mouse() {
     });
     // Columns are 20 wide at 100 columns; the blocked column is the fourth.
     f.app.update(Action::Click { x: 65, y: 1 });
-    assert_eq!(f.app.state.selected_status(), Status::Blocked);
+    assert_eq!(f.app.model.state.selected_status(), Status::Blocked);
     assert_eq!(
-        f.app.state.selected_task().map(|t| t.id.clone()),
+        f.app.model.state.selected_task().map(|t| t.id.clone()),
         Some(f.ids[2].clone())
     );
 }
@@ -231,16 +231,16 @@ fn a_click_selects_the_card_under_the_mouse() {
 async fn plus_minus_and_p_drive_the_pool() {
     let mut f = fixture();
     f.app.update(key('+'));
-    assert!(f.app.state.pool.running);
-    assert_eq!(f.app.state.pool.size, 1);
+    assert!(f.app.model.state.pool.running);
+    assert_eq!(f.app.model.state.pool.size, 1);
     f.app.update(key('+'));
-    assert_eq!(f.app.state.pool.size, 2);
+    assert_eq!(f.app.model.state.pool.size, 2);
     f.app.update(key('-'));
-    assert_eq!(f.app.state.pool.size, 1);
+    assert_eq!(f.app.model.state.pool.size, 1);
     f.app.update(key('p'));
-    assert!(f.app.state.pool.paused);
+    assert!(f.app.model.state.pool.paused);
     f.app.update(key('p'));
-    assert!(!f.app.state.pool.paused);
+    assert!(!f.app.model.state.pool.paused);
     f.app.shutdown().await;
 }
 
@@ -253,8 +253,8 @@ async fn changes_by_another_connection_arrive_on_refresh() {
         .expect("another writer");
     f.app.update(Action::BoardChanged);
     f.app.catch_up();
-    assert_eq!(f.app.state.view.column(&Status::Blocked).len(), 0);
-    assert!(f.app.state.log.iter().any(|e| e.task_id == f.ids[2]));
+    assert_eq!(f.app.model.state.view.column(&Status::Blocked).len(), 0);
+    assert!(f.app.model.state.log.iter().any(|e| e.task_id == f.ids[2]));
     tokio::time::sleep(Duration::from_millis(1)).await;
 }
 
@@ -302,7 +302,7 @@ fn create(board: &common::TempBoard, tasks: &[(&str, i64)]) -> Vec<String> {
 }
 
 fn selected_id(app: &App) -> Option<String> {
-    app.state.selected_task().map(|t| t.id.clone())
+    app.model.state.selected_task().map(|t| t.id.clone())
 }
 
 /// What the watcher does when another process commits, and what the main loop does next.
@@ -312,7 +312,7 @@ fn another_process_committed(app: &mut App) {
 }
 
 fn pending_prompt_input(app: &App) -> String {
-    match &app.state.mode {
+    match &app.model.state.mode {
         Mode::Prompt(prompt) => prompt.input.value().to_owned(),
         other => panic!("expected a prompt, got {other:?}"),
     }
@@ -368,7 +368,7 @@ fn when_the_selected_task_leaves_the_cursor_takes_the_card_that_was_below_it() {
     // Archiving the parent promotes the child into the parent's row of the ready column.
     app.update(key('a'));
     app.update(key('y'));
-    assert_eq!(app.state.view.column(&Status::Ready)[0], child);
+    assert_eq!(app.model.state.view.column(&Status::Ready)[0], child);
     assert_eq!(
         selected_id(&app).as_ref(),
         Some(&ids[1]),
@@ -398,7 +398,7 @@ fn a_change_that_writes_no_events_shows_within_the_reload_throttle() {
         )
         .expect("raw update")
     };
-    let title = |app: &App| app.state.view.task(&id).map(|t| t.title.clone());
+    let title = |app: &App| app.model.state.view.task(&id).map(|t| t.title.clone());
     // The app's schedule runs on this clock, stepped to each moment it asks to wake at, so
     // how long the machine takes to run the test does not matter.
     let mut now = Instant::now();
@@ -452,9 +452,9 @@ async fn keys_only_quit_while_the_terminal_is_too_small() {
         f.app.update(key(c));
     }
     f.app.update(Action::Complete);
-    assert_eq!(f.app.state.column, 0, "the cursor did not move");
-    assert_eq!(f.app.state.mode, Mode::Normal);
-    assert!(!f.app.state.pool.running, "no workers were started");
+    assert_eq!(f.app.model.state.column, 0, "the cursor did not move");
+    assert_eq!(f.app.model.state.mode, Mode::Normal);
+    assert!(!f.app.model.state.pool.running, "no workers were started");
     assert_eq!(status(&f.board.open(), &f.ids[1]), Status::Ready);
 
     f.app.update(Action::Resize {
@@ -462,7 +462,10 @@ async fn keys_only_quit_while_the_terminal_is_too_small() {
         height: 30,
     });
     f.app.update(key('l'));
-    assert_eq!(f.app.state.column, 1, "keys act again once the board shows");
+    assert_eq!(
+        f.app.model.state.column, 1,
+        "keys act again once the board shows"
+    );
     f.app.update(key('n'));
     f.app.update(Action::Resize {
         width: 60,
@@ -514,7 +517,7 @@ fn each_column_lists_tasks_in_the_order_workers_claim_them() {
     later.push(("urgent", 9));
     create(&board, &later);
     another_process_committed(&mut app);
-    let shown = app.state.view.column(&Status::Ready).to_vec();
+    let shown = app.model.state.view.column(&Status::Ready).to_vec();
     assert_eq!(shown.len(), 13);
 
     let mut worker = board.open();
@@ -552,7 +555,7 @@ fn claim_child(f: &mut Fixture) -> String {
     for _ in 0..2 {
         f.app.update(key('l'));
     }
-    assert_eq!(f.app.state.selected_status(), Status::Running);
+    assert_eq!(f.app.model.state.selected_status(), Status::Running);
     child
 }
 
@@ -561,8 +564,8 @@ fn x_asks_naming_the_task_and_y_cancels_it() {
     let mut f = fixture();
     let child = claim_child(&mut f);
     f.app.update(key('x'));
-    let Mode::Prompt(prompt) = &f.app.state.mode else {
-        panic!("x asks first, got {:?}", f.app.state.mode);
+    let Mode::Prompt(prompt) = &f.app.model.state.mode else {
+        panic!("x asks first, got {:?}", f.app.model.state.mode);
     };
     assert_eq!(prompt.task.as_deref(), Some(child.as_str()));
     assert_eq!(status(&f.board.open(), &child), Status::Running);
@@ -586,9 +589,9 @@ fn any_key_but_y_keeps_the_task_running() {
     let child = claim_child(&mut f);
     for answer in [key('n'), code(KeyCode::Esc), key('c'), code(KeyCode::Enter)] {
         f.app.update(key('x'));
-        assert!(matches!(f.app.state.mode, Mode::Prompt(_)));
+        assert!(matches!(f.app.model.state.mode, Mode::Prompt(_)));
         f.app.update(answer);
-        assert_eq!(f.app.state.mode, Mode::Normal);
+        assert_eq!(f.app.model.state.mode, Mode::Normal);
         assert_eq!(status(&f.board.open(), &child), Status::Running);
     }
 }
@@ -598,8 +601,8 @@ fn x_on_a_task_that_is_not_running_says_so_and_asks_nothing() {
     let mut f = fixture();
     f.app.update(key('l'));
     f.app.update(key('x'));
-    assert_eq!(f.app.state.mode, Mode::Normal);
-    let message = f.app.state.message.clone().unwrap_or_default();
+    assert_eq!(f.app.model.state.mode, Mode::Normal);
+    let message = f.app.model.state.message.clone().unwrap_or_default();
     assert!(
         message.contains("only a running task can be cancelled"),
         "{message}"
@@ -614,13 +617,13 @@ async fn until_race_summary(app: &mut App) -> RaceSummary {
     loop {
         app.update(Action::Tick);
         another_process_committed(app);
-        if let Some(summary) = &app.state.race_summary {
+        if let Some(summary) = &app.model.state.race_summary {
             return summary.clone();
         }
         assert!(
             start.elapsed() < Duration::from_secs(120),
             "the race was never summed up; the status line reads {:?}",
-            app.state.message
+            app.model.state.message
         );
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
@@ -661,7 +664,7 @@ fn meanwhile_another_task(board: &common::TempBoard) {
 }
 
 fn message(app: &App) -> String {
-    app.state.message.clone().unwrap_or_default()
+    app.model.state.message.clone().unwrap_or_default()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -671,12 +674,13 @@ async fn capital_r_races_a_buggy_writer_and_the_gate_fires_on_screen() {
     f.app.update(key('+'));
     f.app.update(key('+'));
     f.app.update(key('R'));
-    assert!(f.app.state.pool.race.is_some(), "{}", message(&f.app));
+    assert!(f.app.model.state.pool.race.is_some(), "{}", message(&f.app));
     meanwhile_another_task(&f.board);
     let summary = until_race_summary(&mut f.app).await;
 
     assert!(
         f.app
+            .model
             .state
             .log
             .iter()
@@ -697,7 +701,7 @@ async fn capital_r_races_a_buggy_writer_and_the_gate_fires_on_screen() {
         (0, 0),
         "{summary:?}"
     );
-    assert_eq!(f.app.state.pool.race, None, "the race is over");
+    assert_eq!(f.app.model.state.pool.race, None, "the race is over");
     assert!(message(&f.app).contains("race done: 0 violations"));
     f.app.shutdown().await;
 }
@@ -709,7 +713,7 @@ async fn r_races_create_then_link_and_the_gate_never_needs_to_fire() {
     f.app.update(key('+'));
     f.app.update(key('+'));
     f.app.update(key('r'));
-    assert!(f.app.state.pool.race.is_some(), "{}", message(&f.app));
+    assert!(f.app.model.state.pool.race.is_some(), "{}", message(&f.app));
     meanwhile_another_task(&f.board);
     let summary = until_race_summary(&mut f.app).await;
 
@@ -754,8 +758,8 @@ async fn a_race_needs_running_workers_and_names_the_key_that_gives_them() {
     f.app.update(key('-'));
     f.app.update(key('R'));
     assert_eq!(message(&f.app), "race needs workers: press + to start one");
-    assert_eq!(f.app.state.pool.race, None, "no race started");
-    assert_eq!(f.app.state.race_summary, None);
+    assert_eq!(f.app.model.state.pool.race, None, "no race started");
+    assert_eq!(f.app.model.state.race_summary, None);
     assert_eq!(tasks(&f), before, "the race wrote nothing");
     f.app.shutdown().await;
 }
@@ -780,7 +784,7 @@ async fn a_race_is_refused_by_a_pool_that_works_only_one_file_s_tasks() {
         "{}",
         message(&app)
     );
-    assert_eq!(app.state.pool.race, None);
+    assert_eq!(app.model.state.pool.race, None);
     app.shutdown().await;
 }
 
@@ -791,11 +795,12 @@ async fn either_race_key_stops_a_running_race_and_sums_it_up_as_stopped() {
     f.app.set_race_pace(Duration::from_secs(3600));
     f.app.update(key('+'));
     f.app.update(key('R'));
-    assert!(f.app.state.pool.race.is_some(), "{}", message(&f.app));
+    assert!(f.app.model.state.pool.race.is_some(), "{}", message(&f.app));
     f.app.update(key('r'));
 
     let summary = f
         .app
+        .model
         .state
         .race_summary
         .clone()
@@ -804,7 +809,7 @@ async fn either_race_key_stops_a_running_race_and_sums_it_up_as_stopped() {
     assert!(!summary.finished);
     assert!(summary.children <= 1, "{summary:?}");
     assert_eq!(summary.audit_violations, 0);
-    assert_eq!(f.app.state.pool.race, None);
+    assert_eq!(f.app.model.state.pool.race, None);
     assert!(message(&f.app).starts_with("race stopped"));
     let held = f
         .board
@@ -841,7 +846,7 @@ fn a_task_a_worker_takes_stays_the_one_keys_act_on_until_the_person_moves() {
         .expect("another worker");
     another_process_committed(&mut app);
     assert_eq!(
-        app.state.column, 1,
+        app.model.state.column, 1,
         "the focused column never changes by itself"
     );
     assert_eq!(
@@ -849,9 +854,12 @@ fn a_task_a_worker_takes_stays_the_one_keys_act_on_until_the_person_moves() {
         Some(&ids[0]),
         "keys still act on the chosen task, not on the card that took its row"
     );
-    let cards = app.state.cards(&Status::Ready);
-    assert_eq!(app.state.highlighted_row(&Status::Ready, &cards), None);
-    let message = app.state.message.clone().unwrap_or_default();
+    let cards = app.model.state.cards(&Status::Ready);
+    assert_eq!(
+        app.model.state.highlighted_row(&Status::Ready, &cards),
+        None
+    );
+    let message = app.model.state.message.clone().unwrap_or_default();
     assert!(
         message.contains(&ids[0]) && message.contains("running"),
         "the status line says where it went: {message}"
@@ -859,7 +867,7 @@ fn a_task_a_worker_takes_stays_the_one_keys_act_on_until_the_person_moves() {
 
     // A key already on its way opens a prompt bound to the chosen task.
     app.update(key('b'));
-    match &app.state.mode {
+    match &app.model.state.mode {
         Mode::Prompt(prompt) => assert_eq!(prompt.task.as_ref(), Some(&ids[0])),
         other => panic!("no block prompt: {other:?}"),
     }
@@ -868,8 +876,11 @@ fn a_task_a_worker_takes_stays_the_one_keys_act_on_until_the_person_moves() {
     // Moving picks a card again: the first step down lands on the one that took the row.
     app.update(key('j'));
     assert_eq!(selected_id(&app).as_ref(), Some(&ids[1]));
-    let cards = app.state.cards(&Status::Ready);
-    assert_eq!(app.state.highlighted_row(&Status::Ready, &cards), Some(0));
+    let cards = app.model.state.cards(&Status::Ready);
+    assert_eq!(
+        app.model.state.highlighted_row(&Status::Ready, &cards),
+        Some(0)
+    );
 }
 
 #[test]
@@ -879,7 +890,7 @@ fn a_refused_confirmation_changes_nothing() {
     let before = f.board.open().read(|r| r.tasks(None)).expect("tasks");
     for (ask, answer) in [('c', 'n'), ('a', 'q')] {
         f.app.update(key(ask));
-        match &f.app.state.mode {
+        match &f.app.model.state.mode {
             Mode::Prompt(prompt) => {
                 assert!(prompt.kind.is_question());
                 assert_eq!(prompt.task.as_ref(), Some(&f.ids[1]));
@@ -887,7 +898,7 @@ fn a_refused_confirmation_changes_nothing() {
             other => panic!("{ask} did not ask: {other:?}"),
         }
         f.app.update(key(answer));
-        assert_eq!(f.app.state.mode, Mode::Normal);
+        assert_eq!(f.app.model.state.mode, Mode::Normal);
         assert!(!f.app.should_quit(), "the answer is only an answer");
     }
     f.app.update(code(KeyCode::Enter));
@@ -917,8 +928,8 @@ fn c_on_a_running_card_says_to_cancel_it_first_and_writes_nothing() {
     app.update(key('l'));
     assert_eq!(selected_id(&app).as_ref(), Some(&ids[0]));
     app.update(key('c'));
-    assert_eq!(app.state.mode, Mode::Normal);
-    let message = app.state.message.clone().unwrap_or_default();
+    assert_eq!(app.model.state.mode, Mode::Normal);
+    let message = app.model.state.message.clone().unwrap_or_default();
     assert!(message.contains("x cancels it first"), "{message}");
     assert_eq!(status(&board.open(), &ids[0]), Status::Running);
 }
@@ -930,10 +941,10 @@ fn u_on_an_archived_card_unarchives_it() {
     board.open().write(|t| t.archive(&ids[0])).expect("archive");
     let mut app = open_app(&board);
     app.update(key('o'));
-    app.state.select_task(&ids[0]);
+    app.model.state.select_task(&ids[0]);
     app.update(key('u'));
     assert_eq!(status(&board.open(), &ids[0]), Status::Ready);
-    let message = app.state.message.clone().unwrap_or_default();
+    let message = app.model.state.message.clone().unwrap_or_default();
     assert!(message.contains("unarchived"), "{message}");
 }
 
@@ -952,10 +963,10 @@ fn t_shows_the_dependency_tree_and_enter_jumps_to_a_parent() {
         })
         .expect("child");
     let mut app = open_app(&board);
-    app.state.select_task(&child);
+    app.model.state.select_task(&child);
     app.update(key('t'));
-    let Mode::Tree(tree) = &app.state.mode else {
-        panic!("no tree: {:?}", app.state.mode);
+    let Mode::Tree(tree) = &app.model.state.mode else {
+        panic!("no tree: {:?}", app.model.state.mode);
     };
     assert_eq!(
         tree.selected(),
@@ -966,7 +977,7 @@ fn t_shows_the_dependency_tree_and_enter_jumps_to_a_parent() {
     assert_eq!(tree.critical, vec![ids[0].clone()]);
     app.update(key('k'));
     app.update(code(KeyCode::Enter));
-    match &app.state.mode {
+    match &app.model.state.mode {
         Mode::Detail(detail) => assert_eq!(detail.task.id, ids[0]),
         other => panic!("Enter did not open the parent: {other:?}"),
     }
@@ -977,12 +988,12 @@ fn t_shows_the_dependency_tree_and_enter_jumps_to_a_parent() {
     );
     // From the detail view, t opens that task's own tree: the child is below it.
     app.update(key('t'));
-    let Mode::Tree(tree) = &app.state.mode else {
+    let Mode::Tree(tree) = &app.model.state.mode else {
         panic!("no tree from the detail view");
     };
     assert_eq!(tree.lineage.descendants(), vec![child.clone()]);
     app.update(code(KeyCode::Esc));
-    assert_eq!(app.state.mode, Mode::Normal);
+    assert_eq!(app.model.state.mode, Mode::Normal);
 }
 
 #[test]
@@ -1005,7 +1016,7 @@ fn g_and_capital_g_go_to_the_first_and_last_card_and_home_end_too() {
 fn a_rebound_key_acts_and_its_old_key_does_not() {
     use gateboard::tui::keymap::Keymap;
     let mut f = fixture();
-    f.app.state.keymap = Keymap::with_file(
+    f.app.model.state.keymap = Keymap::with_file(
         "[keys]\nunblock = \"F3\"\n",
         std::path::Path::new("keys.toml"),
     )
@@ -1065,11 +1076,16 @@ fn rejections(board: &common::TempBoard, n: usize) {
 }
 
 fn visible_ids(app: &App) -> Vec<i64> {
-    app.state.log.visible().map(|(e, _)| e.id).collect()
+    app.model.state.log.visible().map(|(e, _)| e.id).collect()
 }
 
 fn selected_event(app: &App) -> i64 {
-    app.state.log.selected().expect("an event is selected").id
+    app.model
+        .state
+        .log
+        .selected()
+        .expect("an event is selected")
+        .id
 }
 
 fn last_event_id(board: &common::TempBoard) -> i64 {
@@ -1082,11 +1098,11 @@ fn a_frozen_events_pane_holds_its_rows_while_events_arrive() {
     many_tasks(&board, 30);
     let mut app = open_app(&board);
     app.update(code(KeyCode::Tab));
-    assert!(app.state.log.is_following());
+    assert!(app.model.state.log.is_following());
     for _ in 0..3 {
         app.update(key('k'));
     }
-    assert!(!app.state.log.is_following(), "scrolling up freezes");
+    assert!(!app.model.state.log.is_following(), "scrolling up freezes");
     let before = visible_ids(&app);
     let selected = selected_event(&app);
 
@@ -1094,7 +1110,7 @@ fn a_frozen_events_pane_holds_its_rows_while_events_arrive() {
     another_process_committed(&mut app);
     assert_eq!(visible_ids(&app), before, "the rows on screen did not move");
     assert_eq!(selected_event(&app), selected, "nor did the cursor");
-    assert_eq!(app.state.log.new_since_frozen(), 12);
+    assert_eq!(app.model.state.log.new_since_frozen(), 12);
 }
 
 #[test]
@@ -1107,9 +1123,9 @@ fn capital_g_end_and_esc_follow_the_newest_event_again() {
         app.update(code(KeyCode::PageUp));
         many_tasks(&board, 2);
         another_process_committed(&mut app);
-        assert!(!app.state.log.is_following());
+        assert!(!app.model.state.log.is_following());
         app.update(follow.clone());
-        assert!(app.state.log.is_following(), "{follow:?} follows");
+        assert!(app.model.state.log.is_following(), "{follow:?} follows");
         assert_eq!(selected_event(&app), last_event_id(&board));
         assert_eq!(
             visible_ids(&app).last(),
@@ -1161,10 +1177,10 @@ fn enter_on_an_event_opens_its_task() {
     // The fixture's newest events are the stuck task's: created, then blocked.
     f.app.update(key('k'));
     f.app.update(key('k'));
-    let event = f.app.state.log.selected().expect("an event").clone();
+    let event = f.app.model.state.log.selected().expect("an event").clone();
     assert_eq!(event.task_id, f.ids[1], "{event:?}");
     f.app.update(code(KeyCode::Enter));
-    match &f.app.state.mode {
+    match &f.app.model.state.mode {
         Mode::Detail(detail) => assert_eq!(detail.task.id, f.ids[1]),
         other => panic!("expected the detail view, got {other:?}"),
     }
@@ -1175,13 +1191,13 @@ fn keys_over_a_detail_view_act_on_its_task() {
     let mut f = fixture();
     f.app.update(code(KeyCode::Tab));
     f.app.update(code(KeyCode::Enter));
-    match &f.app.state.mode {
+    match &f.app.model.state.mode {
         Mode::Detail(detail) => assert_eq!(detail.task.id, f.ids[2], "the newest event's"),
         other => panic!("expected the detail view, got {other:?}"),
     }
     f.app.update(key('u'));
     assert_eq!(status(&f.board.open(), &f.ids[2]), Status::Ready);
-    match &f.app.state.mode {
+    match &f.app.model.state.mode {
         Mode::Detail(detail) => assert_eq!(detail.task.status, Status::Ready, "it shows"),
         other => panic!("the detail view stays open, got {other:?}"),
     }
@@ -1196,13 +1212,13 @@ fn scrolling_up_past_the_oldest_loaded_event_reads_older_ones_from_the_board() {
     let newest = last_event_id(&board);
     let mut app = open_app(&board);
     assert!(
-        app.state.log.first_id() > Some(1),
+        app.model.state.log.first_id() > Some(1),
         "only the tail is loaded"
     );
     app.update(code(KeyCode::Tab));
     for _ in 0..=(WINDOW + 300) / 10 {
         app.update(code(KeyCode::PageUp));
-        assert!(app.state.log.len() <= WINDOW, "memory stays bounded");
+        assert!(app.model.state.log.len() <= WINDOW, "memory stays bounded");
     }
     assert_eq!(
         selected_event(&app),
@@ -1210,14 +1226,14 @@ fn scrolling_up_past_the_oldest_loaded_event_reads_older_ones_from_the_board() {
         "the board's first event is reached"
     );
     assert!(
-        app.state.log.last_id() < Some(newest),
+        app.model.state.log.last_id() < Some(newest),
         "the newest were let go"
     );
 
     // Scrolling back down reads them again.
     for _ in 0..=(WINDOW + 300) / 10 {
         app.update(code(KeyCode::PageDown));
-        assert!(app.state.log.len() <= WINDOW);
+        assert!(app.model.state.log.len() <= WINDOW);
     }
     assert_eq!(selected_event(&app), newest);
     many_tasks(&board, 1);
@@ -1233,7 +1249,8 @@ fn f_shows_only_claim_rejected_events_older_ones_included() {
     many_tasks(&board, 500);
     let mut app = open_app(&board);
     assert!(
-        !app.state
+        !app.model
+            .state
             .log
             .iter()
             .any(|e| e.kind == gateboard::core::EventKind::ClaimRejected),
@@ -1241,17 +1258,18 @@ fn f_shows_only_claim_rejected_events_older_ones_included() {
     );
     app.update(key('f'));
     assert_eq!(
-        app.state.log.filter(),
+        app.model.state.log.filter(),
         gateboard::tui::event_log::LogFilter::Rejected
     );
-    let kinds: Vec<_> = app.state.log.iter().map(|e| e.kind.clone()).collect();
+    let kinds: Vec<_> = app.model.state.log.iter().map(|e| e.kind.clone()).collect();
     assert_eq!(kinds, vec![gateboard::core::EventKind::ClaimRejected; 3]);
 
     rejections(&board, 1);
     another_process_committed(&mut app);
-    assert_eq!(app.state.log.len(), 4, "live ones of the kind arrive");
+    assert_eq!(app.model.state.log.len(), 4, "live ones of the kind arrive");
     assert!(
-        app.state
+        app.model
+            .state
             .log
             .iter()
             .all(|e| e.kind == gateboard::core::EventKind::ClaimRejected),
@@ -1260,7 +1278,7 @@ fn f_shows_only_claim_rejected_events_older_ones_included() {
     app.update(key('f'));
     app.update(key('f'));
     assert_eq!(
-        app.state.log.filter(),
+        app.model.state.log.filter(),
         gateboard::tui::event_log::LogFilter::All
     );
     assert_eq!(selected_event(&app), last_event_id(&board));
@@ -1271,36 +1289,39 @@ fn the_rejected_count_starts_from_the_board_s_claim_rejected_events() {
     let board = common::TempBoard::new();
     rejections(&board, 105);
     let mut app = open_app(&board);
-    assert_eq!(app.state.rejections_before, 105);
-    assert_eq!(app.state.rejections, 0);
+    assert_eq!(app.model.state.rejections_before, 105);
+    assert_eq!(app.model.state.rejections, 0);
     rejections(&board, 3);
     another_process_committed(&mut app);
-    assert_eq!(app.state.rejections_before + app.state.rejections, 108);
-    assert_eq!(app.state.rejections, 3, "this session's");
+    assert_eq!(
+        app.model.state.rejections_before + app.model.state.rejections,
+        108
+    );
+    assert_eq!(app.model.state.rejections, 3, "this session's");
 }
 
 #[test]
 fn a_message_leaves_the_status_bar_after_a_few_seconds() {
-    use gateboard::tui::app::MESSAGE_SHOWN;
+    use gateboard::tui::model::MESSAGE_SHOWN;
     use std::time::Instant;
 
     let mut f = fixture();
     let start = Instant::now();
     f.app.update_at(key('l'), start);
     f.app.update_at(key('u'), start);
-    assert!(f.app.state.message.is_some(), "the refusal shows");
+    assert!(f.app.model.state.message.is_some(), "the refusal shows");
     f.app
         .update_at(Action::Tick, start + MESSAGE_SHOWN - Duration::from_secs(1));
-    assert!(f.app.state.message.is_some(), "for a while");
+    assert!(f.app.model.state.message.is_some(), "for a while");
     f.app.update_at(Action::Tick, start + MESSAGE_SHOWN);
-    assert_eq!(f.app.state.message, None, "then it goes");
+    assert_eq!(f.app.model.state.message, None, "then it goes");
 
     // A new message starts its own time, even when it reads the same.
     let later = start + MESSAGE_SHOWN * 2;
     f.app.update_at(key('u'), later);
     f.app
         .update_at(Action::Tick, later + MESSAGE_SHOWN - Duration::from_secs(1));
-    assert!(f.app.state.message.is_some());
+    assert!(f.app.model.state.message.is_some());
 }
 
 #[test]
@@ -1309,10 +1330,10 @@ fn m_adds_a_comment_and_the_detail_view_shows_it() {
     f.app.update(key('l'));
     f.app.update(code(KeyCode::Enter));
     f.app.update(key('m'));
-    assert!(matches!(f.app.state.mode, Mode::Prompt(_)));
+    assert!(matches!(f.app.model.state.mode, Mode::Prompt(_)));
     typed(&mut f.app, "try shard 3 first");
     f.app.update(code(KeyCode::Enter));
-    match &f.app.state.mode {
+    match &f.app.model.state.mode {
         Mode::Detail(detail) => {
             assert_eq!(detail.task.id, f.ids[1]);
             let bodies: Vec<&str> = detail.comments.iter().map(|c| c.body.as_str()).collect();
@@ -1373,7 +1394,7 @@ async fn enter_on_a_worker_opens_the_task_it_works_on() {
     app.update(code(KeyCode::Tab));
     app.update(code(KeyCode::Tab));
     let start = std::time::Instant::now();
-    while app.state.selected_worker_task().is_none() {
+    while app.model.state.selected_worker_task().is_none() {
         assert!(
             start.elapsed() < Duration::from_secs(10),
             "no worker took the task"
@@ -1382,7 +1403,7 @@ async fn enter_on_a_worker_opens_the_task_it_works_on() {
         app.update(Action::Tick);
     }
     app.update(code(KeyCode::Enter));
-    match &app.state.mode {
+    match &app.model.state.mode {
         Mode::Detail(detail) => assert_eq!(detail.task.id, f.ids[1], "the only ready task"),
         other => panic!("expected the detail view, got {other:?}"),
     }
@@ -1395,9 +1416,9 @@ fn a_question_asked_over_a_detail_view_goes_back_to_it() {
     f.app.update(key('l'));
     f.app.update(code(KeyCode::Enter));
     f.app.update(key('b'));
-    assert!(matches!(f.app.state.mode, Mode::Prompt(_)));
+    assert!(matches!(f.app.model.state.mode, Mode::Prompt(_)));
     f.app.update(code(KeyCode::Esc));
-    match &f.app.state.mode {
+    match &f.app.model.state.mode {
         Mode::Detail(detail) => assert_eq!(detail.task.id, f.ids[1]),
         other => panic!("back to the detail view, got {other:?}"),
     }
@@ -1410,9 +1431,9 @@ fn enter_on_the_worker_panel_without_workers_says_so() {
     f.app.update(code(KeyCode::Tab));
     f.app.update(code(KeyCode::Tab));
     f.app.update(code(KeyCode::Enter));
-    assert_eq!(f.app.state.mode, Mode::Normal);
+    assert_eq!(f.app.model.state.mode, Mode::Normal);
     assert_eq!(
-        f.app.state.message.as_deref(),
+        f.app.model.state.message.as_deref(),
         Some("no workers run here; + starts one")
     );
 }
@@ -1443,14 +1464,14 @@ fn a_write_waits_for_a_locked_board_on_its_own_thread_while_keys_go_on() {
     let other = rusqlite::Connection::open(&f.board.path).expect("another connection");
     other.execute_batch("BEGIN IMMEDIATE").expect("the lock");
     app.update(key('u'));
-    let waiting = app.state.message.clone().unwrap_or_default();
+    let waiting = app.model.state.message.clone().unwrap_or_default();
     assert!(
         waiting.contains("unblocking"),
         "the key came back at once: {waiting}"
     );
     // Keys still act while the write waits.
     app.update(key('h'));
-    assert_eq!(app.state.column, 2);
+    assert_eq!(app.model.state.column, 2);
     app.update(key('l'));
     other.execute_batch("ROLLBACK").expect("give the lock back");
 
@@ -1461,7 +1482,7 @@ fn a_write_waits_for_a_locked_board_on_its_own_thread_while_keys_go_on() {
         }
     };
     app.update(Action::Wrote(done));
-    let message = app.state.message.clone().unwrap_or_default();
+    let message = app.model.state.message.clone().unwrap_or_default();
     assert!(message.contains("unblocked"), "{message}");
     assert_eq!(status(&f.board.open(), &f.ids[2]), Status::Ready);
     tokio::runtime::Runtime::new()
@@ -1482,7 +1503,7 @@ fn capital_l_picks_a_parent_by_fuzzy_match_and_links_it() {
     );
     assert_eq!(picker(&f.app).match_count(), 1);
     f.app.update(code(KeyCode::Enter));
-    assert_eq!(f.app.state.mode, Mode::Normal);
+    assert_eq!(f.app.model.state.mode, Mode::Normal);
     let mut both = vec![f.ids[0].clone(), f.ids[2].clone()];
     both.sort();
     assert_eq!(
@@ -1496,7 +1517,12 @@ fn capital_l_picks_a_parent_by_fuzzy_match_and_links_it() {
         "the child now waits"
     );
     assert_eq!(
-        f.app.state.view.task(&f.ids[1]).map(|t| t.status.clone()),
+        f.app
+            .model
+            .state
+            .view
+            .task(&f.ids[1])
+            .map(|t| t.status.clone()),
         Some(Status::Todo)
     );
 }
@@ -1506,22 +1532,22 @@ fn slash_filters_the_cards_as_each_key_is_typed() {
     let mut f = fixture();
     f.app.update(key('/'));
     f.app.update(key('s'));
-    assert_eq!(f.app.state.filter, "s");
+    assert_eq!(f.app.model.state.filter, "s");
     assert_eq!(
-        f.app.state.cards(&Status::Done).len(),
+        f.app.model.state.cards(&Status::Done).len(),
         0,
         "\"parent\" has no s"
     );
-    assert_eq!(f.app.state.cards(&Status::Blocked).len(), 1);
+    assert_eq!(f.app.model.state.cards(&Status::Blocked).len(), 1);
     typed(&mut f.app, "tu");
     assert_eq!(
-        f.app.state.cards(&Status::Ready).len(),
+        f.app.model.state.cards(&Status::Ready).len(),
         0,
         "before any Enter"
     );
     f.app.update(code(KeyCode::Backspace));
     f.app.update(code(KeyCode::Backspace));
-    assert_eq!(f.app.state.filter, "s");
+    assert_eq!(f.app.model.state.filter, "s");
 }
 
 #[test]
@@ -1530,19 +1556,19 @@ fn enter_keeps_the_filter_and_slash_starts_empty_again() {
     f.app.update(key('/'));
     typed(&mut f.app, "stu");
     f.app.update(code(KeyCode::Enter));
-    assert_eq!(f.app.state.mode, Mode::Normal);
-    assert_eq!(f.app.state.cards(&Status::Ready).len(), 0);
-    assert_eq!(f.app.state.cards(&Status::Blocked).len(), 1);
+    assert_eq!(f.app.model.state.mode, Mode::Normal);
+    assert_eq!(f.app.model.state.cards(&Status::Ready).len(), 0);
+    assert_eq!(f.app.model.state.cards(&Status::Blocked).len(), 1);
     f.app.update(key('/'));
     assert_eq!(pending_prompt_input(&f.app), "", "the prompt starts empty");
     assert_eq!(
-        f.app.state.cards(&Status::Ready).len(),
+        f.app.model.state.cards(&Status::Ready).len(),
         1,
         "and so does the filter"
     );
     typed(&mut f.app, "chi");
     f.app.update(code(KeyCode::Enter));
-    assert_eq!(f.app.state.filter, "chi");
+    assert_eq!(f.app.model.state.filter, "chi");
 }
 
 #[test]
@@ -1550,12 +1576,12 @@ fn esc_in_the_filter_prompt_clears_the_filter_and_restores_the_board() {
     let mut f = fixture();
     f.app.update(key('/'));
     typed(&mut f.app, "stu");
-    assert_eq!(f.app.state.cards(&Status::Ready).len(), 0);
+    assert_eq!(f.app.model.state.cards(&Status::Ready).len(), 0);
     f.app.update(code(KeyCode::Esc));
-    assert_eq!(f.app.state.mode, Mode::Normal);
-    assert_eq!(f.app.state.filter, "");
-    assert_eq!(f.app.state.cards(&Status::Ready).len(), 1);
-    assert_eq!(f.app.state.cards(&Status::Done).len(), 1);
+    assert_eq!(f.app.model.state.mode, Mode::Normal);
+    assert_eq!(f.app.model.state.filter, "");
+    assert_eq!(f.app.model.state.cards(&Status::Ready).len(), 1);
+    assert_eq!(f.app.model.state.cards(&Status::Done).len(), 1);
 }
 
 fn ctrl_code(code: KeyCode) -> Action {
@@ -1567,7 +1593,7 @@ fn alt_code(code: KeyCode) -> Action {
 }
 
 fn open_prompt(app: &App) -> &gateboard::tui::state::Prompt {
-    match &app.state.mode {
+    match &app.model.state.mode {
         Mode::Prompt(prompt) => prompt,
         other => panic!("expected a prompt, got {other:?}"),
     }
@@ -1605,7 +1631,7 @@ fn a_prompt_keeps_its_task_when_the_selection_moves_meanwhile() {
     f.app.update(key('b'));
     // Whatever moves the selection while the prompt is open (a click, the board), the answer
     // lands on the task the question named.
-    f.app.state.select_task(&f.ids[0]);
+    f.app.model.state.select_task(&f.ids[0]);
     typed(&mut f.app, "waiting on legal");
     f.app.update(code(KeyCode::Enter));
     assert_eq!(status(&f.board.open(), &f.ids[1]), Status::Blocked);
@@ -1675,7 +1701,7 @@ fn an_empty_block_reason_is_refused_in_the_prompt_which_stays_open() {
     typed(&mut f.app, "x");
     assert_eq!(prompt_refusal(&f.app), None, "typing clears the refusal");
     f.app.update(code(KeyCode::Enter));
-    assert_eq!(f.app.state.mode, Mode::Normal);
+    assert_eq!(f.app.model.state.mode, Mode::Normal);
     assert_eq!(status(&f.board.open(), &f.ids[1]), Status::Blocked);
 }
 
@@ -1708,7 +1734,7 @@ fn a_board_refusal_keeps_the_prompt_open_with_its_reason() {
     let refusal = prompt_refusal(&f.app).unwrap_or_default();
     assert!(refusal.contains("block"), "{refusal}");
     f.app.update(code(KeyCode::Esc));
-    assert_eq!(f.app.state.mode, Mode::Normal);
+    assert_eq!(f.app.model.state.mode, Mode::Normal);
 }
 
 #[test]
@@ -1738,7 +1764,7 @@ fn capital_l_offers_every_task_but_the_selected_one_and_arrows_move() {
         "plain letters type into the query"
     );
     f.app.update(code(KeyCode::Esc));
-    assert_eq!(f.app.state.mode, Mode::Normal);
+    assert_eq!(f.app.model.state.mode, Mode::Normal);
     assert_eq!(
         parents_of(&f.board, &f.ids[1]),
         vec![f.ids[0].clone()],
@@ -1755,7 +1781,7 @@ fn a_link_that_would_make_a_cycle_is_refused_in_one_line_in_the_picker() {
         .write(|t| t.link(&f.ids[1], &f.ids[2]))
         .expect("link");
     another_process_committed(&mut f.app);
-    f.app.state.select_task(&f.ids[1]);
+    f.app.model.state.select_task(&f.ids[1]);
     f.app.update(key('L'));
     typed(&mut f.app, "stuck");
     assert_eq!(picked(&f.app).as_ref(), Some(&f.ids[2]));
@@ -1788,8 +1814,8 @@ fn capital_u_unlinks_a_picked_parent_and_the_child_becomes_ready() {
         .write(|t| t.link(&f.ids[2], &f.ids[1]))
         .expect("link");
     another_process_committed(&mut f.app);
-    f.app.state.select_task(&f.ids[1]);
-    assert_eq!(f.app.state.selected_status(), Status::Todo);
+    f.app.model.state.select_task(&f.ids[1]);
+    assert_eq!(f.app.model.state.selected_status(), Status::Todo);
     f.app.update(key('U'));
     let offered: Vec<String> = picker(&f.app)
         .matches_from(0)
@@ -1800,7 +1826,7 @@ fn capital_u_unlinks_a_picked_parent_and_the_child_becomes_ready() {
     assert_eq!(offered, parents, "only its parents are offered");
     typed(&mut f.app, "stuck");
     f.app.update(code(KeyCode::Enter));
-    assert_eq!(f.app.state.mode, Mode::Normal);
+    assert_eq!(f.app.model.state.mode, Mode::Normal);
     assert_eq!(parents_of(&f.board, &f.ids[1]), vec![f.ids[0].clone()]);
     assert_eq!(
         status(&f.board.open(), &f.ids[1]),
@@ -1808,7 +1834,12 @@ fn capital_u_unlinks_a_picked_parent_and_the_child_becomes_ready() {
         "its only parent left is done"
     );
     assert_eq!(
-        f.app.state.view.task(&f.ids[1]).map(|t| t.status.clone()),
+        f.app
+            .model
+            .state
+            .view
+            .task(&f.ids[1])
+            .map(|t| t.status.clone()),
         Some(Status::Ready),
         "the board shows it"
     );
@@ -1817,16 +1848,16 @@ fn capital_u_unlinks_a_picked_parent_and_the_child_becomes_ready() {
 #[test]
 fn capital_u_on_a_task_without_parents_says_so() {
     let mut f = fixture();
-    f.app.state.select_task(&f.ids[2]);
+    f.app.model.state.select_task(&f.ids[2]);
     f.app.update(key('U'));
-    assert_eq!(f.app.state.mode, Mode::Normal);
+    assert_eq!(f.app.model.state.mode, Mode::Normal);
     assert_eq!(message(&f.app), format!("{} waits for no parent", f.ids[2]));
 }
 
 #[test]
 fn capital_n_creates_a_child_of_the_selected_task() {
     let mut f = fixture();
-    f.app.state.select_task(&f.ids[2]);
+    f.app.model.state.select_task(&f.ids[2]);
     f.app.update(key('N'));
     assert_eq!(open_prompt(&f.app).task.as_ref(), Some(&f.ids[2]));
     typed(&mut f.app, "after the decision");
@@ -1834,6 +1865,7 @@ fn capital_n_creates_a_child_of_the_selected_task() {
     let child = selected_id(&f.app).expect("the new task is selected");
     assert_eq!(
         f.app
+            .model
             .state
             .view
             .task(&child)
@@ -1847,7 +1879,7 @@ fn capital_n_creates_a_child_of_the_selected_task() {
 #[test]
 fn lowercase_n_still_makes_an_independent_task() {
     let mut f = fixture();
-    f.app.state.select_task(&f.ids[2]);
+    f.app.model.state.select_task(&f.ids[2]);
     f.app.update(key('n'));
     typed(&mut f.app, "on its own");
     f.app.update(code(KeyCode::Enter));
@@ -1866,8 +1898,8 @@ fn command(app: &mut App, line: &str) {
 fn colon_goto_selects_the_task_in_its_column() {
     let mut f = fixture();
     command(&mut f.app, &format!("goto {}", f.ids[2]));
-    assert_eq!(f.app.state.mode, Mode::Normal);
-    assert_eq!(f.app.state.selected_status(), Status::Blocked);
+    assert_eq!(f.app.model.state.mode, Mode::Normal);
+    assert_eq!(f.app.model.state.selected_status(), Status::Blocked);
     assert_eq!(selected_id(&f.app).as_ref(), Some(&f.ids[2]));
 }
 
@@ -1878,7 +1910,7 @@ fn colon_goto_clears_a_filter_that_hides_the_task() {
     typed(&mut f.app, "child");
     f.app.update(code(KeyCode::Enter));
     command(&mut f.app, &format!("goto {}", f.ids[0]));
-    assert_eq!(f.app.state.filter, "");
+    assert_eq!(f.app.model.state.filter, "");
     assert_eq!(selected_id(&f.app).as_ref(), Some(&f.ids[0]));
 }
 
@@ -1899,7 +1931,7 @@ fn colon_block_and_unblock_act_on_the_named_task() {
         &mut f.app,
         &format!("block {} waits on legal review", f.ids[1]),
     );
-    assert_eq!(f.app.state.mode, Mode::Normal);
+    assert_eq!(f.app.model.state.mode, Mode::Normal);
     let task = f.board.open().read(|r| r.task(&f.ids[1])).expect("task");
     assert_eq!(task.status, Status::Blocked);
     assert_eq!(task.block_reason.as_deref(), Some("waits on legal review"));
@@ -1970,7 +2002,7 @@ fn a_prompt_answered_while_the_board_is_locked_closes_when_the_write_lands() {
     app.update(key('b'));
     typed(&mut app, "waits for a person");
     app.update(code(KeyCode::Enter));
-    match &app.state.mode {
+    match &app.model.state.mode {
         Mode::Prompt(prompt) => assert!(prompt.waiting, "the prompt waits for the board"),
         other => panic!("the prompt closed before the board took it: {other:?}"),
     }
@@ -1981,7 +2013,7 @@ fn a_prompt_answered_while_the_board_is_locked_closes_when_the_write_lands() {
         }
     };
     app.update(Action::Wrote(done));
-    assert_eq!(app.state.mode, Mode::Normal);
+    assert_eq!(app.model.state.mode, Mode::Normal);
     assert_eq!(status(&f.board.open(), &f.ids[1]), Status::Blocked);
     tokio::runtime::Runtime::new()
         .expect("runtime")
@@ -2009,19 +2041,22 @@ fn j_and_k_scroll_a_long_detail_view_and_another_task_starts_at_the_top() {
     app.update(code(KeyCode::Enter));
     app.update(key('j'));
     app.update(key('j'));
-    assert_eq!(app.state.detail_scroll, 2);
+    assert_eq!(app.model.state.detail_scroll, 2);
     app.update(key('k'));
-    assert_eq!(app.state.detail_scroll, 1);
+    assert_eq!(app.model.state.detail_scroll, 1);
     app.update(key('G'));
-    assert!(app.state.detail_scroll > 60, "G goes to the end");
+    assert!(app.model.state.detail_scroll > 60, "G goes to the end");
     app.update(key('g'));
-    assert_eq!(app.state.detail_scroll, 0);
+    assert_eq!(app.model.state.detail_scroll, 0);
     app.update(key('j'));
     app.update(code(KeyCode::Esc));
     app.update(key('l'));
     app.update(key('l'));
     app.update(code(KeyCode::Enter));
-    assert_eq!(app.state.detail_scroll, 0, "another task starts at the top");
+    assert_eq!(
+        app.model.state.detail_scroll, 0,
+        "another task starts at the top"
+    );
 }
 
 #[test]
@@ -2034,6 +2069,7 @@ fn a_click_on_an_event_selects_it_and_enter_opens_its_task() {
     // The events pane's rows start below 19 rows of columns and its top border.
     let rows: Vec<String> = f
         .app
+        .model
         .state
         .log
         .visible()
@@ -2041,13 +2077,13 @@ fn a_click_on_an_event_selects_it_and_enter_opens_its_task() {
         .collect();
     assert!(rows.len() >= 2, "the fixture wrote events");
     f.app.update(Action::Click { x: 10, y: 20 });
-    assert_eq!(f.app.state.pane, Pane::Log);
+    assert_eq!(f.app.model.state.pane, Pane::Log);
     assert_eq!(
-        f.app.state.log.selected().map(|e| e.task_id.clone()),
+        f.app.model.state.log.selected().map(|e| e.task_id.clone()),
         Some(rows[0].clone())
     );
     f.app.update(code(KeyCode::Enter));
-    match &f.app.state.mode {
+    match &f.app.model.state.mode {
         Mode::Detail(detail) => assert_eq!(detail.task.id, rows[0]),
         other => panic!("Enter did not open the clicked event's task: {other:?}"),
     }
@@ -2060,6 +2096,7 @@ async fn x_in_the_workers_pane_asks_about_the_worker_s_task_not_the_card_under_t
     app.update(key('+'));
     let start = std::time::Instant::now();
     while app
+        .model
         .state
         .pool
         .workers
@@ -2073,7 +2110,7 @@ async fn x_in_the_workers_pane_asks_about_the_worker_s_task_not_the_card_under_t
         tokio::time::sleep(Duration::from_millis(20)).await;
         app.update(Action::Tick);
     }
-    while app.state.view.task(&f.ids[1]).map(|t| &t.status) != Some(&Status::Running) {
+    while app.model.state.view.task(&f.ids[1]).map(|t| &t.status) != Some(&Status::Running) {
         assert!(
             start.elapsed() < Duration::from_secs(10),
             "the claim never showed"
@@ -2089,7 +2126,7 @@ async fn x_in_the_workers_pane_asks_about_the_worker_s_task_not_the_card_under_t
     app.update(code(KeyCode::Tab));
     app.update(code(KeyCode::Tab));
     app.update(key('x'));
-    match &app.state.mode {
+    match &app.model.state.mode {
         Mode::Prompt(prompt) => assert_eq!(prompt.task.as_deref(), Some(f.ids[1].as_str())),
         other => panic!("x asks about the worker's task, got {other:?}"),
     }
@@ -2109,6 +2146,7 @@ fn keys_in_the_events_pane_act_on_the_selected_event_s_task() {
     let start = std::time::Instant::now();
     while f
         .app
+        .model
         .state
         .log
         .selected()
@@ -2121,7 +2159,7 @@ fn keys_in_the_events_pane_act_on_the_selected_event_s_task() {
         f.app.update(key('k'));
     }
     f.app.update(key('b'));
-    match &f.app.state.mode {
+    match &f.app.model.state.mode {
         Mode::Prompt(prompt) => assert_eq!(prompt.task.as_deref(), Some(f.ids[1].as_str())),
         other => panic!("b asks about the event's task, got {other:?}"),
     }
@@ -2131,24 +2169,29 @@ fn keys_in_the_events_pane_act_on_the_selected_event_s_task() {
 fn goto_puts_the_focus_on_the_board_so_the_next_keys_act_on_that_card() {
     let mut f = fixture();
     f.app.update(code(KeyCode::Tab));
-    assert_eq!(f.app.state.pane, Pane::Log);
+    assert_eq!(f.app.model.state.pane, Pane::Log);
     f.app.update(key(':'));
     typed(&mut f.app, &format!("goto {}", f.ids[2]));
     f.app.update(code(KeyCode::Enter));
-    assert_eq!(f.app.state.pane, Pane::Board);
+    assert_eq!(f.app.model.state.pane, Pane::Board);
     assert_eq!(selected_id(&f.app).as_deref(), Some(f.ids[2].as_str()));
 }
 
 #[test]
 fn capital_n_on_a_finished_task_says_its_child_is_ready_at_once() {
     let mut f = fixture();
-    f.app.state.select_task(&f.ids[0]);
+    f.app.model.state.select_task(&f.ids[0]);
     f.app.update(key('N'));
     typed(&mut f.app, "follow-up");
     f.app.update(code(KeyCode::Enter));
     let child = selected_id(&f.app).expect("the new task is selected");
     assert_eq!(
-        f.app.state.view.task(&child).map(|t| t.status.clone()),
+        f.app
+            .model
+            .state
+            .view
+            .task(&child)
+            .map(|t| t.status.clone()),
         Some(Status::Ready)
     );
     assert_eq!(
@@ -2166,8 +2209,8 @@ fn esc_on_the_board_takes_back_a_kept_filter() {
     f.app.update(key('/'));
     typed(&mut f.app, "stuck");
     f.app.update(code(KeyCode::Enter));
-    assert_eq!(f.app.state.filter, "stuck", "Enter keeps the filter");
+    assert_eq!(f.app.model.state.filter, "stuck", "Enter keeps the filter");
     f.app.update(code(KeyCode::Esc));
-    assert_eq!(f.app.state.filter, "");
+    assert_eq!(f.app.model.state.filter, "");
     assert_eq!(message(&f.app), "filter cleared");
 }

@@ -85,13 +85,13 @@ fn history_id(n: usize) -> String {
 }
 
 fn selected_id(app: &App) -> Option<String> {
-    app.state.selected_task().map(|t| t.id.clone())
+    app.model.state.selected_task().map(|t| t.id.clone())
 }
 
 /// The app with the cursor in the done column.
 fn in_done(board: &common::TempBoard) -> App {
     let mut app = open_app(board);
-    while app.state.selected_status() != Status::Done {
+    while app.model.state.selected_status() != Status::Done {
         app.update(Action::Right);
     }
     app
@@ -101,7 +101,7 @@ fn in_done(board: &common::TempBoard) -> App {
 fn status_bar(app: &App) -> String {
     let mut terminal = Terminal::new(TestBackend::new(100, 30)).expect("terminal");
     terminal
-        .draw(|frame| view::draw(frame, &app.state))
+        .draw(|frame| view::draw(frame, &app.model.state))
         .expect("draw");
     let buffer = terminal.backend().buffer();
     (0..100)
@@ -110,16 +110,16 @@ fn status_bar(app: &App) -> String {
 }
 
 fn done_len(app: &App) -> usize {
-    app.state.column_frame(&Status::Done, VISIBLE).len
+    app.model.state.column_frame(&Status::Done, VISIBLE).len
 }
 
 #[test]
 fn a_long_done_column_holds_a_window_of_cards_but_counts_them_all() {
     let board = long_board();
     let app = open_app(&board);
-    assert_eq!(app.state.view.column(&Status::Done).len(), WINDOW);
+    assert_eq!(app.model.state.view.column(&Status::Done).len(), WINDOW);
     assert_eq!(done_len(&app), DONE);
-    assert_eq!(app.state.view.column_len(&Status::Done), DONE);
+    assert_eq!(app.model.state.view.column_len(&Status::Done), DONE);
 }
 
 #[test]
@@ -128,7 +128,7 @@ fn the_bottom_of_a_long_done_column_is_its_last_card_in_claim_order() {
     let mut app = in_done(&board);
     app.update(code(KeyCode::End));
     assert_eq!(selected_id(&app), Some(history_id(DONE - 1)));
-    let frame = app.state.column_frame(&Status::Done, VISIBLE);
+    let frame = app.model.state.column_frame(&Status::Done, VISIBLE);
     assert_eq!(frame.highlight, Some(DONE - 1));
     assert_eq!(
         frame.cards.last().map(|t| t.id.clone()),
@@ -158,7 +158,7 @@ fn paging_down_a_long_done_column_meets_every_row_in_the_board_s_order() {
             "back, step {step}"
         );
     }
-    assert!(app.state.view.column(&Status::Done).len() <= WINDOW);
+    assert!(app.model.state.view.column(&Status::Done).len() <= WINDOW);
 }
 
 #[test]
@@ -167,7 +167,7 @@ fn the_filter_finds_done_tasks_beyond_the_window() {
     let mut app = in_done(&board);
     app.update(key('/'));
     typed(&mut app, "task 987:");
-    let frame = app.state.column_frame(&Status::Done, VISIBLE);
+    let frame = app.model.state.column_frame(&Status::Done, VISIBLE);
     assert_eq!(frame.len, 1);
     assert_eq!(frame.cards[0].id, history_id(987));
     app.update(code(KeyCode::Esc));
@@ -181,11 +181,14 @@ fn colon_goto_selects_a_done_task_beyond_the_window() {
     app.update(key(':'));
     typed(&mut app, &format!("goto {}", history_id(750)));
     app.update(code(KeyCode::Enter));
-    assert_eq!(app.state.mode, Mode::Normal);
-    assert_eq!(app.state.selected_status(), Status::Done);
+    assert_eq!(app.model.state.mode, Mode::Normal);
+    assert_eq!(app.model.state.selected_status(), Status::Done);
     assert_eq!(selected_id(&app), Some(history_id(750)));
     assert_eq!(
-        app.state.column_frame(&Status::Done, VISIBLE).highlight,
+        app.model
+            .state
+            .column_frame(&Status::Done, VISIBLE)
+            .highlight,
         Some(750)
     );
 }
@@ -200,23 +203,23 @@ fn a_done_task_beyond_the_window_archived_elsewhere_moves_between_the_counts() {
         .expect("archive");
     app.update(Action::BoardChanged);
     app.catch_up();
-    assert_eq!(app.state.view.column_len(&Status::Done), DONE - 1);
-    assert_eq!(app.state.view.column_len(&Status::Archived), 1);
+    assert_eq!(app.model.state.view.column_len(&Status::Done), DONE - 1);
+    assert_eq!(app.model.state.view.column_len(&Status::Archived), 1);
 }
 
 #[test]
 fn a_task_finished_elsewhere_joins_the_done_count() {
     let board = long_board();
     let mut app = open_app(&board);
-    let ready = app.state.view.column(&Status::Ready)[0].clone();
+    let ready = app.model.state.view.column(&Status::Ready)[0].clone();
     board
         .open()
         .write(|t| t.complete(&ready, None, Some("finished elsewhere")))
         .expect("complete");
     app.update(Action::BoardChanged);
     app.catch_up();
-    assert_eq!(app.state.view.column_len(&Status::Done), DONE + 1);
-    assert!(app.state.view.column(&Status::Ready).is_empty());
+    assert_eq!(app.model.state.view.column_len(&Status::Done), DONE + 1);
+    assert!(app.model.state.view.column(&Status::Ready).is_empty());
 }
 
 #[test]
@@ -224,11 +227,11 @@ fn the_parent_picker_offers_finished_tasks_beyond_the_window() {
     let board = long_board();
     let mut app = open_app(&board);
     app.update(Action::Right);
-    assert_eq!(app.state.selected_status(), Status::Ready);
+    assert_eq!(app.model.state.selected_status(), Status::Ready);
     app.update(key('L'));
     typed(&mut app, "'task 950:");
-    let Mode::Prompt(prompt) = &app.state.mode else {
-        panic!("expected the picker, got {:?}", app.state.mode);
+    let Mode::Prompt(prompt) = &app.model.state.mode else {
+        panic!("expected the picker, got {:?}", app.model.state.mode);
     };
     let picked = prompt.picker.as_ref().and_then(|p| p.selected());
     assert_eq!(picked.map(|c| c.id.clone()), Some(history_id(950)));
@@ -239,7 +242,7 @@ fn with_a_reader_thread_reads_land_later_as_actions() {
     let board = long_board();
     let (mut app, mut actions) = app_reading_off_the_loop(&board);
     assert_eq!(
-        app.state.rejections_before, 0,
+        app.model.state.rejections_before, 0,
         "the totals are still on their way"
     );
     let bar = status_bar(&app);
@@ -255,17 +258,17 @@ fn with_a_reader_thread_reads_land_later_as_actions() {
         .read(|r| r.event_count(&EventKind::ClaimRejected))
         .expect("count");
     assert!(rejected > 0);
-    assert_eq!(app.state.rejections_before, rejected);
+    assert_eq!(app.model.state.rejections_before, rejected);
     app.update(Action::Right);
     app.update(code(KeyCode::Enter));
     assert_eq!(
-        app.state.mode,
+        app.model.state.mode,
         Mode::Normal,
         "the key only asked for the read"
     );
     let detail = actions.blocking_recv().expect("detail");
     app.update(detail);
-    assert!(matches!(&app.state.mode, Mode::Detail(d) if d.task.status == Status::Ready));
+    assert!(matches!(&app.model.state.mode, Mode::Detail(d) if d.task.status == Status::Ready));
 }
 
 #[test]
@@ -285,10 +288,13 @@ fn with_a_reader_thread_a_change_elsewhere_lands_after_its_look() {
         .expect("create");
     app.update(Action::BoardChanged);
     app.catch_up();
-    assert!(app.state.view.task(&id).is_none(), "the look is on its way");
+    assert!(
+        app.model.state.view.task(&id).is_none(),
+        "the look is on its way"
+    );
     let look = actions.blocking_recv().expect("look");
     app.update(look);
-    assert!(app.state.view.task(&id).is_some());
+    assert!(app.model.state.view.task(&id).is_some());
 }
 
 #[test]
@@ -310,12 +316,12 @@ fn enter_on_a_done_parent_beyond_the_window_in_the_tree_selects_it_on_the_board(
     app.update(Action::Right);
     assert_eq!(selected_id(&app), Some(child));
     app.update(key('t'));
-    assert!(matches!(app.state.mode, Mode::Tree(_)));
+    assert!(matches!(app.model.state.mode, Mode::Tree(_)));
     app.update(Action::Up);
     app.update(code(KeyCode::Enter));
-    assert!(matches!(&app.state.mode, Mode::Detail(d) if d.task.id == parent));
+    assert!(matches!(&app.model.state.mode, Mode::Detail(d) if d.task.id == parent));
     app.update(code(KeyCode::Esc));
-    assert_eq!(app.state.selected_status(), Status::Done);
+    assert_eq!(app.model.state.selected_status(), Status::Done);
     assert_eq!(selected_id(&app), Some(parent));
 }
 
@@ -361,9 +367,9 @@ fn long_queue() -> common::TempBoard {
 fn an_unfinished_column_past_the_hold_limit_is_paged_like_done() {
     let board = long_queue();
     let mut app = open_app(&board);
-    let ready = app.state.view.column_len(&Status::Ready);
+    let ready = app.model.state.view.column_len(&Status::Ready);
     assert_eq!(ready, 10_100);
-    assert_eq!(app.state.view.column(&Status::Ready).len(), WINDOW);
+    assert_eq!(app.model.state.view.column(&Status::Ready).len(), WINDOW);
     app.update(Action::Right);
     app.update(code(KeyCode::End));
     assert_eq!(
@@ -381,11 +387,14 @@ fn an_unfinished_column_past_the_hold_limit_is_paged_like_done() {
         .expect("complete");
     app.update(Action::BoardChanged);
     app.catch_up();
-    assert_eq!(app.state.view.column_len(&Status::Ready), ready - 2);
-    assert_eq!(app.state.view.column_len(&Status::Done), 2);
+    assert_eq!(app.model.state.view.column_len(&Status::Ready), ready - 2);
+    assert_eq!(app.model.state.view.column_len(&Status::Done), 2);
     assert_eq!(selected_id(&app), Some(history_id(30_298)));
     assert_eq!(
-        app.state.column_frame(&Status::Ready, VISIBLE).highlight,
+        app.model
+            .state
+            .column_frame(&Status::Ready, VISIBLE)
+            .highlight,
         Some(ready - 3)
     );
 }
@@ -397,13 +406,21 @@ fn n_selects_the_new_task_at_the_end_of_a_long_ready_column() {
     app.update(key('n'));
     typed(&mut app, "one more");
     app.update(code(KeyCode::Enter));
-    let selected = app.state.selected_task().cloned().expect("a task selected");
+    let selected = app
+        .model
+        .state
+        .selected_task()
+        .cloned()
+        .expect("a task selected");
     assert_eq!(selected.title, "one more");
-    assert_eq!(app.state.selected_status(), Status::Ready);
-    let ready = app.state.view.column_len(&Status::Ready);
+    assert_eq!(app.model.state.selected_status(), Status::Ready);
+    let ready = app.model.state.view.column_len(&Status::Ready);
     assert_eq!(ready, 10_101);
     assert_eq!(
-        app.state.column_frame(&Status::Ready, VISIBLE).highlight,
+        app.model
+            .state
+            .column_frame(&Status::Ready, VISIBLE)
+            .highlight,
         Some(ready - 1)
     );
 }
@@ -429,7 +446,7 @@ fn a_page_for_a_filter_typed_further_is_dropped_unread() {
     })
     .expect("reader");
     // The totals over 200,000 events hold the counting thread while the filter moves on.
-    assert!(reader.send(Read::Totals { upto: i64::MAX }));
+    assert!(reader.send(Read::Totals { upto: i64::MAX }).is_ok());
     let page = |filter: &str| Read::Page {
         status: Status::Done,
         filter: filter.into(),
@@ -437,7 +454,7 @@ fn a_page_for_a_filter_typed_further_is_dropped_unread() {
         known: None,
     };
     reader.want_filter(&Status::Done, "task 1");
-    assert!(reader.send(page("task 1")));
+    assert!(reader.send(page("task 1")).is_ok());
     reader.want_filter(&Status::Done, "task 12");
     assert!(matches!(
         heard.recv().expect("totals"),
@@ -457,19 +474,27 @@ fn a_key_on_an_event_of_a_task_beyond_the_window_says_how_to_reach_it() {
     app.update(code(KeyCode::Tab));
     let mut moves = 0;
     while app
+        .model
         .state
         .log
         .selected()
-        .is_none_or(|e| app.state.view.task(&e.task_id).is_some())
+        .is_none_or(|e| app.model.state.view.task(&e.task_id).is_some())
     {
         assert!(moves < 1000, "no event of a task outside the window");
         app.update(key('k'));
         moves += 1;
     }
-    let task = app.state.log.selected().expect("an event").task_id.clone();
+    let task = app
+        .model
+        .state
+        .log
+        .selected()
+        .expect("an event")
+        .task_id
+        .clone();
     app.update(key('a'));
-    assert_eq!(app.state.mode, Mode::Normal, "nothing was asked");
-    let message = app.state.message.clone().unwrap_or_default();
+    assert_eq!(app.model.state.mode, Mode::Normal, "nothing was asked");
+    let message = app.model.state.message.clone().unwrap_or_default();
     assert!(
         message.contains(&task) && message.contains("Enter opens it"),
         "{message}"

@@ -10,11 +10,11 @@ use tui_input::backend::crossterm::to_input_request;
 use super::effects::Written;
 use super::effects::read::Fetched;
 use super::keymap::Keymap;
-use super::state::Mode;
+use super::state::{Mode, PoolView};
 use crate::pool::PoolEvent;
-use crate::pool::racer::RaceMode;
+use crate::pool::racer::{RaceMode, RaceReport};
 
-/// One thing `App::update` reacts to.
+/// One thing `Model::update_at` reacts to.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Action {
     /// Cursor left a column.
@@ -111,6 +111,12 @@ pub enum Action {
     Fetched(Box<Fetched>),
     /// The pool reported something.
     Pool(PoolEvent),
+    /// The pool's state as the status bar and worker pane show it, after it changed.
+    PoolChanged(Box<PoolView>),
+    /// The race demo's writer is done: what it wrote, or why it failed.
+    RaceWritten(Result<RaceReport, String>),
+    /// Something asked of the pool could not be done: why, for the status line.
+    Failed(String),
     /// Time passed: refresh clocks and rates.
     Tick,
     /// A raw terminal event, translated by `from_terminal` against what is on screen.
@@ -127,6 +133,9 @@ impl Action {
                 | Action::Resize { .. }
                 | Action::BoardChanged
                 | Action::Pool(_)
+                | Action::PoolChanged(_)
+                | Action::RaceWritten(_)
+                | Action::Failed(_)
                 | Action::Wrote(_)
                 | Action::Fetched(_)
                 | Action::Tick

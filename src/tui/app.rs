@@ -1,80 +1,37 @@
-//! The TUI's state machine: every `Action` goes through `update`, which changes the state and
-//! asks for the board reads and writes and pool commands a key needs; reads and writes come
-//! back as actions.
+//! The TUI's effects carried out: `App` holds the `Model` and everything it must not (the
+//! board connection, the pool, the race's writer, the reader and writer threads), performs each
+//! effect an update asks for, and hands the outcome back to the model as an action.
 
-use std::collections::HashSet;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use ratatui::layout::Rect;
 use tokio::sync::mpsc;
 
-use tui_input::InputRequest;
-
-mod reads;
-
-use super::action::{self, Action};
-use super::command::{self, Command};
-use super::effects::read::{BoardReader, Read, load_view, log_tails};
-use super::effects::{BoardWriter, Write, Written};
+use super::action::Action;
+use super::effects::read::{BoardReader, Fetched, load_view};
+use super::effects::{BoardWriter, Write};
 use super::event_log;
-use super::freshness::Freshness;
-use super::layout;
-use super::race::{self, RaceRun};
-use super::state::{ClaimRate, Mode, Pane, PoolView, Prompt, PromptKind, RaceSummary, State};
-use crate::core::{Board, BoardError, OpenOptions, Status, now_epoch};
-use crate::pool::racer::{RaceConfig, RaceMode, Racer};
+use super::model::{Effect, Loaded, Model, PoolCommand, RaceCommand};
+use super::state::{PoolView, State};
+use crate::core::{Board, BoardError, OpenOptions};
+use crate::pool::racer::Racer;
 use crate::pool::{Pool, PoolConfig};
 
-/// Rows a page key moves.
-const PAGE: isize = 10;
-/// A move past any end: the first or last row.
-const FAR: isize = isize::MAX / 2;
-/// How long a message stays in the status bar: long enough to read, short enough that an old
-/// outcome is not taken for the last key's.
-pub const MESSAGE_SHOWN: Duration = Duration::from_secs(5);
-
-/// The running TUI: its state, its connection, its pool.
+/// The running TUI: its model, and what carries out the model's effects.
 pub struct App {
-    /// What the next frame draws.
-    pub state: State,
+    /// The state machine; `model.state` is what the next frame draws.
+    pub model: Model,
+    /// The board, for the first view and, until the threads start (and in tests), for reads
+    /// and writes carried out at once.
     board: Board,
     pool: Option<Pool>,
-    race: Option<RaceRun>,
-    /// The pause between a race's children.
-    race_pace: Duration,
+    racer: Option<Racer>,
     pool_config: PoolConfig,
     open: OpenOptions,
-    cursor: i64,
-    rate: ClaimRate,
     inputs: Option<mpsc::UnboundedSender<Action>>,
-    /// Something was committed (the watcher or the pool said so): read the new events.
-    dirty: bool,
-    freshness: Freshness,
-    /// The terminal's size, once told.
-    screen: Option<Rect>,
     /// Where writes go once the loop runs, so a locked board never freezes the keys.
     writer: Option<BoardWriter>,
     /// Where reads go once the loop runs, so a long read never freezes the keys.
     reader: Option<BoardReader>,
-    /// Looks at the new events asked for so far; the last one may still be on its way.
-    looks: u64,
-    /// A look at the new events is on its way: the next waits for it.
-    refreshing: bool,
-    /// When the look on its way was asked for by the freshness schedule, and whether the
-    /// watcher woke it.
-    looking: Option<(Instant, bool)>,
-    /// A change the person made landed: what to show once a look asked for after it arrives.
-    answer_after: Option<(u64, Answered)>,
-    /// Long columns whose next window is on its way.
-    paging: HashSet<Status>,
-    /// Views the person asked for (detail, tree, picker) or closed: a read answering an older
-    /// request is not shown.
-    views: u64,
-    /// An ended race, summed up but for the full audit on its way.
-    race_ending: Option<RaceSummary>,
-    /// When the status bar's message was set, so it can expire.
-    message_since: Instant,
-    quit: bool,
 }
 
 impl App {
@@ -87,7 +44,8 @@ impl App {
         open: OpenOptions,
     ) -> Result<App, BoardError> {
         let mut app = App::load(board, state, pool_config, open)?;
-        app.ask_totals();
+        app.model.ask_totals();
+        app.perform(Instant::now());
         Ok(app)
     }
 
@@ -100,50 +58,30 @@ impl App {
         open: OpenOptions,
     ) -> Result<App, BoardError> {
         // One snapshot, so the cursor starts exactly where the loaded tasks stand.
-        let (view, last, history) = board.read(|r| {
-            let last = r.last_event_id()?;
-            let history = r.events_before(last.saturating_add(1), event_log::PAGE, &[])?;
-            Ok((load_view(r, &[])?, last, history))
+        let loaded = board.read(|r| {
+            let last_event = r.last_event_id()?;
+            let history = r.events_before(last_event.saturating_add(1), event_log::PAGE, &[])?;
+            Ok(Loaded {
+                view: load_view(r, &[])?,
+                last_event,
+                history,
+            })
         })?;
-        let mut app = App {
-            state,
+        let model = Model::new(state, loaded, pool_config.key_prefix.is_some());
+        Ok(App {
+            model,
             board,
             pool: None,
-            race: None,
-            race_pace: race::PACE,
+            racer: None,
             pool_config,
             open,
-            cursor: last,
-            rate: ClaimRate::default(),
             inputs: None,
-            dirty: false,
-            freshness: Freshness::new(Instant::now()),
-            screen: None,
-            message_since: Instant::now(),
             writer: None,
             reader: None,
-            looks: 0,
-            refreshing: false,
-            looking: None,
-            answer_after: None,
-            paging: HashSet::new(),
-            views: 0,
-            race_ending: None,
-            quit: false,
-        };
-        app.state.replace_view(view);
-        let older = history.len() == event_log::PAGE;
-        app.state.log.restart(history, older);
-        Ok(app)
+        })
     }
 
-    /// Asks for the status bar's totals as of the cursor; later events add to them live.
-    fn ask_totals(&mut self) {
-        self.state.counting_totals = true;
-        self.read(Read::Totals { upto: self.cursor });
-    }
-
-    /// Where the app sends the pool's events so they wake the main loop.
+    /// Where the app sends the pool's events and the threads' outcomes so they wake the loop.
     pub fn set_inputs(&mut self, inputs: mpsc::UnboundedSender<Action>) {
         self.inputs = Some(inputs);
     }
@@ -152,11 +90,7 @@ impl App {
     /// `Action::Wrote` through the inputs (set those first): another writer holding the
     /// board's lock then delays the write, not the keys and redraws.
     pub fn write_off_the_loop(&mut self) -> Result<(), BoardError> {
-        let Some(inputs) = self.inputs.clone() else {
-            return Err(BoardError::Internal(
-                "the TUI's writes need its inputs first".into(),
-            ));
-        };
+        let inputs = self.inputs_for("writes")?;
         self.writer = Some(BoardWriter::start(
             self.board.path(),
             &self.open,
@@ -171,11 +105,7 @@ impl App {
     /// From now on, carries reads out on a thread of their own, each outcome coming back as
     /// `Action::Fetched` through the inputs (set those first), and asks for the totals.
     pub fn read_off_the_loop(&mut self) -> Result<(), BoardError> {
-        let Some(inputs) = self.inputs.clone() else {
-            return Err(BoardError::Internal(
-                "the TUI's reads need its inputs first".into(),
-            ));
-        };
+        let inputs = self.inputs_for("reads")?;
         self.reader = Some(BoardReader::start(
             self.board.path(),
             &self.open,
@@ -184,19 +114,26 @@ impl App {
                 let _ = inputs.send(Action::Fetched(Box::new(fetched)));
             },
         )?);
-        self.ask_totals();
+        self.model.ask_totals();
+        self.perform(Instant::now());
         Ok(())
+    }
+
+    fn inputs_for(&self, what: &str) -> Result<mpsc::UnboundedSender<Action>, BoardError> {
+        self.inputs
+            .clone()
+            .ok_or_else(|| BoardError::Internal(format!("the TUI's {what} need its inputs first")))
     }
 
     /// Sets the pause between a race's children: a test races fast, a person watches the
     /// default.
-    pub fn set_race_pace(&mut self, pace: Duration) {
-        self.race_pace = pace;
+    pub fn set_race_pace(&mut self, pace: std::time::Duration) {
+        self.model.set_race_pace(pace);
     }
 
     /// Whether the user asked to leave.
     pub fn should_quit(&self) -> bool {
-        self.quit
+        self.model.should_quit()
     }
 
     /// Starts a pool of `workers` on the board and forwards its events to the main loop.
@@ -227,7 +164,7 @@ impl App {
             });
         }
         self.pool = Some(pool);
-        self.sync_pool_view();
+        self.show_pool(Instant::now());
         Ok(())
     }
 
@@ -239,38 +176,28 @@ impl App {
         if let Some(reader) = self.reader.take() {
             let _ = tokio::task::spawn_blocking(move || reader.close()).await;
         }
-        if let Some(mut race) = self.race.take() {
-            let _ = tokio::task::spawn_blocking(move || race.stop()).await;
+        if let Some(racer) = self.racer.take() {
+            let _ = tokio::task::spawn_blocking(move || racer.stop()).await;
         }
         if let Some(pool) = self.pool.take() {
             pool.stop().await;
         }
     }
 
-    /// Applies one action.
+    /// Applies one action and carries out what it asks for.
     pub fn update(&mut self, action: Action) {
         self.update_at(action, Instant::now());
     }
 
-    /// `update` as of `now`: a message older than `MESSAGE_SHOWN` leaves the status bar, on
-    /// the caller's clock, so a test can step past it without waiting.
+    /// `update` as of `now`: a message older than the model's `MESSAGE_SHOWN` leaves the
+    /// status bar, on the caller's clock, so a test can step past it without waiting.
     pub fn update_at(&mut self, action: Action, now: Instant) {
-        let shown = self.state.message.take();
-        if let Err(e) = self.apply(action) {
-            self.state.message = Some(e.to_string());
+        if action == Action::Tick {
+            self.collect_racer(now);
         }
-        self.read_pages();
-        self.keep_or_expire(shown, now);
-    }
-
-    /// After an action: a message it set is new as of `now`; else the one shown before stays
-    /// until it has been shown `MESSAGE_SHOWN`.
-    fn keep_or_expire(&mut self, shown: Option<String>, now: Instant) {
-        if self.state.message.is_some() {
-            self.message_since = now;
-        } else if now.saturating_duration_since(self.message_since) < MESSAGE_SHOWN {
-            self.state.message = shown;
-        }
+        self.model.update_at(action, now);
+        self.perform(now);
+        self.show_pool(now);
     }
 
     /// Reads what changed since the last look, and reloads when a change wrote no events;
@@ -282,911 +209,137 @@ impl App {
     /// `catch_up` as of `now`: the schedule of second looks and reloads runs on the caller's
     /// clock, so a test can step through it without waiting for the wall clock.
     pub fn catch_up_at(&mut self, now: Instant) {
-        let shown = self.state.message.take();
-        self.look(now);
-        self.read_pages();
-        self.keep_or_expire(shown, now);
+        self.model.catch_up_at(now);
+        self.perform(now);
     }
 
-    /// When `catch_up` has something to do without further input: at once while events are
-    /// left to read, else at the next second look or reload.
+    /// When `catch_up` has something to do without further input.
     pub fn next_wake(&self) -> Option<Instant> {
-        if self.refreshing {
-            // The look on its way wakes the loop when it lands.
-            None
-        } else if self.dirty {
-            Some(Instant::now())
-        } else {
-            self.freshness.next_due()
+        self.model.next_wake()
+    }
+
+    /// Carries out every effect asked for, and what their outcomes ask for in turn.
+    fn perform(&mut self, now: Instant) {
+        loop {
+            let effects = self.model.take_effects();
+            if effects.is_empty() {
+                return;
+            }
+            for effect in effects {
+                if let Some(outcome) = self.carry_out(effect) {
+                    self.model.update_at(outcome, now);
+                }
+            }
         }
     }
 
-    fn look(&mut self, now: Instant) {
-        if self.refreshing {
-            return;
-        }
-        let woke = std::mem::take(&mut self.dirty);
-        if woke || self.freshness.recheck_due(now) || self.freshness.reload_due(now) {
-            self.look_now(Some((now, woke)));
-        }
-    }
-
-    /// Whether the terminal is too small to draw the board, so only a note shows.
-    fn too_small(&self) -> bool {
-        self.screen.is_some_and(|screen| !layout::fits(screen))
-    }
-
-    fn apply(&mut self, action: Action) -> Result<(), BoardError> {
-        let in_prompt = matches!(self.state.mode, Mode::Prompt(_));
-        if self.too_small() && action.needs_the_board() {
-            return Ok(());
-        }
-        match action {
-            Action::Terminal(event) => {
-                let action = if self.too_small() {
-                    action::from_terminal_too_small(event)
-                } else {
-                    action::from_terminal(event, &self.state.mode, &self.state.keymap)
-                };
-                if let Some(action) = action {
-                    return self.apply(action);
+    /// One effect; the outcome the model hears at once, if it is not left to a thread.
+    fn carry_out(&mut self, effect: Effect) -> Option<Action> {
+        match effect {
+            Effect::Read(read) => match &self.reader {
+                Some(reader) => reader.send(read).err().map(|read| {
+                    Action::Fetched(Box::new(Fetched::Failed {
+                        read: Box::new(read),
+                        why: "the TUI's board reader stopped".into(),
+                    }))
+                }),
+                None => Some(Action::Fetched(Box::new(read.perform(&self.board)))),
+            },
+            Effect::WantFilter { status, filter } => {
+                if let Some(reader) = &self.reader {
+                    reader.want_filter(&status, &filter);
                 }
+                None
             }
-            Action::Quit => self.quit = true,
-            Action::Back if in_prompt => self.close_prompt()?,
-            Action::Back => self.back()?,
-            Action::Help => {
-                self.views += 1;
-                self.state.mode = match self.state.mode {
-                    Mode::Help => Mode::Normal,
-                    _ => Mode::Help,
-                }
-            }
-            Action::Edit(edit) if in_prompt => self.edit_prompt(edit),
-            Action::Up if in_prompt => self.move_pick(-1),
-            Action::Down if in_prompt => self.move_pick(1),
-            Action::PageUp if in_prompt => self.move_pick(-PAGE),
-            Action::PageDown if in_prompt => self.move_pick(PAGE),
-            Action::Submit | Action::Confirm if in_prompt => self.submit()?,
-            Action::BoardChanged => self.dirty = true,
-            Action::Wrote(done) => self.wrote(done)?,
-            Action::Fetched(fetched) => self.fetched(*fetched)?,
-            Action::Pool(_) => {
-                self.dirty = true;
-                self.sync_pool_view();
-            }
-            Action::Tick => self.tick(),
-            Action::Resize { width, height } => {
-                self.screen = Some(Rect::new(0, 0, width, height));
-            }
-            Action::Tree => self.open_tree()?,
-            _ if matches!(self.state.mode, Mode::Tree(_)) => self.in_tree(&action)?,
-            Action::Up
-            | Action::Down
-            | Action::PageUp
-            | Action::PageDown
-            | Action::Top
-            | Action::Bottom
-                if matches!(self.state.mode, Mode::Detail(_)) =>
-            {
-                self.state.detail_scroll = match action {
-                    Action::Top => 0,
-                    Action::Bottom => usize::MAX / 2,
-                    Action::Up => self.state.detail_scroll.saturating_sub(1),
-                    Action::PageUp => self.state.detail_scroll.saturating_sub(PAGE.unsigned_abs()),
-                    Action::Down => self.state.detail_scroll.saturating_add(1),
-                    _ => self.state.detail_scroll.saturating_add(PAGE.unsigned_abs()),
-                };
-            }
-            _ if !self.acts_in_mode(&action) => {}
-            Action::Left => self.state.move_column(-1),
-            Action::Right => self.state.move_column(1),
-            Action::Up => self.move_row(-1)?,
-            Action::Down => self.move_row(1)?,
-            Action::PageUp => self.move_row(-PAGE)?,
-            Action::PageDown => self.move_row(PAGE)?,
-            // In the events pane the ends are the oldest event loaded and following the newest.
-            Action::Top if self.state.pane == Pane::Log => self.state.log.oldest(),
-            Action::Bottom if self.state.pane == Pane::Log => self.follow_log()?,
-            Action::Top => self.state.move_row(-FAR),
-            Action::Bottom => self.state.move_row(FAR),
-            Action::CycleLogFilter => {
-                let next = self.state.log.filter().next();
-                self.state.log.set_filter(next);
-                self.restart_log()?;
-            }
-            Action::NextPane => {
-                self.state.pane = match self.state.pane {
-                    Pane::Board => Pane::Log,
-                    Pane::Log => Pane::Workers,
-                    Pane::Workers => Pane::Board,
-                }
-            }
-            Action::Open => {
-                let id = match self.state.pane {
-                    Pane::Board => self.target_id(),
-                    Pane::Log => self.state.log.selected().map(|e| e.task_id.clone()),
-                    Pane::Workers => self.state.selected_worker_task().map(str::to_owned),
-                };
-                match id {
-                    Some(id) => self.open_detail(&id)?,
-                    None if self.state.pane == Pane::Workers => {
-                        self.state.message = Some(if self.state.pool.workers.is_empty() {
-                            "no workers run here; + starts one".into()
-                        } else {
-                            "this worker has no task now".into()
-                        });
+            Effect::Write(write) => self.write(write),
+            Effect::Pool(command) => self.command_pool(command),
+            Effect::Race(RaceCommand::Start(config)) => {
+                match Racer::start(self.board.path(), config, &self.open) {
+                    Ok(racer) => {
+                        self.racer = Some(racer);
+                        None
                     }
-                    None => {}
+                    Err(e) => Some(Action::RaceWritten(Err(e.to_string()))),
                 }
             }
-            Action::Cancel => match self.target_task() {
-                Some(task) if task.status == Status::Running => {
-                    self.ask(PromptKind::ConfirmCancel, true);
-                }
-                Some(task) => {
-                    self.state.message = Some(format!(
-                        "{} is {}; only a running task can be cancelled",
-                        task.id, task.status
-                    ));
-                }
-                None => self.state.message = Some(self.no_target()),
-            },
-            Action::Unblock => match self.target_task() {
-                Some(task) if task.status == Status::Archived => {
-                    self.write(Write::Unarchive(task.id.clone()))?;
-                }
-                Some(task) => self.write(Write::Unblock(task.id.clone()))?,
-                None => self.state.message = Some(self.no_target()),
-            },
-            Action::Complete => match self.target_task() {
-                Some(task) if task.status == Status::Running => {
-                    self.state.message = Some(format!(
-                        "{} is running under {}; x cancels it first",
-                        task.id,
-                        task.claim_lock.as_deref().unwrap_or("nobody")
-                    ));
-                }
-                _ => self.ask(PromptKind::ConfirmComplete, true),
-            },
-            Action::Archive => match self.target_task() {
-                Some(task) if task.status == Status::Running => {
-                    self.state.message = Some(format!(
-                        "{} is running; x cancels it first, then a archives it",
-                        task.id
-                    ));
-                }
-                _ => self.ask(PromptKind::ConfirmArchive, true),
-            },
-            Action::Block => self.ask(PromptKind::BlockReason, true),
-            Action::Link => self.pick(PromptKind::LinkParent)?,
-            Action::Unlink => self.pick(PromptKind::UnlinkParent)?,
-            Action::Comment => self.ask(PromptKind::Comment, true),
-            Action::New => self.ask(PromptKind::NewTitle, false),
-            Action::NewChild => self.ask(PromptKind::NewChildTitle, true),
-            Action::Command => self.ask(PromptKind::Command, false),
-            Action::Filter => {
-                // The prompt starts empty and the filter follows it, so the board shows all.
-                self.state.set_filter(String::new());
-                self.ask(PromptKind::Filter, false);
-            }
-            Action::ToggleOtherStatuses => self.state.toggle_other_statuses(),
-            Action::TogglePause => match &self.pool {
-                Some(pool) if pool.is_paused() => pool.resume(),
-                Some(pool) => pool.pause(),
-                None => self.state.message = Some("no workers run here; + starts one".into()),
-            },
-            Action::MoreWorkers => match &mut self.pool {
-                Some(pool) => pool.resize(pool.size() + 1),
-                None => self.start_pool(1)?,
-            },
-            Action::FewerWorkers => {
-                if let Some(pool) = &mut self.pool {
-                    pool.resize(pool.size().saturating_sub(1));
-                }
-            }
-            Action::ToggleRace(mode) => self.toggle_race(mode)?,
-            Action::Click { x, y } => self.click(x, y),
-            Action::Edit(_) | Action::Submit | Action::Confirm | Action::ToggleFold => {}
-        }
-        self.sync_pool_view();
-        Ok(())
-    }
-
-    /// Opens the dependency tree of the task in the detail view, else of the selected task.
-    fn open_tree(&mut self) -> Result<(), BoardError> {
-        let id = match &self.state.mode {
-            Mode::Detail(detail) => Some(detail.task.id.clone()),
-            Mode::Normal => self.target_id(),
-            _ => return Ok(()),
-        };
-        let Some(id) = id else {
-            self.state.message = Some(self.no_target());
-            return Ok(());
-        };
-        self.views += 1;
-        self.read(Read::Lineage {
-            id,
-            view: self.views,
-        });
-        Ok(())
-    }
-
-    /// Keys in the tree: move, fold, and Enter to jump to a line's task.
-    fn in_tree(&mut self, action: &Action) -> Result<(), BoardError> {
-        let Mode::Tree(tree) = &mut self.state.mode else {
-            return Ok(());
-        };
-        match action {
-            Action::Up => tree.move_cursor(-1),
-            Action::Down => tree.move_cursor(1),
-            Action::PageUp => tree.move_cursor(-PAGE),
-            Action::PageDown => tree.move_cursor(PAGE),
-            Action::Top => tree.move_cursor(-FAR),
-            Action::Bottom => tree.move_cursor(FAR),
-            Action::ToggleFold => tree.toggle_fold(),
-            Action::Left => tree.fold(true),
-            Action::Right => tree.fold(false),
-            Action::Open => {
-                if let Some(id) = tree.selected().map(str::to_owned) {
-                    if !self.state.select_task(&id) {
-                        // Down a long column, outside its window: found on the board.
-                        self.read(Read::Goto(id.clone()));
-                    }
-                    self.open_detail(&id)?;
-                }
-            }
-            _ => {}
-        }
-        Ok(())
-    }
-
-    /// Whether `action` acts in the current mode: everything on the bare board, a task's own
-    /// commands over its detail view (on that task), nothing under help or a prompt.
-    fn acts_in_mode(&self, action: &Action) -> bool {
-        match self.state.mode {
-            Mode::Normal => true,
-            Mode::Detail(_) => matches!(
-                action,
-                Action::Unblock
-                    | Action::Block
-                    | Action::Complete
-                    | Action::Archive
-                    | Action::Cancel
-                    | Action::Link
-                    | Action::Comment
-            ),
-            Mode::Help | Mode::Prompt(_) | Mode::Tree(_) => false,
+            Effect::Race(RaceCommand::Stop) => self
+                .racer
+                .take()
+                .map(|racer| Action::RaceWritten(racer.stop().map_err(|e| e.to_string()))),
         }
     }
 
-    /// The task a command acts on: the open detail view's, else the row under the cursor of
-    /// the focused pane (a card, an event's task, a worker's task), so a key never acts on a
-    /// card the person is not looking at.
-    fn target_task(&self) -> Option<&crate::core::Task> {
-        match &self.state.mode {
-            Mode::Detail(detail) => Some(&detail.task),
-            _ => match self.state.pane {
-                Pane::Board => self.state.selected_task(),
-                Pane::Log => self
-                    .state
-                    .log
-                    .selected()
-                    .and_then(|e| self.state.view.task(&e.task_id)),
-                Pane::Workers => self
-                    .state
-                    .selected_worker_task()
-                    .and_then(|id| self.state.view.task(id)),
-            },
-        }
-    }
-
-    /// Why a key that acts on a task found none: nothing under the cursor, or an event's
-    /// task down a long column that the view does not hold (its detail view can act on it).
-    fn no_target(&self) -> String {
-        match (&self.state.mode, self.state.pane, self.state.log.selected()) {
-            (Mode::Normal, Pane::Log, Some(event)) => format!(
-                "{} is not among the cards loaded here; Enter opens it, and keys act on it there",
-                event.task_id
-            ),
-            _ => "no task selected".into(),
-        }
-    }
-
-    fn target_id(&self) -> Option<String> {
-        self.target_task().map(|t| t.id.clone())
-    }
-
-    /// Asks for a task's detail view, which replaces what is on screen when it arrives.
-    fn open_detail(&mut self, id: &str) -> Result<(), BoardError> {
-        self.views += 1;
-        self.read(Read::Detail {
-            id: id.to_owned(),
-            view: self.views,
-        });
-        Ok(())
-    }
-
-    /// Esc: closes what covers the board (a prompt asked over a detail view goes back to it);
-    /// on the bare board with the events pane focused, the pane follows again, as in k9s.
-    fn back(&mut self) -> Result<(), BoardError> {
-        self.views += 1;
-        match std::mem::replace(&mut self.state.mode, Mode::Normal) {
-            Mode::Normal if self.state.pane == Pane::Log => self.follow_log(),
-            // As in k9s: Esc on the board takes back a filter kept from `/`.
-            Mode::Normal if !self.state.filter.is_empty() => {
-                self.state.set_filter(String::new());
-                self.state.message = Some("filter cleared".into());
-                Ok(())
-            }
-            _ => Ok(()),
-        }
-    }
-
-    /// Moves the focused pane's cursor; the events pane first reads the page it moves into
-    /// when that page is on the board but not held.
-    fn move_row(&mut self, delta: isize) -> Result<(), BoardError> {
-        if self.state.pane == Pane::Log {
-            self.page_log_for(delta)?;
-        }
-        self.state.move_row(delta);
-        Ok(())
-    }
-
-    fn page_log_for(&mut self, delta: isize) -> Result<(), BoardError> {
-        let log = &self.state.log;
-        let filter = log.filter();
-        if log.wants_older(delta)
-            && let Some(first) = log.first_id()
-        {
-            self.read(Read::Events {
-                first: Some(first),
-                last: None,
-                filter,
-            });
-        } else if log.wants_newer(delta)
-            && let Some(last) = log.last_id()
-        {
-            self.read(Read::Events {
-                first: None,
-                last: Some(last),
-                filter,
-            });
-        }
-        Ok(())
-    }
-
-    /// G: the events pane follows the newest event, reading the tail afresh if the pane no
-    /// longer holds it.
-    fn follow_log(&mut self) -> Result<(), BoardError> {
-        if self.state.log.follow() {
-            Ok(())
-        } else {
-            self.restart_log()
-        }
-    }
-
-    /// Reads the newest events the pane's filter shows, up to what `refresh` has read.
-    fn restart_log(&mut self) -> Result<(), BoardError> {
-        self.read(Read::Events {
-            first: None,
-            last: None,
-            filter: self.state.log.filter(),
-        });
-        Ok(())
-    }
-
-    /// Carries out a write: on the writer thread when there is one, so the keys never wait
-    /// for the board's lock; else (tests, and before the loop starts) here and now.
-    fn write(&mut self, write: Write) -> Result<(), BoardError> {
-        match self.dispatch(write)? {
-            Dispatched::Sent => Ok(()),
-            Dispatched::Done(done) => self.wrote(done),
-        }
-    }
-
-    /// Hands a write to the writer thread, saying so on the status line, or (with none)
-    /// carries it out here and now.
-    fn dispatch(&mut self, write: Write) -> Result<Dispatched, BoardError> {
-        let Some(writer) = &self.writer else {
-            return Ok(Dispatched::Done(
+    fn write(&mut self, write: Write) -> Option<Action> {
+        match &self.writer {
+            Some(writer) => (!writer.send(write))
+                .then(|| Action::Wrote(Err("the TUI's board writer stopped".into()))),
+            None => Some(Action::Wrote(
                 write.perform(&mut self.board).map_err(|e| e.to_string()),
-            ));
-        };
-        let pending = write.pending();
-        if !writer.send(write) {
-            return Err(BoardError::Internal(
-                "the TUI's board writer stopped".into(),
-            ));
+            )),
         }
-        self.state.message = Some(pending);
-        Ok(Dispatched::Sent)
     }
 
-    /// A write's outcome: the board is read again, and the status line says what happened.
-    fn wrote(&mut self, done: Result<Written, String>) -> Result<(), BoardError> {
-        // A prompt waiting on this write closes, or shows the refusal to be fixed.
-        if matches!(&self.state.mode, Mode::Prompt(p) if p.waiting)
-            && let Mode::Prompt(prompt) = std::mem::replace(&mut self.state.mode, Mode::Normal)
+    fn command_pool(&mut self, command: PoolCommand) -> Option<Action> {
+        match (command, &mut self.pool) {
+            (PoolCommand::Start(workers), None) => self
+                .start_pool(workers)
+                .err()
+                .map(|e| Action::Failed(e.to_string())),
+            (PoolCommand::Start(workers) | PoolCommand::Resize(workers), Some(pool)) => {
+                pool.resize(workers);
+                None
+            }
+            (PoolCommand::Pause, Some(pool)) => {
+                pool.pause();
+                None
+            }
+            (PoolCommand::Resume, Some(pool)) => {
+                pool.resume();
+                None
+            }
+            (PoolCommand::Pause | PoolCommand::Resume | PoolCommand::Resize(_), None) => {
+                Some(Action::Failed("no workers run here; + starts one".into()))
+            }
+        }
+    }
+
+    /// The race's writer, once it has written every round: its report goes to the model.
+    fn collect_racer(&mut self, now: Instant) {
+        if self.racer.as_ref().is_some_and(Racer::is_finished)
+            && let Some(racer) = self.racer.take()
         {
-            return match done {
-                Ok(written) => self.close_answered(&prompt, Answered::from(written)),
-                Err(why) => self.refused(prompt, why),
-            };
-        }
-        match done {
-            Ok(written) => self.landed(Answered::from(written)),
-            Err(why) => {
-                self.state.message = Some(why);
-                Ok(())
-            }
+            let report = racer.wait().map_err(|e| e.to_string());
+            self.model.update_at(Action::RaceWritten(report), now);
+            self.perform(now);
         }
     }
 
-    /// A change the person made is on the board: read it, and put the cursor where it belongs.
-    fn landed(&mut self, answered: Answered) -> Result<(), BoardError> {
-        // Shown once a look asked for after the change arrives: the next one.
-        self.answer_after = Some((self.looks + 1, answered));
-        self.look_now(None);
-        Ok(())
-    }
-
-    /// The person's change is read back: the cursor goes where it belongs, the status line
-    /// says what happened.
-    fn show_answer(&mut self, answered: Answered) {
-        match &answered.select {
-            Some(id) => {
-                if !self.state.select_task(id) {
-                    // Down a long column, outside its window: found on the board.
-                    self.read(Read::Goto(id.clone()));
-                }
-            }
-            None => self.state.settle_after_own_change(),
-        }
-        if answered.message.is_some() {
-            self.state.message = answered.message;
-        }
-    }
-
-    /// Opens a prompt about the task keys act on (if it needs one).
-    fn ask(&mut self, kind: PromptKind, needs_task: bool) {
-        let task = self.target_id();
-        if needs_task && task.is_none() {
-            self.state.message = Some(self.no_target());
-            return;
-        }
-        let back_to_detail = matches!(self.state.mode, Mode::Detail(_));
-        self.views += 1;
-        self.state.mode = Mode::Prompt(Prompt {
-            back_to_detail,
-            ..Prompt::new(kind, task)
-        });
-    }
-
-    /// Opens a picker about the selected task: every other task to link as its parent, or its
-    /// parents to unlink.
-    fn pick(&mut self, kind: PromptKind) -> Result<(), BoardError> {
-        let Some(task) = self.target_id() else {
-            self.state.message = Some(self.no_target());
-            return Ok(());
-        };
-        self.views += 1;
-        let view = self.views;
-        self.read(match kind {
-            PromptKind::UnlinkParent => Read::Parents { task, view },
-            _ => Read::Finished { task, view },
-        });
-        Ok(())
-    }
-
-    /// Applies an edit to the open prompt; when its text changed, the refusal shown goes, the
-    /// picker matches again and a filter prompt filters the board.
-    fn edit_prompt(&mut self, edit: InputRequest) {
-        let Mode::Prompt(prompt) = &mut self.state.mode else {
-            return;
-        };
-        if !prompt.input.apply(edit) {
-            return;
-        }
-        prompt.refusal = None;
-        if let Some(picker) = &mut prompt.picker {
-            picker.refilter(prompt.input.value());
-        }
-        if prompt.kind == PromptKind::Filter {
-            let filter = prompt.input.value().trim().to_owned();
-            self.state.set_filter(filter);
-        }
-    }
-
-    /// Moves a picker's cursor.
-    fn move_pick(&mut self, delta: isize) {
-        if let Mode::Prompt(Prompt {
-            picker: Some(picker),
-            ..
-        }) = &mut self.state.mode
-        {
-            picker.move_cursor(delta);
-        }
-    }
-
-    /// Esc on a prompt: nothing more is written (a write already sent still lands), a filter
-    /// typed into it is taken back, and a prompt opened over a detail view goes back to it.
-    /// A question asked over a detail view goes back to it.
-    fn close_prompt(&mut self) -> Result<(), BoardError> {
-        let Mode::Prompt(prompt) = std::mem::replace(&mut self.state.mode, Mode::Normal) else {
-            return Ok(());
-        };
-        self.views += 1;
-        if prompt.kind == PromptKind::Filter {
-            self.state.set_filter(String::new());
-        }
-        self.back_from(&prompt)
-    }
-
-    /// A prompt opened over a detail view goes back to it when it closes.
-    fn back_from(&mut self, prompt: &Prompt) -> Result<(), BoardError> {
-        match (prompt.back_to_detail, &prompt.task) {
-            (true, Some(task)) => self.open_detail(task),
-            _ => Ok(()),
-        }
-    }
-
-    /// Enter on a prompt (or y on a question). A refused answer keeps the prompt open, saying
-    /// why, so the person fixes it instead of starting over; a question's refusal goes to the
-    /// status line, since its one key is spent.
-    fn submit(&mut self) -> Result<(), BoardError> {
-        let Mode::Prompt(mut prompt) = std::mem::replace(&mut self.state.mode, Mode::Normal) else {
-            return Ok(());
-        };
-        let step = match self.answer(&prompt) {
-            Ok(step) => step,
-            Err(refusal) => return self.refused(prompt, refusal),
-        };
-        let answered = match step {
-            Step::Done(answered) => answered,
-            Step::Goto(id) => {
-                // The prompt waits for the board to say where the task is, as for a write.
-                prompt.waiting = true;
-                self.state.mode = Mode::Prompt(prompt);
-                self.read(Read::Goto(id));
-                return Ok(());
-            }
-            Step::Write(write) => match self.dispatch(write)? {
-                // A question's one key is spent; a prompt stays open until the board takes
-                // its answer, so a refusal lands in it to be fixed.
-                Dispatched::Sent if prompt.kind.is_question() => return self.back_from(&prompt),
-                Dispatched::Sent => {
-                    prompt.waiting = true;
-                    self.state.mode = Mode::Prompt(prompt);
-                    return Ok(());
-                }
-                Dispatched::Done(Ok(written)) => Answered::from(written),
-                Dispatched::Done(Err(why)) => return self.refused(prompt, why),
-            },
-        };
-        self.close_answered(&prompt, answered)
-    }
-
-    /// A refused answer: a question's refusal goes to the status line, since its one key is
-    /// spent; any other prompt stays open, saying why, to be fixed rather than started over.
-    fn refused(&mut self, mut prompt: Prompt, refusal: String) -> Result<(), BoardError> {
-        prompt.waiting = false;
-        if prompt.kind.is_question() {
-            self.state.message = Some(refusal);
-            self.back_from(&prompt)?;
-        } else {
-            // The status line says it too, instead of the "…ing" it showed while waiting.
-            self.state.message = Some(refusal.clone());
-            prompt.refusal = Some(refusal);
-            self.state.mode = Mode::Prompt(prompt);
-        }
-        Ok(())
-    }
-
-    /// The board took the answer: what fails from here on is the status line's, never the
-    /// prompt's, so Enter pressed again cannot write twice.
-    fn close_answered(&mut self, prompt: &Prompt, answered: Answered) -> Result<(), BoardError> {
-        self.landed(answered)?;
-        self.back_from(prompt)
-    }
-
-    /// Does what a prompt's answer asks, or says which write does it; Err is the refusal, in
-    /// one line.
-    fn answer(&mut self, prompt: &Prompt) -> Result<Step, String> {
-        let input = prompt.input.value().trim();
-        let task = prompt.task.clone().unwrap_or_default();
-        let picked = || {
-            prompt
-                .picker
-                .as_ref()
-                .and_then(|p| p.selected())
-                .map(|choice| choice.id.clone())
-                .ok_or_else(|| "no task matches; Esc closes".to_owned())
-        };
-        Ok(Step::Write(match prompt.kind {
-            PromptKind::Filter => return Ok(Step::Done(Answered::default())),
-            PromptKind::ConfirmCancel => Write::Cancel(task),
-            PromptKind::ConfirmComplete => Write::Complete(task),
-            PromptKind::ConfirmArchive => Write::Archive(task),
-            PromptKind::BlockReason => block(&task, input)?,
-            PromptKind::LinkParent => Write::Link {
-                parent: picked()?,
-                child: task,
-            },
-            PromptKind::UnlinkParent => Write::Unlink {
-                parent: picked()?,
-                child: task,
-            },
-            PromptKind::Comment => {
-                if input.is_empty() {
-                    return Err("a comment needs some text".into());
-                }
-                Write::Comment {
-                    task,
-                    author: comment_author(),
-                    text: prompt.input.value().to_owned(),
-                }
-            }
-            PromptKind::NewTitle | PromptKind::NewChildTitle => {
-                if input.is_empty() {
-                    return Err("a task needs a title".into());
-                }
-                Write::Create {
-                    title: input.to_owned(),
-                    parent: (prompt.kind == PromptKind::NewChildTitle).then_some(task),
-                }
-            }
-            PromptKind::Command => return self.run_command(input),
-        }))
-    }
-
-    /// Runs a `:` command line.
-    fn run_command(&mut self, line: &str) -> Result<Step, String> {
-        Ok(match command::parse(line).map_err(|e| e.to_string())? {
-            None => Step::Done(Answered::default()),
-            Some(Command::Quit) => {
-                self.quit = true;
-                Step::Done(Answered::default())
-            }
-            Some(Command::Goto(id)) => self.goto(&id),
-            Some(Command::Block { id, reason }) => Step::Write(block(&id, &reason)?),
-            Some(Command::Unblock(id)) => Step::Write(Write::Unblock(id)),
-        })
-    }
-
-    /// Makes a task selectable where it is: its status shown as a column, no filter hiding it.
-    /// A task the view does not hold (a finished one down a long column) is looked up on
-    /// the board first.
-    fn goto(&mut self, id: &str) -> Step {
-        let Some(status) = self.state.view.task(id).map(|t| t.status.clone()) else {
-            return Step::Goto(id.to_owned());
-        };
-        if !self.state.statuses().contains(&status) {
-            self.state.toggle_other_statuses();
-        }
-        if !self.state.cards(&status).iter().any(|t| t.id == id) {
-            self.state.set_filter(String::new());
-        }
-        Step::Done(Answered {
-            message: None,
-            select: Some(id.to_owned()),
-        })
-    }
-
-    /// Stops the race on screen, or starts one in `mode` if the pool can work it.
-    fn toggle_race(&mut self, mode: RaceMode) -> Result<(), BoardError> {
-        if let Some(mut race) = self.race.take() {
-            race.stop()?;
-            return self.end_race(&race, false);
-        }
-        if let Some(refusal) = self.race_refusal() {
-            self.state.message = Some(refusal.into());
-            return Ok(());
-        }
-        // The race's tasks are those its writer creates after the cursor: earlier events not
-        // read yet are of other tasks.
-        let config = RaceConfig {
-            rounds: race::ROUNDS,
-            mode,
-            pace: self.race_pace,
-            ..RaceConfig::default()
-        };
-        let writer = Racer::start(self.board.path(), config, &self.open)?;
-        self.race = Some(RaceRun::new(mode, writer, self.cursor));
-        self.state.race_summary = None;
-        self.state.message = Some(
-            match mode {
-                RaceMode::CreateThenLink => "race started: creating children, linking them late",
-                RaceMode::BuggyWriter => {
-                    "buggy race started: children marked ready while their parents are held"
-                }
-            }
-            .into(),
-        );
-        Ok(())
-    }
-
-    /// Why a race started now would race nothing: no worker would claim its children, so
-    /// neither a claim nor the gate would show. Names the key that fixes it.
-    fn race_refusal(&self) -> Option<&'static str> {
-        let Some(pool) = self.pool.as_ref().filter(|pool| pool.size() > 0) else {
-            return Some("race needs workers: press + to start one");
-        };
-        if pool.is_paused() {
-            return Some("race needs workers: the pool is paused, press p to resume");
-        }
-        if self.pool_config.key_prefix.is_some() {
-            return Some(
-                "race needs workers for the whole board; these work only one file's tasks",
-            );
-        }
-        None
-    }
-
-    /// Moves the race on: collects the writer once it has written every round, and sums the
-    /// race up once every task it made is finished.
-    fn follow_race(&mut self) -> Result<(), BoardError> {
-        let Some(race) = &mut self.race else {
-            return Ok(());
-        };
-        match race.collect_writer() {
-            Ok(true) => {
-                self.state.message = Some(format!(
-                    "race written: {} children; parents released, workers finish the rest",
-                    race.children()
-                ));
-            }
-            Ok(false) => {}
-            Err(e) => {
-                self.race = None;
-                self.state.message = Some(format!("race failed: {e}"));
-                return Ok(());
-            }
-        }
-        if race.drained()
-            && let Some(race) = self.race.take()
-        {
-            self.end_race(&race, true)?;
-        }
-        Ok(())
-    }
-
-    /// Audits the whole board and shows the race's summary.
-    fn end_race(&mut self, race: &RaceRun, finished: bool) -> Result<(), BoardError> {
-        self.race_ending = Some(race.summary(finished, self.state.violations, 0));
-        self.read(Read::Audit);
-        Ok(())
-    }
-
-    fn click(&mut self, x: u16, y: u16) {
-        let Some(area) = self.screen.filter(|screen| layout::fits(*screen)) else {
-            return;
-        };
-        let statuses = self.state.statuses();
-        let areas = layout::areas(area, statuses.len());
-        let hit = |r: Rect| x >= r.x && x < r.right() && y >= r.y && y < r.bottom();
-        if hit(areas.log) {
-            self.state.pane = Pane::Log;
-            // A click on an event puts the cursor there (the pane holds still, as scrolling
-            // does), so Enter opens its task.
-            let inner = layout::inner(areas.log);
-            if y >= inner.y && y < inner.bottom() {
-                let log = &mut self.state.log;
-                let at = log.top() + usize::from(y - inner.y);
-                if at < log.len() {
-                    let delta = isize::try_from(at).unwrap_or(isize::MAX)
-                        - isize::try_from(log.cursor()).unwrap_or(isize::MAX);
-                    log.move_cursor(delta);
-                }
-            }
-            return;
-        } else if hit(areas.workers) {
-            self.state.pane = Pane::Workers;
-        }
-        let Some(column) = areas.columns.iter().position(|r| hit(*r)) else {
-            return;
-        };
-        self.state.pane = Pane::Board;
-        self.state.column = column;
-        let status = statuses[column].clone();
-        let inner = layout::inner(areas.columns[column]);
-        if y < inner.y || y >= inner.bottom() {
-            return;
-        }
-        let frame = self
-            .state
-            .column_frame(&status, layout::cards_per_column(areas.columns[column]));
-        let slot = usize::from((y - inner.y) / layout::CARD_HEIGHT);
-        if slot < frame.cards.len() {
-            let row = frame.first + slot;
-            self.state.select_row(&status, row);
-        }
-    }
-
-    fn tick(&mut self) {
-        self.state.now = now_epoch();
-        // A running task's output grows without events: follow it while its view is open.
-        if let Mode::Detail(detail) = &self.state.mode
-            && self.state.log_tails.iter().any(|t| t.live)
-        {
-            self.state.log_tails = log_tails(detail);
-        }
-        self.state.claims_per_sec = self.rate.per_second(Instant::now());
-        if let Err(e) = self.follow_race() {
-            self.state.message = Some(e.to_string());
-        }
-    }
-
-    fn sync_pool_view(&mut self) {
-        self.state.pool = match &self.pool {
+    /// Tells the model how the pool stands, when that changed.
+    fn show_pool(&mut self, now: Instant) {
+        let race = self
+            .racer
+            .as_ref()
+            .map(Racer::children)
+            .or_else(|| self.model.race_children());
+        let view = match &self.pool {
             Some(pool) => PoolView {
                 running: true,
                 size: pool.size(),
                 paused: pool.is_paused(),
                 workers: pool.workers(),
                 completed: pool.stats().completed,
-                race: self.race.as_ref().map(RaceRun::children),
+                race,
                 trouble: pool.failure().or_else(|| pool.trouble()),
             },
             None => PoolView {
-                race: self.race.as_ref().map(RaceRun::children),
+                race,
                 ..PoolView::default()
             },
         };
-    }
-}
-
-/// Who the TUI says wrote a comment: the person at the terminal, as the CLI names its claimer.
-fn comment_author() -> String {
-    match std::env::var("USER") {
-        Ok(user) if !user.is_empty() => format!("tui:{user}"),
-        _ => "gateboard tui".to_owned(),
-    }
-}
-
-/// What an accepted prompt leaves on screen.
-#[derive(Default)]
-struct Answered {
-    /// The status line.
-    message: Option<String>,
-    /// A task to put the cursor on (one just made, or gone to), instead of settling it.
-    select: Option<String>,
-}
-
-impl From<Written> for Answered {
-    fn from(written: Written) -> Answered {
-        Answered {
-            message: Some(written.message),
-            select: written.select,
+        if view != self.model.state.pool {
+            self.model
+                .update_at(Action::PoolChanged(Box::new(view)), now);
+            self.perform(now);
         }
     }
-}
-
-/// Where a write went.
-enum Dispatched {
-    /// To the writer thread: its outcome comes back as `Action::Wrote`.
-    Sent,
-    /// Nowhere else: carried out already, with this outcome.
-    Done(Result<Written, String>),
-}
-
-/// What a prompt's answer comes to.
-enum Step {
-    /// Done already, on screen only (a filter, `:goto` a task the view holds).
-    Done(Answered),
-    /// `:goto` a task the view does not hold: where it is must be read first.
-    Goto(String),
-    /// A write to the board.
-    Write(Write),
-}
-
-/// A block, refused before the board is asked when it has no reason.
-fn block(id: &str, reason: &str) -> Result<Write, String> {
-    if reason.is_empty() {
-        return Err("a block needs a reason".into());
-    }
-    Ok(Write::Block {
-        task: id.to_owned(),
-        reason: reason.to_owned(),
-    })
 }

@@ -1,7 +1,9 @@
 //! The terminal UI: a live board an operator can watch and triage by keyboard.
 //!
-//! Keys, the mouse, the pool's events and the file watcher all become `Action`s that go through
-//! one `App::update`; a frame is drawn from the state alone.
+//! Keys, the mouse, the pool's events, the file watcher and the outcomes of reads and writes all
+//! become `Action`s that go through one `Model::update_at`, a pure function that asks for what it
+//! needs done as `Effect`s; `App` carries those out off the loop. A frame is drawn from the state
+//! alone.
 
 pub mod action;
 pub mod app;
@@ -14,6 +16,7 @@ pub mod freshness;
 pub mod keymap;
 pub mod layout;
 pub mod line_edit;
+pub mod model;
 pub mod picker;
 pub mod race;
 pub mod state;
@@ -97,7 +100,7 @@ pub fn run(options: TuiOptions) -> Result<()> {
         now_epoch(),
     );
     let mut app = App::load(board, state, options.pool.clone(), options.open.clone())?;
-    app.state.keymap = options.keymap.clone();
+    app.model.state.keymap = options.keymap.clone();
     app.set_race_pace(options.race_pace);
     let outcome = panic::catch_unwind(AssertUnwindSafe(|| {
         runtime.block_on(session(&mut app, workers, &options.path))
@@ -206,7 +209,7 @@ async fn event_loop(
     // releases its claims and stops its commands instead of leaving them for the TTL.
     let mut stop = StopSignals::listen().wrap_err("cannot listen for signals")?;
     let outcome = loop {
-        if let Err(e) = terminal.draw(&app.state) {
+        if let Err(e) = terminal.draw(&app.model.state) {
             break Err(e);
         }
         let wake = app.next_wake();

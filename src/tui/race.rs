@@ -5,8 +5,8 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use super::state::RaceSummary;
-use crate::core::{BoardError, Event, EventKind, Task};
-use crate::pool::racer::{self, RaceMode, RaceReport, Racer};
+use crate::core::{Event, EventKind, Task};
+use crate::pool::racer::{self, RaceMode, RaceReport};
 
 /// Children a race on screen creates.
 pub const ROUNDS: usize = 30;
@@ -16,13 +16,14 @@ pub const ROUNDS: usize = 30;
 /// before it scrolls away, and thirty children show the gate firing every time, not once.
 pub const PACE: Duration = Duration::from_millis(500);
 
-/// One race, while its writer writes and while the workers finish what it made.
+/// One race, while its writer writes and while the workers finish what it made, as the
+/// events tell it: the writer itself runs outside the state machine.
 pub struct RaceRun {
     mode: RaceMode,
     /// The event cursor when it started: the race's tasks are the ones created after it.
     since: i64,
-    /// The writer, until every round is written.
-    writer: Option<Racer>,
+    /// The person asked the writer to stop before it reported.
+    stopping: bool,
     /// What the writer reported once it was done.
     report: Option<RaceReport>,
     /// The race's tasks seen so far, parents and children.
@@ -34,12 +35,12 @@ pub struct RaceRun {
 }
 
 impl RaceRun {
-    /// Follows `writer`, started when the TUI had read every event up to `since`.
-    pub fn new(mode: RaceMode, writer: Racer, since: i64) -> RaceRun {
+    /// Follows a race's writer, started when the TUI had read every event up to `since`.
+    pub fn new(mode: RaceMode, since: i64) -> RaceRun {
         RaceRun {
             mode,
             since,
-            writer: Some(writer),
+            stopping: false,
             report: None,
             tasks: HashSet::new(),
             finished: HashSet::new(),
@@ -48,13 +49,9 @@ impl RaceRun {
         }
     }
 
-    /// Children written so far, for the status bar.
+    /// Children written, once the writer has reported (the writer counts them live).
     pub fn children(&self) -> usize {
-        match (&self.writer, &self.report) {
-            (Some(writer), _) => writer.children(),
-            (None, Some(report)) => report.children,
-            (None, None) => 0,
-        }
+        self.report.as_ref().map_or(0, |report| report.children)
     }
 
     /// Counts new events: a race task by its `created` event, then its claims and rejections;
@@ -88,17 +85,15 @@ impl RaceRun {
         }
     }
 
-    /// When the writer has written every round, collects its report (its parents are released
-    /// by then); returns whether that happened now.
-    pub fn collect_writer(&mut self) -> Result<bool, BoardError> {
-        if !self.writer.as_ref().is_some_and(Racer::is_finished) {
-            return Ok(false);
-        }
-        let Some(writer) = self.writer.take() else {
-            return Ok(false);
-        };
-        self.report = Some(writer.wait()?);
-        Ok(true)
+    /// Whether the writer has reported.
+    pub fn written(&self) -> bool {
+        self.report.is_some()
+    }
+
+    /// Takes the writer's report; returns whether the person had asked it to stop.
+    pub fn written_by(&mut self, report: RaceReport) -> bool {
+        self.report = Some(report);
+        self.stopping
     }
 
     /// Whether the writer is done and every task it made was last seen finished.
@@ -110,12 +105,12 @@ impl RaceRun {
             && self.tasks.iter().all(|id| self.finished.contains(id))
     }
 
-    /// Stops the writer if it still writes (releasing its parents), so the race can be summed up.
-    pub fn stop(&mut self) -> Result<(), BoardError> {
-        if let Some(writer) = self.writer.take() {
-            self.report = Some(writer.stop()?);
-        }
-        Ok(())
+    /// Marks the race as stopped by the person; returns whether the writer must be told
+    /// (it has not reported, and was not told already).
+    pub fn stop(&mut self) -> bool {
+        let tell = !self.stopping && self.report.is_none();
+        self.stopping = true;
+        tell
     }
 
     /// The summary of what was counted, with the audits' findings at the end.

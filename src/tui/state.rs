@@ -1,4 +1,4 @@
-//! Everything a frame is drawn from: plain data, changed only by `App::update`.
+//! Everything a frame is drawn from: plain data, changed only by `Model::update_at`.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::time::Instant;

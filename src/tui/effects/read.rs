@@ -36,7 +36,7 @@ const ENDED_TAIL_LINES: usize = 3;
 const ENDED_RUNS_SHOWN: usize = 3;
 
 /// One look at the board the TUI asked for.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum Read {
     /// The events after the cursor `after`, the tasks they name, and the live audit of their
     /// claims.
@@ -110,6 +110,13 @@ pub enum Read {
     },
     /// The full audit, once a race has ended.
     Audit,
+    /// The end of the output of the open detail view's runs, read again while one runs.
+    Tails {
+        /// The task whose runs they are.
+        detail: Box<TaskDetail>,
+        /// The view request it answers.
+        view: u64,
+    },
 }
 
 /// What a read found.
@@ -185,6 +192,13 @@ pub enum Fetched {
     },
     /// The full audit's findings.
     Audited(usize),
+    /// The end of the open detail view's runs' output.
+    Tails {
+        /// The view request it answers.
+        view: u64,
+        /// The end of its runs' output.
+        tails: Vec<RunTail>,
+    },
     /// A read dropped or stopped because nobody wants it any more (a page for a filter since
     /// typed further).
     Superseded(Box<Read>),
@@ -319,6 +333,10 @@ impl Read {
                     .count(),
             },
             Read::Audit => Fetched::Audited(audit(r)?.len()),
+            Read::Tails { detail, view } => Fetched::Tails {
+                view: *view,
+                tails: log_tails(detail),
+            },
         })
     }
 }
@@ -551,13 +569,14 @@ impl BoardReader {
         })
     }
 
-    /// Queues a read; false if its thread is gone.
-    pub fn send(&self, read: Read) -> bool {
-        if read.is_whole_board() {
-            self.whole_board.send(read).is_ok()
+    /// Queues a read; gives it back if its thread is gone.
+    pub fn send(&self, read: Read) -> Result<(), Read> {
+        let lane = if read.is_whole_board() {
+            &self.whole_board
         } else {
-            self.quick.send(read).is_ok()
-        }
+            &self.quick
+        };
+        lane.send(read).map_err(|unsent| unsent.0)
     }
 
     /// Says which filter a long column wants now: a page read for another, queued or

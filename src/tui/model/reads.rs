@@ -5,9 +5,9 @@
 use std::collections::HashSet;
 use std::time::Instant;
 
-use super::App;
+use super::{Effect, Model};
 use crate::core::model::Neighbour;
-use crate::core::{BoardError, Event, EventKind, Keyed};
+use crate::core::{Event, EventKind, Keyed, Status};
 use crate::tui::board_view::{Page, matches};
 use crate::tui::effects::read::{EVENT_PAGE, Fetched, Read};
 use crate::tui::event_log;
@@ -15,7 +15,7 @@ use crate::tui::picker::{Choice, Picker};
 use crate::tui::state::{Mode, Prompt, PromptKind};
 use crate::tui::tree::TreeView;
 
-impl App {
+impl Model {
     /// Reads the board afresh (every short column whole, each long one's count and window where
     /// it sits), after a change that wrote no events or one whose old column is not known. The
     /// event cursor stays: events not read yet still reach the log, the rates and the live
@@ -30,22 +30,9 @@ impl App {
         self.read(Read::Reload { windows });
     }
 
-    /// Carries out a read: on the reader thread when there is one, its outcome coming back as
-    /// `Action::Fetched`; else (tests, and before the loop starts) here and now.
+    /// Asks for a read; its outcome comes back as `Action::Fetched`.
     pub(super) fn read(&mut self, read: Read) {
-        match &self.reader {
-            Some(reader) => {
-                if !reader.send(read) {
-                    self.state.message = Some("the TUI's board reader stopped".into());
-                }
-            }
-            None => {
-                let fetched = read.perform(&self.board);
-                if let Err(e) = self.fetched(fetched) {
-                    self.state.message = Some(e.to_string());
-                }
-            }
-        }
+        self.effects.push(Effect::Read(read));
     }
 
     /// Asks for the window each shown long column needs next, one at a time per column.
@@ -60,14 +47,18 @@ impl App {
             .filter_map(|status| self.state.page_needed(&status).map(|at| (status, at)))
             .collect();
         let filter = self.state.filter.to_lowercase();
-        if let Some(reader) = &self.reader {
-            // A count under way for an older filter stops, so the one wanted now comes sooner.
-            for status in &self.paging {
-                reader.want_filter(status, &filter);
-            }
-            for (status, _) in &needed {
-                reader.want_filter(status, &filter);
-            }
+        // A count under way for an older filter stops, so the one wanted now comes sooner.
+        let wanted: Vec<Status> = self
+            .paging
+            .iter()
+            .chain(needed.iter().map(|(status, _)| status))
+            .cloned()
+            .collect();
+        for status in wanted {
+            self.effects.push(Effect::WantFilter {
+                status,
+                filter: filter.clone(),
+            });
         }
         for (status, at) in needed {
             let filter = filter.clone();
@@ -104,7 +95,7 @@ impl App {
     }
 
     /// What a read found, put on screen.
-    pub(super) fn fetched(&mut self, fetched: Fetched) -> Result<(), BoardError> {
+    pub(super) fn fetched(&mut self, fetched: Fetched) {
         match fetched {
             Fetched::Since {
                 after,
@@ -112,7 +103,7 @@ impl App {
                 events,
                 tasks,
                 violations,
-            } => self.since(after, look, events, tasks, violations)?,
+            } => self.since(after, look, events, tasks, violations),
             Fetched::Reloaded(view) => self.state.replace_view(*view),
             Fetched::Page(page) => {
                 self.paging.remove(&page.status);
@@ -120,7 +111,7 @@ impl App {
                     self.state.apply_page(page);
                 }
             }
-            Fetched::Goto { id, found, page } => self.went_to(&id, found, page)?,
+            Fetched::Goto { id, found, page } => self.went_to(&id, found, page),
             Fetched::Detail {
                 view,
                 detail,
@@ -155,6 +146,12 @@ impl App {
                 self.state.counting_totals = false;
             }
             Fetched::Audited(found) => self.audited(found),
+            Fetched::Tails { view, tails } => {
+                self.tailing = false;
+                if view == self.views {
+                    self.state.log_tails = tails;
+                }
+            }
             Fetched::Superseded(read) => {
                 if let Read::Page { status, .. } = *read {
                     self.paging.remove(&status);
@@ -170,6 +167,7 @@ impl App {
                         self.paging.remove(&status);
                     }
                     Read::Totals { .. } => self.state.counting_totals = false,
+                    Read::Tails { .. } => self.tailing = false,
                     // The `:goto` prompt waiting for it says why, to be fixed or closed.
                     Read::Goto(_)
                         if matches!(&self.state.mode,
@@ -186,7 +184,6 @@ impl App {
                 self.state.message = Some(why);
             }
         }
-        Ok(())
     }
 
     /// A page of the events pane, taken only if the pane still ends where it was asked
@@ -215,7 +212,11 @@ impl App {
             (Some(first), _) if log.first_id() == Some(first) => log.prepend(events, full),
             (None, Some(last)) if log.last_id() == Some(last) => log.append(events, cut || !full),
             (None, None) => log.restart(events, full),
-            _ => {}
+            _ => return,
+        }
+        let left = std::mem::take(&mut self.log_move_left);
+        if left != 0 {
+            log.move_cursor(left);
         }
     }
 
@@ -246,12 +247,7 @@ impl App {
     /// Where the board says a task (`:goto`'s, a tree line's) is: its column is shown, a
     /// filter hiding it cleared, its window read around it, the cursor put on it; a waiting
     /// prompt closes, or says it is not there.
-    fn went_to(
-        &mut self,
-        id: &str,
-        found: Option<Box<Keyed>>,
-        page: Option<Page>,
-    ) -> Result<(), BoardError> {
+    fn went_to(&mut self, id: &str, found: Option<Box<Keyed>>, page: Option<Page>) {
         let prompt = match std::mem::replace(&mut self.state.mode, Mode::Normal) {
             Mode::Prompt(prompt) if prompt.waiting && prompt.kind == PromptKind::Command => {
                 Some(prompt)
@@ -267,7 +263,6 @@ impl App {
                 Some(prompt) => self.refused(prompt, why),
                 None => {
                     self.state.message = Some(why);
-                    Ok(())
                 }
             };
         };
@@ -284,9 +279,8 @@ impl App {
             }
         }
         self.state.select_task(id);
-        match prompt {
-            Some(prompt) => self.back_from(&prompt),
-            None => Ok(()),
+        if let Some(prompt) = prompt {
+            self.back_from(&prompt);
         }
     }
 
@@ -314,10 +308,10 @@ impl App {
         events: Vec<Event>,
         tasks: Vec<Keyed>,
         violations: usize,
-    ) -> Result<(), BoardError> {
+    ) {
         self.refreshing = false;
         // Only one look is on its way at a time, so it follows the cursor as it stands.
-        let found = after == self.cursor && self.take_events(events, tasks, violations)?;
+        let found = after == self.cursor && self.take_events(events, tasks, violations);
         if let Some((at, woke)) = self.looking.take() {
             self.freshness.looked(at, woke, found);
             if self.freshness.reload_due(at) {
@@ -333,18 +327,12 @@ impl App {
         {
             self.show_answer(answered);
         }
-        Ok(())
     }
 
     /// New events and the tasks they name; returns whether there were any.
-    fn take_events(
-        &mut self,
-        events: Vec<Event>,
-        tasks: Vec<Keyed>,
-        violations: usize,
-    ) -> Result<bool, BoardError> {
+    fn take_events(&mut self, events: Vec<Event>, tasks: Vec<Keyed>, violations: usize) -> bool {
         if events.is_empty() {
-            return Ok(false);
+            return false;
         }
         let now = Instant::now();
         for event in &events {
@@ -384,6 +372,6 @@ impl App {
         if full_page {
             self.dirty = true;
         }
-        Ok(true)
+        true
     }
 }
