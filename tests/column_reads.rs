@@ -7,7 +7,7 @@ mod common;
 
 use gateboard::core::audit::audit;
 use gateboard::core::history::{History, write_history};
-use gateboard::core::{EventKind, NewTask, Status};
+use gateboard::core::{EventKind, Needle, NewTask, Status};
 
 /// Thirty done tasks of three priorities, made in one second (so rowid breaks the ties),
 /// finished in another order than they were made, and three still ready.
@@ -52,7 +52,7 @@ fn pages_of_a_column_put_together_are_the_column_in_claim_order() {
         .flat_map(|page| {
             board
                 .open()
-                .read(|r| r.column_page(&Status::Done, "", page * 7, 7))
+                .read(|r| r.column_page(&Status::Done, &Needle::ALL, page * 7, 7))
                 .expect("page")
         })
         .map(|k| k.task.id)
@@ -71,7 +71,11 @@ fn a_task_s_row_is_its_place_in_the_column() {
             .expect("task")
             .pop()
             .expect("it exists");
-        assert_eq!(conn.read(|r| r.column_row(&keyed, "")).expect("row"), row);
+        assert_eq!(
+            conn.read(|r| r.column_row(&keyed, &Needle::ALL))
+                .expect("row"),
+            row
+        );
     }
 }
 
@@ -81,16 +85,17 @@ fn a_filtered_column_counts_and_pages_only_its_matching_tasks_ignoring_case() {
     let conn = board.open();
     // "Task 1", "Task 10".."Task 19": eleven titles.
     assert_eq!(
-        conn.read(|r| r.column_len(&Status::Done, "task 1"))
+        conn.read(|r| r.column_len(&Status::Done, &Needle::new("task 1")))
             .expect("len"),
         11
     );
     assert_eq!(
-        conn.read(|r| r.column_len(&Status::Done, "")).expect("len"),
+        conn.read(|r| r.column_len(&Status::Done, &Needle::ALL))
+            .expect("len"),
         30
     );
     let page = conn
-        .read(|r| r.column_page(&Status::Done, "task 1", 0, 100))
+        .read(|r| r.column_page(&Status::Done, &Needle::new("task 1"), 0, 100))
         .expect("page");
     assert_eq!(page.len(), 11);
     assert!(page.iter().all(|k| k.task.title.starts_with("Task 1")));
@@ -139,4 +144,63 @@ fn a_long_lived_board_written_in_bulk_holds_what_was_asked_and_audits_clean() {
         3
     );
     assert_eq!(conn.read(audit).expect("audit"), Vec::new());
+}
+
+#[test]
+fn a_filter_read_by_a_pass_over_the_table_answers_as_the_index_does() {
+    let board = board();
+    let conn = board.open();
+    for text in ["task 1", "TASK 2", "t_", "9"] {
+        for status in [Status::Done, Status::Ready] {
+            let (indexed, scanned) = (Needle::new(text), Needle::new(text).scanning(true));
+            let read = |needle: Needle<'_>| {
+                conn.read(|r| {
+                    let len = r.column_len(&status, &needle)?;
+                    let page = r.column_page(&status, &needle, 2, 5)?;
+                    let rows = page
+                        .iter()
+                        .map(|k| r.column_row(k, &needle))
+                        .collect::<Result<Vec<_>, _>>()?;
+                    Ok((len, page, rows))
+                })
+                .expect("read")
+            };
+            let (len, page, rows) = read(scanned);
+            assert_eq!((len, page.clone(), rows.clone()), read(indexed), "{text:?}");
+            assert_eq!(rows, (2..2 + page.len()).collect::<Vec<_>>());
+        }
+    }
+}
+
+#[test]
+fn a_filter_takes_like_s_wildcards_literally() {
+    let board = common::TempBoard::new();
+    let mut conn = board.open();
+    conn.write(|t| {
+        for title in ["100% done", "100 done", "a_b", "axb", r"back\slash"] {
+            t.create(&NewTask {
+                title: title.into(),
+                ..NewTask::default()
+            })?;
+        }
+        Ok(())
+    })
+    .expect("seed");
+    let count = |text: &str| {
+        conn.read(|r| r.column_len(&Status::Ready, &Needle::new(text).scanning(true)))
+            .expect("len")
+    };
+    assert_eq!(count("0%"), 1, "% is a percent sign");
+    assert_eq!(count("a_b"), 1, "_ is an underscore");
+    assert_eq!(count(r"k\s"), 1, "a backslash is itself");
+}
+
+#[test]
+fn a_column_is_read_by_a_pass_only_when_it_is_most_of_the_table() {
+    let board = board();
+    let conn = board.open();
+    // 33 tasks: 30 done, 3 ready.
+    assert!(conn.read(|r| r.most_of_the_table(30)).expect("done"));
+    assert!(!conn.read(|r| r.most_of_the_table(3)).expect("ready"));
+    assert!(!conn.read(|r| r.most_of_the_table(0)).expect("empty"));
 }

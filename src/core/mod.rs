@@ -24,7 +24,7 @@ use rusqlite::{Connection, OpenFlags};
 pub use error::{BoardError, Result};
 pub use model::{Event, EventKind, NewTask, Run, Status, Task, TaskDetail};
 pub use ops::Txn;
-pub use query::{Keyed, Reader};
+pub use query::{Keyed, Needle, Reader};
 pub use schema::Origin;
 
 /// How hard a commit tries to survive power loss.

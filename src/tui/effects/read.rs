@@ -13,7 +13,7 @@ use crate::core::interrupt::Interrupter;
 use crate::core::lineage::Lineage;
 use crate::core::model::Neighbour;
 use crate::core::{
-    Board, BoardError, Event, EventKind, Keyed, OpenOptions, Reader, Status, TaskDetail,
+    Board, BoardError, Event, EventKind, Keyed, Needle, OpenOptions, Reader, Status, TaskDetail,
 };
 use crate::pool::exec::output;
 use crate::tui::board_view::{BoardView, PAGED, Page, PageAt, Paging, matches};
@@ -260,7 +260,7 @@ impl Read {
                 let page = match &found {
                     Some(keyed)
                         if PAGED.contains(&keyed.task.status)
-                            || r.column_len(&keyed.task.status, "")? > HOLD_AT_MOST =>
+                            || r.column_len(&keyed.task.status, &Needle::ALL)? > HOLD_AT_MOST =>
                     {
                         Some(read_page(
                             r,
@@ -381,6 +381,12 @@ pub fn load_view(r: &Reader<'_>, windows: &[(Status, Paging)]) -> Result<BoardVi
 }
 
 /// The window of a long column around `at`, under `filter`.
+/// How a long column of `all` tasks is filtered by `filter`: in one pass over the table when
+/// the column is most of it.
+fn matching<'f>(r: &Reader<'_>, filter: &'f str, all: usize) -> Result<Needle<'f>, BoardError> {
+    Ok(Needle::new(filter).scanning(!filter.is_empty() && r.most_of_the_table(all)?))
+}
+
 fn read_page(
     r: &Reader<'_>,
     status: &Status,
@@ -391,20 +397,21 @@ fn read_page(
     let (mut len, mut all) = match known {
         Some(known) => known,
         None => {
-            let all = r.column_len(status, "")?;
+            let all = r.column_len(status, &Needle::ALL)?;
             let len = if filter.is_empty() {
                 all
             } else {
-                r.column_len(status, filter)?
+                r.column_len(status, &matching(r, filter, all)?)?
             };
             (len, all)
         }
     };
+    let needle = matching(r, filter, all)?;
     let row = match at {
         PageAt::Row(row) => *row,
         PageAt::Task(id) => match r.keyed_tasks_by_ids(std::slice::from_ref(id))?.pop() {
             Some(keyed) if keyed.task.status == *status && matches(&keyed.task, filter) => {
-                r.column_row(&keyed, filter)?
+                r.column_row(&keyed, &needle)?
             }
             _ => 0,
         },
@@ -412,17 +419,17 @@ fn read_page(
     let mut first = row
         .saturating_sub(WINDOW / 2)
         .min(len.saturating_sub(WINDOW));
-    let mut cards = r.column_page(status, filter, first, WINDOW)?;
+    let mut cards = r.column_page(status, &needle, first, WINDOW)?;
     if cards.is_empty() && first > 0 {
         // The column shrank past the window since it was counted: count it again.
-        all = r.column_len(status, "")?;
+        all = r.column_len(status, &Needle::ALL)?;
         len = if filter.is_empty() {
             all
         } else {
-            r.column_len(status, filter)?
+            r.column_len(status, &needle)?
         };
         first = len.saturating_sub(WINDOW);
-        cards = r.column_page(status, filter, first, WINDOW)?;
+        cards = r.column_page(status, &needle, first, WINDOW)?;
     }
     if cards.len() < WINDOW {
         // A short page ends the column: its length is known exactly.
