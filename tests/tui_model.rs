@@ -347,3 +347,21 @@ fn a_read_answering_a_view_since_closed_is_not_shown() {
         "the answer to the open request opens the picker"
     );
 }
+
+#[test]
+fn ctrl_w_in_a_prompt_deletes_a_hyphenated_word_whole() {
+    let mut m = model();
+    step(&mut m, Action::Block);
+    typed(&mut m, "waits on build-and-test");
+    step(
+        &mut m,
+        Action::Terminal(TermEvent::Key(KeyEvent::new(
+            KeyCode::Char('w'),
+            KeyModifiers::CONTROL,
+        ))),
+    );
+    match &m.state.mode {
+        Mode::Prompt(prompt) => assert_eq!(prompt.input.value(), "waits on "),
+        other => panic!("the prompt stays open, got {other:?}"),
+    }
+}

@@ -87,6 +87,9 @@ pub enum Action {
     Quit,
     /// An edit of a prompt's line: a character typed, a cursor move, a deletion.
     Edit(InputRequest),
+    /// Ctrl-W in a prompt: deletes back to the previous space, as a shell does, so a
+    /// hyphenated word or a path goes at once (Alt-Backspace stops at punctuation).
+    DeleteWordBack,
     /// Submit a prompt.
     Submit,
     /// A click at a cell of the terminal.
@@ -224,6 +227,7 @@ pub fn from_key(key: KeyEvent, mode: &Mode, keymap: &Keymap) -> Option<Action> {
         return match key.code {
             KeyCode::Enter => Some(Action::Submit),
             KeyCode::Esc => Some(Action::Back),
+            KeyCode::Char('w') if ctrl => Some(Action::DeleteWordBack),
             // The line editor's keys are tui-input's, a shell's: only plain keys type text.
             _ => match to_input_request(&TermEvent::Key(key))? {
                 InputRequest::InsertChar(_) if !is_plain(&key) => None,

@@ -8,8 +8,6 @@ use std::time::{Duration, Instant};
 
 use ratatui::layout::Rect;
 
-use tui_input::InputRequest;
-
 mod reads;
 
 use super::action::{self, Action};
@@ -20,6 +18,7 @@ use super::effects::{Write, Written};
 use super::event_log;
 use super::freshness::Freshness;
 use super::layout;
+use super::line_edit::LineEdit;
 use super::race::{self, RaceRun};
 use super::state::{ClaimRate, Mode, Pane, Prompt, PromptKind, RaceSummary, State};
 use crate::core::{Event, Status, now_epoch};
@@ -290,7 +289,8 @@ impl Model {
                     _ => Mode::Help,
                 }
             }
-            Action::Edit(edit) if in_prompt => self.edit_prompt(edit),
+            Action::Edit(edit) if in_prompt => self.edit_prompt(|line| line.apply(edit)),
+            Action::DeleteWordBack if in_prompt => self.edit_prompt(LineEdit::delete_word_back),
             Action::Up if in_prompt => self.move_pick(-1),
             Action::Down if in_prompt => self.move_pick(1),
             Action::PageUp if in_prompt => self.move_pick(-PAGE),
@@ -438,7 +438,11 @@ impl Model {
             }
             Action::ToggleRace(mode) => self.toggle_race(mode),
             Action::Click { x, y } => self.click(x, y),
-            Action::Edit(_) | Action::Submit | Action::Confirm | Action::ToggleFold => {}
+            Action::Edit(_)
+            | Action::DeleteWordBack
+            | Action::Submit
+            | Action::Confirm
+            | Action::ToggleFold => {}
         }
     }
 
@@ -707,11 +711,11 @@ impl Model {
 
     /// Applies an edit to the open prompt; when its text changed, the refusal shown goes, the
     /// picker matches again and a filter prompt filters the board.
-    fn edit_prompt(&mut self, edit: InputRequest) {
+    fn edit_prompt(&mut self, edit: impl FnOnce(&mut LineEdit) -> bool) {
         let Mode::Prompt(prompt) = &mut self.state.mode else {
             return;
         };
-        if !prompt.input.apply(edit) {
+        if !edit(&mut prompt.input) {
             return;
         }
         prompt.refusal = None;
