@@ -868,3 +868,22 @@ fn a_narrow_workers_pane_still_shows_what_each_worker_runs() {
         "the command follows the task: {shown}"
     );
 }
+
+#[test]
+fn the_workers_title_counts_workers_shrunk_away_that_still_finish_their_task() {
+    let mut state = demo_state();
+    state.pool.size = 1;
+    state.pool.paused = true;
+    let terminal = render(&state, 100, 30);
+    let screen: String = terminal
+        .backend()
+        .buffer()
+        .content()
+        .iter()
+        .map(|cell| cell.symbol())
+        .collect();
+    assert!(
+        screen.contains(" workers: 1 (+2 finishing) paused "),
+        "three rows under a pool of one: {screen}"
+    );
+}

@@ -14,12 +14,23 @@ use crate::tui::state::{Pane, State};
 pub fn draw(frame: &mut Frame<'_>, state: &State, area: Rect) {
     let theme = &state.theme;
     let pool = &state.pool;
+    // Workers shrunk away still finish their task: the title counts them too, so it says
+    // why there are more rows than workers asked for.
+    let rows = pool
+        .workers
+        .iter()
+        .filter(|w| w.state != WorkerState::Retired)
+        .count();
+    let finishing = match rows.saturating_sub(pool.size) {
+        0 => String::new(),
+        n => format!(" (+{n} finishing)"),
+    };
     let title = if !pool.running {
         " workers: off ".to_owned()
     } else if pool.paused {
-        format!(" workers: {} paused ", pool.size)
+        format!(" workers: {}{finishing} paused ", pool.size)
     } else {
-        format!(" workers: {} ", pool.size)
+        format!(" workers: {}{finishing} ", pool.size)
     };
     let block = Block::new()
         .borders(Borders::ALL)
