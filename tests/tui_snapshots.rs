@@ -2,6 +2,8 @@
 // Tests may unwrap, expect and panic: clippy.toml covers #[test] functions, not their helpers.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
 use std::time::Instant;
 
 use gateboard::core::model::{Comment, Neighbour};
@@ -22,29 +24,7 @@ use tui_input::InputRequest;
 const NOW: i64 = 1_795_000_000;
 
 fn task(id: &str, title: &str, status: Status, priority: i64) -> Task {
-    Task {
-        id: id.into(),
-        title: title.into(),
-        body: None,
-        assignee: None,
-        status,
-        priority: Some(priority),
-        created_by: None,
-        created_at: NOW - 600,
-        started_at: None,
-        completed_at: None,
-        claim_lock: None,
-        claim_expires: None,
-        result: None,
-        current_run_id: None,
-        block_reason: None,
-        command: None,
-        timeout_secs: None,
-        failures: 0,
-        retry_at_ms: None,
-        run_started_at: None,
-        gated: false,
-    }
+    common::cards::task(id, title, status, priority, NOW)
 }
 
 fn running(id: &str, title: &str, worker: usize, secs: i64) -> Task {

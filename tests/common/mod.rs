@@ -1,6 +1,7 @@
 //! Shared set-up for integration tests: fresh boards in temporary folders.
 #![allow(dead_code)] // each test binary uses its own subset
 
+pub mod cards;
 pub mod cli_run;
 pub mod tmux;
 
