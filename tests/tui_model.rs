@@ -345,3 +345,56 @@ fn ctrl_w_in_a_prompt_deletes_a_hyphenated_word_whole() {
         other => panic!("the prompt stays open, got {other:?}"),
     }
 }
+
+fn selected(m: &Model) -> Option<String> {
+    m.state.selected_task().map(|t| t.id.clone())
+}
+
+#[test]
+fn a_card_the_person_never_chose_gives_way_when_the_board_moves_it() {
+    let mut m = model();
+    step(&mut m, claimed_elsewhere("t_first"));
+    assert_eq!(selected(&m).as_deref(), Some("t_second"));
+    assert_eq!(m.state.message, None, "nothing to warn about");
+}
+
+#[test]
+fn a_chosen_card_the_board_moves_is_held_until_the_person_leaves_the_column() {
+    let mut m = model();
+    step(&mut m, Action::Down);
+    step(&mut m, Action::Up);
+    step(&mut m, claimed_elsewhere("t_first"));
+    assert_eq!(
+        selected(&m).as_deref(),
+        Some("t_first"),
+        "keys still act on it"
+    );
+    assert!(
+        m.state
+            .message
+            .as_deref()
+            .unwrap()
+            .contains("moved to running")
+    );
+    step(&mut m, Action::Right);
+    step(&mut m, Action::Left);
+    assert_eq!(
+        selected(&m).as_deref(),
+        Some("t_second"),
+        "back in the column, the cursor is on the card that took the row"
+    );
+    let cards = m.state.cards(&Status::Todo);
+    assert_eq!(m.state.highlighted_row(&Status::Todo, &cards), Some(0));
+}
+
+#[test]
+fn a_chosen_card_that_leaves_another_column_is_not_held_there() {
+    let mut m = model();
+    step(&mut m, Action::Down);
+    step(&mut m, Action::Up);
+    step(&mut m, Action::Right);
+    step(&mut m, claimed_elsewhere("t_first"));
+    assert_eq!(m.state.message, None, "the person is not in that column");
+    step(&mut m, Action::Left);
+    assert_eq!(selected(&m).as_deref(), Some("t_second"));
+}

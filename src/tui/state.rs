@@ -37,6 +37,10 @@ struct ColumnCursor {
     /// keys still act on it, wherever it went, until the person moves the cursor, so a key
     /// pressed as it left never lands on the card that took its row.
     departed: bool,
+    /// The person put it on its task (a move, a click, a jump): only such a cursor holds on to
+    /// a task the board moves away. One left where the board put it (the top card at start, a
+    /// neighbour that took a row) just follows the cards.
+    placed_by_person: bool,
 }
 
 impl ColumnCursor {
@@ -50,6 +54,15 @@ impl ColumnCursor {
             above: id(row.checked_sub(1)),
             row,
             departed: false,
+            placed_by_person: false,
+        }
+    }
+
+    /// The same cursor, marked as put there by the person.
+    fn placed(self) -> ColumnCursor {
+        ColumnCursor {
+            placed_by_person: true,
+            ..self
         }
     }
 
@@ -507,8 +520,21 @@ impl State {
 
     /// Moves the cursor by columns.
     pub fn move_column(&mut self, delta: isize) {
+        // Moving on is moving the cursor: a task that left the column stops being the one
+        // keys act on, and coming back finds the cursor on the card that took its row.
+        let left = self.selected_status();
+        if self.cursors.get(&left).is_some_and(|c| c.departed) {
+            let cards = self.cards(&left);
+            let cursor = ColumnCursor::at(&cards, self.row(&left, &cards));
+            self.cursors.insert(left, cursor);
+        }
         let last = self.statuses().len() - 1;
         self.column = self.column.min(last).saturating_add_signed(delta).min(last);
+        // The card the person arrives on is the one they now look at and act on.
+        let arrived = self.selected_status();
+        let cards = self.cards(&arrived);
+        let cursor = ColumnCursor::at(&cards, self.row(&arrived, &cards)).placed();
+        self.cursors.insert(arrived, cursor);
     }
 
     /// Moves the cursor within the selected column (or the log, or the workers). In a long
@@ -534,7 +560,7 @@ impl State {
                 let last = self.shown_len(&status, cards.len()).saturating_sub(1);
                 let next = at.saturating_add_signed(step).min(last);
                 if next >= offset && next - offset < cards.len().max(1) {
-                    let cursor = ColumnCursor::at(&cards, next - offset);
+                    let cursor = ColumnCursor::at(&cards, next - offset).placed();
                     self.cursors.insert(status.clone(), cursor);
                     self.wanted.remove(&status);
                 } else {
@@ -553,7 +579,7 @@ impl State {
     /// held).
     pub fn select_row(&mut self, status: &Status, row: usize) {
         let offset = self.offset(status);
-        let cursor = ColumnCursor::at(&self.cards(status), row.saturating_sub(offset));
+        let cursor = ColumnCursor::at(&self.cards(status), row.saturating_sub(offset)).placed();
         self.cursors.insert(status.clone(), cursor);
         self.wanted.remove(status);
     }
@@ -631,12 +657,19 @@ impl State {
         if let Some(wanted) = self.wanted.get(&status).copied()
             && held.contains(&wanted)
         {
-            let cursor = ColumnCursor::at(&cards, wanted - offset);
+            let cursor = ColumnCursor::at(&cards, wanted - offset).placed();
             self.cursors.insert(status.clone(), cursor);
             self.wanted.remove(&status);
             return;
         }
-        let cursor = ColumnCursor::at(&cards, self.row(&status, &cards));
+        let placed = self
+            .cursors
+            .get(&status)
+            .is_some_and(|c| c.placed_by_person);
+        let cursor = ColumnCursor {
+            placed_by_person: placed,
+            ..ColumnCursor::at(&cards, self.row(&status, &cards))
+        };
         self.cursors.insert(status, cursor);
     }
 
@@ -693,8 +726,15 @@ impl State {
                 .and_then(|id| self.view.task(id))
                 .filter(|task| task.status != status);
             let cursor = match (old, elsewhere) {
-                (Some(old), Some(task)) if !still_here && moved == Moved::ByTheBoard => {
-                    if !old.departed && status == selected {
+                // Only in the column the person is in, on a task they chose: elsewhere the
+                // cursor just gives way, since no key is on its way to it.
+                (Some(old), Some(task))
+                    if !still_here
+                        && moved == Moved::ByTheBoard
+                        && old.placed_by_person
+                        && status == selected =>
+                {
+                    if !old.departed {
                         left = Some(format!(
                             "{} \"{}\" moved to {}; keys still act on it until you move",
                             task.id, task.title, task.status
@@ -706,7 +746,13 @@ impl State {
                         ..old.clone()
                     }
                 }
-                _ => ColumnCursor::at(&cards, self.row(&status, &cards)),
+                _ => ColumnCursor {
+                    // The person's choice stands while its task stays, or when their own view
+                    // (a filter) moved the cursor to a neighbour.
+                    placed_by_person: old.is_some_and(|c| c.placed_by_person)
+                        && (still_here || moved == Moved::ByThePerson),
+                    ..ColumnCursor::at(&cards, self.row(&status, &cards))
+                },
             };
             cursors.insert(status, cursor);
         }
@@ -723,7 +769,7 @@ impl State {
         let status = self.selected_status();
         if self.cursors.get(&status).is_some_and(|c| c.departed) {
             let cards = self.cards(&status);
-            let cursor = ColumnCursor::at(&cards, self.row(&status, &cards));
+            let cursor = ColumnCursor::at(&cards, self.row(&status, &cards)).placed();
             self.cursors.insert(status, cursor);
         }
     }
