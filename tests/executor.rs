@@ -944,3 +944,33 @@ fn logs_follow_streams_output_while_the_command_runs_and_exits_when_it_ends() {
     assert_eq!(fx.status(&id), "done");
     fx.assert_no_command_left();
 }
+
+#[test]
+fn a_claim_taken_ahead_goes_back_to_the_board_when_the_task_before_it_runs_long() {
+    let fx = Fixture::new();
+    // Quick tasks first: the worker learns a fast pace and claims ahead.
+    for i in 0..40 {
+        fx.add(&format!("quick {i}"), "true", &["--priority", "9"]);
+    }
+    let long = fx.add("long", "sleep 30", &["--priority", "5"]);
+    let next = fx.add("next", "true", &["--priority", "1"]);
+    let mut worker = fx.spawn_work("1", &[]);
+    wait_for("the task behind the long one to be given back", || {
+        fx.outcomes(&next) == ["interrupted"]
+    });
+    assert_eq!(
+        fx.status(&long),
+        "running",
+        "given back while the long task runs"
+    );
+    assert_eq!(fx.status(&next), "ready", "claimable by any idle worker");
+    assert!(
+        fx.runs(&next)[0]["summary"]
+            .as_str()
+            .is_some_and(|s| s.contains("ran long")),
+        "{:?}",
+        fx.runs(&next)
+    );
+    worker.stop(Signal::SIGTERM);
+    fx.assert_no_command_left();
+}

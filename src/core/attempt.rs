@@ -412,15 +412,16 @@ impl<'c> Txn<'c> {
         }
     }
 
-    /// Gives a claim back because the pool is stopping: the run closes as interrupted and the
-    /// task returns to the queue without counting a failure.
-    pub fn interrupt(&self, id: &str, run_id: i64, claimer: &Claimer) -> Result<()> {
+    /// Gives a claim back (the pool is stopping, or the task waited behind a slow one): the
+    /// run closes as interrupted saying `why`, and the task returns to the queue without
+    /// counting a failure.
+    pub fn interrupt(&self, id: &str, run_id: i64, claimer: &Claimer, why: &str) -> Result<()> {
         self.held_run(id, run_id, claimer, "release")?;
         self.close_run(
             run_id,
             "released",
             "interrupted",
-            Some("the pool stopped"),
+            Some(why),
             &json!({}).to_string(),
         )?;
         let next = self.leave_running(id, &gate::waiting_status(self.conn(), id)?)?;

@@ -66,6 +66,13 @@ const MAX_AHEAD: usize = 128;
 /// waits behind a long one while another worker is idle).
 const AHEAD_WAIT: Duration = Duration::from_millis(20);
 
+/// How often a running task is checked against its worker's pace: once it has run this long,
+/// the claims queued behind it (a pace set by fast tasks promised them a start within
+/// `AHEAD_WAIT`) go back to the board for idle workers instead of waiting the task out.
+const OVERRUN: Duration = Duration::from_millis(60);
+/// What a run given back for that says.
+const OVERRUN_RELEASE: &str = "given back unstarted: the task before it on its worker ran long";
+
 /// Tasks at least this long overlap their next step's commit with the work still queued.
 const OVERLAP_FROM: Duration = Duration::from_millis(1);
 
@@ -132,7 +139,13 @@ pub(crate) async fn run(mut ctx: Context) {
         let claiming = !retiring && !control.paused;
         if !claiming && !queued.is_empty() {
             // Claimed ahead but not started: give them back for others (or a later resume).
-            release_all(&ctx, &claimer, &mut queued).await;
+            Giver::of(&ctx)
+                .release_all(
+                    &claimer,
+                    &mut queued,
+                    "given back unstarted: the pool paused or stopped",
+                )
+                .await;
         }
         if in_flight.is_none() {
             let ahead = pace.ahead();
@@ -153,13 +166,35 @@ pub(crate) async fn run(mut ctx: Context) {
         }
         if let Some(claim) = queued.pop_front() {
             let started = Instant::now();
-            finished.extend(work_on(&mut ctx, &claimer, claim).await);
+            let giver = Giver::of(&ctx);
+            let ended = {
+                let work = work_on(&mut ctx, &claimer, claim);
+                tokio::pin!(work);
+                let mut overrun = tokio::time::interval_at((started + OVERRUN).into(), OVERRUN);
+                loop {
+                    tokio::select! {
+                        ended = &mut work => break ended,
+                        _ = overrun.tick(), if !queued.is_empty() || in_flight.is_some() => {
+                            // Slower than the pace promised: claims already granted come off the
+                            // step on its way, and every claim waiting here goes back.
+                            if let Some(flight) = in_flight.as_mut()
+                                && let Ok(answer) = flight.answer.try_recv()
+                            {
+                                let flight = in_flight.take();
+                                take_answer(&giver, flight, answer, &mut queued, &mut finished).await;
+                            }
+                            giver.release_all(&claimer, &mut queued, OVERRUN_RELEASE).await;
+                        }
+                    }
+                }
+            };
+            finished.extend(ended);
             pace.record(started.elapsed());
             if let Some(flight) = in_flight.as_mut()
                 && let Ok(answer) = flight.answer.try_recv()
             {
                 let flight = in_flight.take();
-                take_answer(&ctx, flight, answer, &mut queued, &mut finished).await;
+                take_answer(&giver, flight, answer, &mut queued, &mut finished).await;
             }
             continue;
         }
@@ -168,7 +203,14 @@ pub(crate) async fn run(mut ctx: Context) {
                 let answer = (&mut flight.answer)
                     .await
                     .unwrap_or_else(|_| Err(writer_gone()));
-                take_answer(&ctx, Some(flight), answer, &mut queued, &mut finished).await;
+                take_answer(
+                    &Giver::of(&ctx),
+                    Some(flight),
+                    answer,
+                    &mut queued,
+                    &mut finished,
+                )
+                .await;
                 if !queued.is_empty() || !finished.is_empty() {
                     continue;
                 }
@@ -225,7 +267,7 @@ fn send_step(
 /// Reads a step's answer: claims join the queue; a whole write that failed gives its attempts
 /// back to be handed in again after a pause.
 async fn take_answer(
-    ctx: &Context,
+    ctx: &Giver,
     flight: Option<InFlight>,
     answer: Result<StepReply, Failure>,
     queued: &mut VecDeque<Claim>,
@@ -256,23 +298,47 @@ async fn take_answer(
     }
 }
 
-/// Gives back every claim taken ahead and not started.
-async fn release_all(ctx: &Context, claimer: &Claimer, queued: &mut VecDeque<Claim>) {
-    while let Some(claim) = queued.pop_front() {
-        let released = ask(ctx, |reply| Request::Interrupt {
-            worker: ctx.id,
-            task: claim.task_id.clone(),
-            run_id: claim.run_id,
-            claimer: claimer.clone(),
-            reply,
-        })
-        .await;
-        if let Err(e) = released {
-            ctx.shared.publish(PoolEvent::LostClaim {
-                worker: ctx.id,
-                task: claim.task_id,
-                reason: format!("could not release: {e}"),
-            });
+/// What handing claims back needs of a worker's context, held apart from it so claims can go
+/// back while the worker's task still runs (and holds the context).
+struct Giver {
+    id: usize,
+    requests: mpsc::Sender<Request>,
+    shared: Arc<Shared>,
+}
+
+impl Giver {
+    fn of(ctx: &Context) -> Giver {
+        Giver {
+            id: ctx.id,
+            requests: ctx.requests.clone(),
+            shared: ctx.shared.clone(),
+        }
+    }
+
+    /// Gives back every claim taken ahead and not started; `why` goes on each run.
+    async fn release_all(
+        &self,
+        claimer: &Claimer,
+        queued: &mut VecDeque<Claim>,
+        why: &'static str,
+    ) {
+        while let Some(claim) = queued.pop_front() {
+            let released = ask(&self.requests, |reply| Request::Interrupt {
+                worker: self.id,
+                task: claim.task_id.clone(),
+                run_id: claim.run_id,
+                claimer: claimer.clone(),
+                why,
+                reply,
+            })
+            .await;
+            if let Err(e) = released {
+                self.shared.publish(PoolEvent::LostClaim {
+                    worker: self.id,
+                    task: claim.task_id,
+                    reason: format!("could not release: {e}"),
+                });
+            }
         }
     }
 }
@@ -306,11 +372,12 @@ async fn work_on(ctx: &mut Context, claimer: &Claimer, claim: Claim) -> Option<A
     match turn {
         Turn::Ended(attempt) => Some(attempt),
         Turn::Stopped => {
-            let released = ask(ctx, |reply| Request::Interrupt {
+            let released = ask(&ctx.requests, |reply| Request::Interrupt {
                 worker: ctx.id,
                 task: task.clone(),
                 run_id,
                 claimer: claimer.clone(),
+                why: "the pool stopped",
                 reply,
             })
             .await;
@@ -367,7 +434,7 @@ impl Renewal {
     /// Renews the claim; an error means the claim is gone (a locked board is passing trouble).
     async fn renew(&mut self, ctx: &Context, claimer: &Claimer, task: &str) -> Result<(), String> {
         self.next += self.every;
-        let renewed = ask(ctx, |reply| Request::Heartbeat {
+        let renewed = ask(&ctx.requests, |reply| Request::Heartbeat {
             task: task.to_owned(),
             claimer: claimer.clone(),
             reply,
@@ -678,13 +745,11 @@ async fn sleep_until(deadline: Option<tokio::time::Instant>) {
 
 /// Sends one request to the writer and waits for its answer.
 async fn ask<T>(
-    ctx: &Context,
+    requests: &mpsc::Sender<Request>,
     request: impl FnOnce(oneshot::Sender<Result<T, Failure>>) -> Request,
 ) -> Result<T, Failure> {
     let (reply, answer) = oneshot::channel();
-    ctx.requests
-        .send(request(reply))
-        .map_err(|_| writer_gone())?;
+    requests.send(request(reply)).map_err(|_| writer_gone())?;
     answer.await.map_err(|_| writer_gone())?
 }
 

@@ -52,12 +52,14 @@ pub(crate) enum Request {
         claimer: Claimer,
         reply: oneshot::Sender<Result<i64, Failure>>,
     },
-    /// Give a claim back because the pool stops: the run closes as interrupted.
+    /// Give a claim back (the pool stops, or the task waited behind a slow one): the run
+    /// closes as interrupted, saying `why`.
     Interrupt {
         worker: usize,
         task: String,
         run_id: i64,
         claimer: Claimer,
+        why: &'static str,
         reply: oneshot::Sender<Result<(), Failure>>,
     },
 }
@@ -354,9 +356,10 @@ fn serve_batch(
                 task,
                 run_id,
                 claimer,
+                why,
                 ..
             } => Outcome::Interrupt(guarded(txn, isolation, failed, |t| {
-                t.interrupt(task, *run_id, claimer)
+                t.interrupt(task, *run_id, claimer, why)
             })?),
         });
     }
