@@ -226,11 +226,19 @@ fn pool_keys_ask_the_pool_only_for_what_it_can_do() {
         step(&mut m, Action::TogglePause),
         vec![Effect::Pool(PoolCommand::Pause)]
     );
+    assert!(
+        m.state
+            .message
+            .as_deref()
+            .unwrap()
+            .starts_with("pool paused")
+    );
     step(&mut m, pool(true, true));
     assert_eq!(
         step(&mut m, Action::TogglePause),
         vec![Effect::Pool(PoolCommand::Resume)]
     );
+    assert_eq!(m.state.message.as_deref(), Some("pool resumed"));
     assert_eq!(
         step(&mut m, Action::MoreWorkers),
         vec![Effect::Pool(PoolCommand::Resize(2))]
@@ -268,14 +276,32 @@ fn a_race_is_refused_without_workers_to_race_and_summed_up_after_its_audit() {
         vec![Effect::Race(RaceCommand::Stop)],
         "the same key stops it"
     );
-    let effects = step(
-        &mut m,
-        Action::RaceWritten(Ok(RaceReport {
-            children: 3,
-            links_refused: 1,
-            parents: vec!["t_p".into()],
-        })),
+    let report = RaceReport {
+        children: 3,
+        links_refused: 1,
+        parents: vec!["t_p".into()],
+    };
+    assert_eq!(
+        step(&mut m, Action::RaceWritten(Ok(report.clone()))),
+        Vec::new(),
+        "with workers running, what it wrote is worked to the end first"
     );
+    assert!(
+        m.state
+            .message
+            .as_deref()
+            .unwrap()
+            .contains("workers finish them")
+    );
+    assert_eq!(m.state.race_summary, None);
+
+    // Stopped with the pool paused: no worker would finish it, so it is summed up at once.
+    let mut m = model();
+    step(&mut m, pool(true, false));
+    step(&mut m, Action::ToggleRace(RaceMode::BuggyWriter));
+    step(&mut m, Action::ToggleRace(RaceMode::BuggyWriter));
+    step(&mut m, pool(true, true));
+    let effects = step(&mut m, Action::RaceWritten(Ok(report)));
     assert_eq!(effects, vec![Effect::Read(Read::Audit)]);
     assert_eq!(m.state.race_summary, None, "not before the audit");
     step(&mut m, Action::Fetched(Box::new(Fetched::Audited(0))));

@@ -423,8 +423,18 @@ impl Model {
                 pool if !pool.running => {
                     self.state.message = Some("no workers run here; + starts one".into());
                 }
-                pool if pool.paused => self.effects.push(Effect::Pool(PoolCommand::Resume)),
-                _ => self.effects.push(Effect::Pool(PoolCommand::Pause)),
+                pool if pool.paused => {
+                    self.effects.push(Effect::Pool(PoolCommand::Resume));
+                    self.state.message = Some("pool resumed".into());
+                }
+                _ => {
+                    self.effects.push(Effect::Pool(PoolCommand::Pause));
+                    self.state.message = Some(if self.race.is_some() {
+                        "pool paused: the race waits for its workers; p resumes".into()
+                    } else {
+                        "pool paused: running tasks finish, no task is claimed; p resumes".into()
+                    });
+                }
             },
             Action::MoreWorkers => self.effects.push(Effect::Pool(match &self.state.pool {
                 pool if pool.running => PoolCommand::Resize(pool.size + 1),
@@ -966,8 +976,15 @@ impl Model {
             Ok(report) => {
                 let children = report.children;
                 if race.written_by(report) {
-                    // Stopped by the person: summed up now, the workers' part not waited for.
-                    if let Some(race) = self.race.take() {
+                    // Stopped by the person: what it wrote is worked to the end and counted,
+                    // unless no worker would; then it is summed up now.
+                    let pool = &self.state.pool;
+                    if pool.running && pool.size > 0 && !pool.paused {
+                        self.state.message = Some(format!(
+                            "race stopped after {children} children; the workers finish them, then the summary"
+                        ));
+                        self.follow_race();
+                    } else if let Some(race) = self.race.take() {
                         self.end_race(&race, false);
                     }
                 } else {
@@ -989,7 +1006,7 @@ impl Model {
         if self.race.as_ref().is_some_and(RaceRun::drained)
             && let Some(race) = self.race.take()
         {
-            self.end_race(&race, true);
+            self.end_race(&race, !race.stopped());
         }
     }
 

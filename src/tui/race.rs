@@ -105,6 +105,11 @@ impl RaceRun {
             && self.tasks.iter().all(|id| self.finished.contains(id))
     }
 
+    /// Whether the person stopped it before its writer wrote every round.
+    pub fn stopped(&self) -> bool {
+        self.stopping
+    }
+
     /// Marks the race as stopped by the person; returns whether the writer must be told
     /// (it has not reported, and was not told already).
     pub fn stop(&mut self) -> bool {
