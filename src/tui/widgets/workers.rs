@@ -5,10 +5,13 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 
-use crate::pool::WorkerState;
+use crate::pool::{WorkerState, WorkerStatus};
 use crate::terminal_text::Escaped;
 use crate::tui::layout;
 use crate::tui::state::{Pane, State};
+
+/// Characters of a command a worker's line keeps before it gives up showing the pid.
+const COMMAND_AT_LEAST: usize = 16;
 
 /// Draws one line per worker, or why there are none.
 pub fn draw(frame: &mut Frame<'_>, state: &State, area: Rect) {
@@ -49,7 +52,22 @@ pub fn draw(frame: &mut Frame<'_>, state: &State, area: Rect) {
         return;
     }
     let height = usize::from(layout::inner(area).height);
+    let width = usize::from(layout::inner(area).width);
     let first = layout::first_visible(state.worker_row, height);
+    let label_of = |w: &WorkerStatus| match &w.state {
+        WorkerState::Working { task } => format!("working {}", Escaped(task)),
+        WorkerState::Idle => "idle".to_owned(),
+        WorkerState::Paused => "paused".to_owned(),
+        WorkerState::Retired => "retired".to_owned(),
+    };
+    // Labels padded to the longest shown, so the commands line up without wasting the room
+    // a narrow pane needs for them.
+    let label_width = pool
+        .workers
+        .iter()
+        .map(|w| label_of(w).chars().count())
+        .max()
+        .unwrap_or(0);
     let lines: Vec<Line<'_>> = pool
         .workers
         .iter()
@@ -58,27 +76,40 @@ pub fn draw(frame: &mut Frame<'_>, state: &State, area: Rect) {
         .skip(first)
         .take(height)
         .map(|(i, w)| {
-            let (label, style) = match &w.state {
-                WorkerState::Working { task } => {
-                    (format!("working {}", Escaped(task)), theme.busy())
-                }
-                WorkerState::Idle => ("idle".to_owned(), theme.dim()),
-                WorkerState::Paused => ("paused".to_owned(), theme.dim()),
-                WorkerState::Retired => ("retired".to_owned(), theme.dim()),
+            let style = match &w.state {
+                WorkerState::Working { .. } => theme.busy(),
+                _ => theme.dim(),
             };
-            let mut spans = vec![
-                Span::raw(format!("w{i:<3}")),
-                Span::styled(format!("{label:<22}"), style),
-            ];
-            // The command right after the task, so a narrow pane still shows what runs; the
-            // counters trail.
-            if let Some(command) = &w.command {
-                spans.push(Span::raw(format!(" $ {}", Escaped(command))));
-            }
-            spans.push(Span::styled(format!(" done {}", w.done), theme.dim()));
+            let (worker, label) = (
+                format!("w{i:<3}"),
+                format!("{:<label_width$}", label_of(w)),
+            );
+            let command = w
+                .command
+                .as_ref()
+                .map(|c| format!(" $ {}", Escaped(c)))
+                .unwrap_or_default();
+            // The command follows the task and the counters trail; where the pane is too narrow
+            // for all of it, the pid goes first, then the command is cut short, so no counter
+            // ever reads as part of it.
+            let room_beside = |counters: &str| {
+                let taken = [&worker, &label].map(|s| s.chars().count());
+                width.saturating_sub(taken.iter().sum::<usize>() + counters.chars().count())
+            };
+            let mut counters = format!("  done {}", w.done);
             if let Some(pid) = w.pid {
-                spans.push(Span::styled(format!("  pid {pid}"), theme.dim()));
+                let with_pid = format!("{counters}  pid {pid}");
+                if command.is_empty() || room_beside(&with_pid) >= COMMAND_AT_LEAST {
+                    counters = with_pid;
+                }
             }
+            let room = room_beside(&counters);
+            let spans = vec![
+                Span::raw(worker),
+                Span::styled(label, style),
+                Span::raw(cut_to(&command, room)),
+                Span::styled(counters, theme.dim()),
+            ];
             let mut line = Line::from(spans);
             if state.pane == Pane::Workers && i == state.worker_row {
                 line = line.style(theme.selected());
@@ -87,4 +118,16 @@ pub fn draw(frame: &mut Frame<'_>, state: &State, area: Rect) {
         })
         .collect();
     frame.render_widget(Paragraph::new(lines).block(block), area);
+}
+
+/// `text` in at most `room` characters, its end replaced by `…` when it does not fit.
+fn cut_to(text: &str, room: usize) -> String {
+    if text.chars().count() <= room {
+        return text.to_owned();
+    }
+    let mut cut: String = text.chars().take(room.saturating_sub(1)).collect();
+    if room > 0 {
+        cut.push('…');
+    }
+    cut
 }
