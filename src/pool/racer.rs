@@ -22,7 +22,7 @@ pub enum RaceMode {
 }
 
 /// How long a race runs and how it writes.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RaceConfig {
     /// Children to create.
     pub rounds: usize,

@@ -67,24 +67,12 @@ pub enum PoolCommand {
 }
 
 /// What the update asks of the race demo's writer.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum RaceCommand {
     /// Start writing a race.
     Start(RaceConfig),
     /// Stop writing, releasing its parents.
     Stop,
-}
-
-impl PartialEq for RaceCommand {
-    fn eq(&self, other: &RaceCommand) -> bool {
-        match (self, other) {
-            (RaceCommand::Start(a), RaceCommand::Start(b)) => {
-                a.mode == b.mode && a.rounds == b.rounds
-            }
-            (RaceCommand::Stop, RaceCommand::Stop) => true,
-            _ => false,
-        }
-    }
 }
 
 /// What the board held when the TUI opened: the first frame's view, the newest event's id, and
