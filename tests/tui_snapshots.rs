@@ -844,8 +844,8 @@ fn a_narrow_workers_pane_still_shows_what_each_worker_runs() {
     let terminal = render(&state, 120, 36);
     let shown = screen(&terminal);
     assert!(
-        shown.contains("working t_00000003 $ cargo test…  done 2│"),
-        "the command follows the task, cut short before the counters: {shown}"
+        shown.contains("working t_00000003 $ cargo test --works…│"),
+        "the command follows the task; the counters give way to it, cut short: {shown}"
     );
 }
 

@@ -10,7 +10,7 @@ use crate::terminal_text::Escaped;
 use crate::tui::layout;
 use crate::tui::state::{Pane, State};
 
-/// Characters of a command a worker's line keeps before it gives up showing the pid.
+/// Characters of a command a worker's line keeps before it gives up showing its counters.
 const COMMAND_AT_LEAST: usize = 16;
 
 /// Draws one line per worker, or why there are none.
@@ -90,19 +90,19 @@ pub fn draw(frame: &mut Frame<'_>, state: &State, area: Rect) {
                 .map(|c| format!(" $ {}", Escaped(c)))
                 .unwrap_or_default();
             // The command follows the task and the counters trail; where the pane is too narrow
-            // for all of it, the pid goes first, then the command is cut short, so no counter
-            // ever reads as part of it.
+            // for all of it, the pid goes first, then the done count, then the command is cut
+            // short, so no counter ever reads as part of it.
             let room_beside = |counters: &str| {
                 let taken = [&worker, &label].map(|s| s.chars().count());
                 width.saturating_sub(taken.iter().sum::<usize>() + counters.chars().count())
             };
-            let mut counters = format!("  done {}", w.done);
-            if let Some(pid) = w.pid {
-                let with_pid = format!("{counters}  pid {pid}");
-                if command.is_empty() || room_beside(&with_pid) >= COMMAND_AT_LEAST {
-                    counters = with_pid;
-                }
-            }
+            let done = format!("  done {}", w.done);
+            let with_pid = w.pid.map(|pid| format!("{done}  pid {pid}"));
+            let counters = [with_pid, Some(done)]
+                .into_iter()
+                .flatten()
+                .find(|c| command.is_empty() || room_beside(c) >= COMMAND_AT_LEAST)
+                .unwrap_or_default();
             let room = room_beside(&counters);
             let spans = vec![
                 Span::raw(worker),
