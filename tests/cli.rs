@@ -509,16 +509,28 @@ fn heartbeat_by_the_holder_extends_the_claim_and_by_another_is_refused() {
         board.db(),
         &["--claimer", "alice", "claim", &id, "--ttl", "10"],
     );
-    let expires: i64 = ok(
+    let said: serde_json::Value = serde_json::from_str(&ok(
         board.db(),
-        &["--claimer", "alice", "heartbeat", &id, "--ttl", "5000"],
-    )
-    .trim_end()
-    .parse()
-    .expect("prints the new expiry");
+        &[
+            "--claimer",
+            "alice",
+            "heartbeat",
+            &id,
+            "--ttl",
+            "5000",
+            "--json",
+        ],
+    ))
+    .expect("json");
+    let expires = said["expires"].as_i64().expect("the new expiry");
     assert_eq!(
         show(board.db(), &id)["task"]["claim_expires"].as_i64(),
         Some(expires)
+    );
+    let line = ok(board.db(), &["--claimer", "alice", "heartbeat", &id]);
+    assert!(
+        line.starts_with(&format!("{id} held until 20")) && line.trim_end().ends_with('Z'),
+        "a time a person reads: {line}"
     );
     refused(board.db(), &["--claimer", "bob", "heartbeat", &id], 4);
 }

@@ -196,13 +196,16 @@ pub enum Verb {
         #[arg(long)]
         json: bool,
     },
-    /// Extend a claim you hold
+    /// Extend a claim you hold; prints until when it holds
     Heartbeat {
         /// The running task
         id: String,
         /// Seconds from now the claim lives
         #[arg(long, value_name = "SECS", default_value_t = DEFAULT_CLAIM_TTL_SECS)]
         ttl: u64,
+        /// Print {"id", "expires"} (epoch seconds) instead
+        #[arg(long)]
+        json: bool,
     },
     /// Finish a task (a running one only by its claim holder); promotes its children
     Complete {

@@ -76,9 +76,13 @@ fn execute(cli: &Cli, out: &mut dyn Write) -> Result<u8, Failure> {
         Some(Verb::Claim { id, ttl, json }) => {
             return claim(&mut board, id.as_deref(), &claimer(*ttl), *json, out);
         }
-        Some(Verb::Heartbeat { id, ttl }) => {
+        Some(Verb::Heartbeat { id, ttl, json }) => {
             let expires = board.write(|txn| txn.heartbeat(id, &claimer(*ttl)))?;
-            writeln!(out, "{expires}")?;
+            if *json {
+                print::json_line(out, &serde_json::json!({ "id": id, "expires": expires }))?;
+            } else {
+                writeln!(out, "{id} held until {}", print::time(expires))?;
+            }
         }
         Some(Verb::Complete { id, result, json }) => {
             let lock = claimer_name(cli);

@@ -80,10 +80,7 @@ pub fn draw(frame: &mut Frame<'_>, state: &State, area: Rect) {
                 WorkerState::Working { .. } => theme.busy(),
                 _ => theme.dim(),
             };
-            let (worker, label) = (
-                format!("w{i:<3}"),
-                format!("{:<label_width$}", label_of(w)),
-            );
+            let (worker, label) = (format!("w{i:<3}"), format!("{:<label_width$}", label_of(w)));
             let command = w
                 .command
                 .as_ref()
