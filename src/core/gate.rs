@@ -39,10 +39,11 @@ macro_rules! has_unfinished_parent {
 }
 pub(crate) use has_unfinished_parent;
 
-/// `todo` children of `?1` whose every parent is finished: what finishing `?1` frees, in one
-/// query rather than a parent check per waiting child (every DAG completion asks this).
+/// `todo` children of `?1` whose every parent is finished, with their rowids: what finishing
+/// `?1` frees, in one query rather than a parent check per waiting child (every DAG
+/// completion asks this), and where each row is, so moving it needs no second look-up by id.
 const FREED_CHILDREN: &str = concat!(
-    "SELECT l.child_id FROM task_links l JOIN tasks c ON c.id = l.child_id ",
+    "SELECT c.rowid, l.child_id FROM task_links l JOIN tasks c ON c.id = l.child_id ",
     "WHERE l.parent_id = ?1 AND c.status = 'todo' AND NOT ",
     has_unfinished_parent!("l.child_id"),
     " ORDER BY l.child_id"
@@ -81,10 +82,11 @@ pub fn unfinished_parents(conn: &Connection, child: &str) -> Result<Vec<(String,
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
-/// The waiting children of `parent` whose parents are now all finished.
-pub fn freed_children(conn: &Connection, parent: &str) -> Result<Vec<String>> {
+/// The waiting children of `parent` whose parents are now all finished, as (rowid, id), valid
+/// within the caller's transaction.
+pub fn freed_children(conn: &Connection, parent: &str) -> Result<Vec<(i64, String)>> {
     let mut stmt = conn.prepare_cached(FREED_CHILDREN)?;
-    let rows = stmt.query_map(params![parent], |r| r.get(0))?;
+    let rows = stmt.query_map(params![parent], |r| Ok((r.get(0)?, r.get(1)?)))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
