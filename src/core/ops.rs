@@ -35,6 +35,12 @@ pub struct Claimer {
     pub ttl: Duration,
 }
 
+/// The claim a write is conditional on: its lock, and the run it opened.
+pub(super) struct Holder<'a> {
+    pub lock: &'a str,
+    pub run_id: i64,
+}
+
 /// A claim that was granted.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Claim {
@@ -784,25 +790,39 @@ impl<'c> Txn<'c> {
                 });
             }
         };
-        self.mark_done(id, task.current_run_id, result, None)
+        self.mark_done(id, task.current_run_id, result, None, None)?
+            .ok_or_else(|| BoardError::Internal(format!("{id} could not be marked done")))
     }
 
-    /// Marks a task done (its claim checked by the caller), closes `run_id` with `metadata`
-    /// added to the run's, and promotes the children it was the last unfinished parent of.
+    /// Marks a task done, closes `run_id` with `metadata` added to the run's, and promotes the
+    /// children it was the last unfinished parent of. With a `holder`, only while it holds the
+    /// task (None, writing nothing, otherwise); without, the caller checked the claim.
     pub(super) fn mark_done(
         &self,
         id: &str,
         run_id: Option<i64>,
         result: Option<&str>,
         metadata: Option<&str>,
-    ) -> Result<Completion> {
-        self.conn()
-            .prepare_cached(
+        holder: Option<Holder<'_>>,
+    ) -> Result<Option<Completion>> {
+        let marked = self
+            .conn()
+.prepare_cached(
                 "UPDATE tasks SET status = 'done', result = ?2, completed_at = ?3, \
                  claim_lock = NULL, claim_expires = NULL, worker_pid = NULL, current_run_id = NULL, \
-                 block_kind = NULL, block_recurrences = 0, consecutive_failures = 0 WHERE id = ?1",
+                 block_kind = NULL, block_recurrences = 0, consecutive_failures = 0 WHERE id = ?1 \
+                 AND (?4 IS NULL OR (status = 'running' AND claim_lock = ?4 AND current_run_id = ?5))",
             )?
-            .execute(params![id, result, self.now()])?;
+            .execute(params![
+                id,
+                result,
+                self.now(),
+                holder.as_ref().map(|h| h.lock),
+                holder.as_ref().map(|h| h.run_id)
+            ])?;
+        if marked == 0 && holder.is_some() {
+            return Ok(None);
+        }
         if let Some(run) = run_id {
             self.end_run_with(run, "done", "completed", result, metadata)?;
         }
@@ -820,10 +840,10 @@ impl<'c> Txn<'c> {
                 summary: result.and_then(|r| r.lines().next()),
             },
         )?;
-        Ok(Completion {
+        Ok(Some(Completion {
             run_id,
             promoted: self.promote_children(id)?,
-        })
+        }))
     }
 
     pub(super) fn end_run(
