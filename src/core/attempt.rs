@@ -243,12 +243,11 @@ impl<'c> Txn<'c> {
 
     /// Forgets a pending retry time; writes nothing when there is none.
     pub(super) fn clear_retry(&self, id: &str) -> Result<()> {
-        self.conn()
-            .prepare_cached(
-                "UPDATE gateboard_commands SET retry_at_ms = NULL \
-                 WHERE task_id = ?1 AND retry_at_ms IS NOT NULL",
-            )?
-            .execute(params![id])?;
+        self.statement(
+            "UPDATE gateboard_commands SET retry_at_ms = NULL \
+             WHERE task_id = ?1 AND retry_at_ms IS NOT NULL",
+        )?
+        .execute(params![id])?;
         Ok(())
     }
 
@@ -437,7 +436,7 @@ impl<'c> Txn<'c> {
             Some("the pool stopped"),
             &json!({}).to_string(),
         )?;
-        let next = self.leave_running(id, &gate::waiting_status(self.conn(), id)?)?;
+        let next = self.leave_running(id, &gate::waiting_status(self, id)?)?;
         self.event(
             id,
             Some(run_id),
@@ -490,7 +489,7 @@ impl<'c> Txn<'c> {
 
     /// Back to the queue, re-gated, not claimable before `at_ms`.
     fn hold_back(&self, id: &str, at_ms: i64) -> Result<()> {
-        self.leave_running(id, &gate::waiting_status(self.conn(), id)?)?;
+        self.leave_running(id, &gate::waiting_status(self, id)?)?;
         self.conn()
             .prepare_cached("UPDATE gateboard_commands SET retry_at_ms = ?2 WHERE task_id = ?1")?
             .execute(params![id, at_ms])?;

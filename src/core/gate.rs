@@ -1,9 +1,10 @@
 //! "Parent finished" and the claim gate, in one place, so every path asks the same question.
 
-use rusqlite::{Connection, params};
+use rusqlite::params;
 
 use super::error::Result;
 use super::model::Status;
+use super::query::Reader;
 
 /// The SQL list of statuses that count as finished; every query and trigger splices this in.
 macro_rules! finished_statuses {
@@ -76,29 +77,29 @@ macro_rules! gated_ready {
 pub(crate) use gated_ready;
 
 /// Every parent of `child` that is not finished, with its status, so a refusal can say why.
-pub fn unfinished_parents(conn: &Connection, child: &str) -> Result<Vec<(String, Status)>> {
-    let mut stmt = conn.prepare_cached(UNFINISHED_PARENTS)?;
+pub fn unfinished_parents(reader: &Reader<'_>, child: &str) -> Result<Vec<(String, Status)>> {
+    let mut stmt = reader.statement(UNFINISHED_PARENTS)?;
     let rows = stmt.query_map(params![child], |r| Ok((r.get(0)?, r.get(1)?)))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
 /// The waiting children of `parent` whose parents are now all finished, as (rowid, id), valid
 /// within the caller's transaction.
-pub fn freed_children(conn: &Connection, parent: &str) -> Result<Vec<(i64, String)>> {
-    let mut stmt = conn.prepare_cached(FREED_CHILDREN)?;
+pub fn freed_children(reader: &Reader<'_>, parent: &str) -> Result<Vec<(i64, String)>> {
+    let mut stmt = reader.statement(FREED_CHILDREN)?;
     let rows = stmt.query_map(params![parent], |r| Ok((r.get(0)?, r.get(1)?)))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
 /// Whether every parent of `child` is finished: the condition for `ready` and for a claim.
-pub fn parents_finished(conn: &Connection, child: &str) -> Result<bool> {
-    let mut stmt = conn.prepare_cached(concat!("SELECT NOT ", has_unfinished_parent!("?1")))?;
+pub fn parents_finished(reader: &Reader<'_>, child: &str) -> Result<bool> {
+    let mut stmt = reader.statement(concat!("SELECT NOT ", has_unfinished_parent!("?1")))?;
     Ok(stmt.query_row(params![child], |r| r.get(0))?)
 }
 
 /// The status a task waiting to run should have: `ready` when its parents are finished, else `todo`.
-pub fn waiting_status(conn: &Connection, task: &str) -> Result<Status> {
-    Ok(if parents_finished(conn, task)? {
+pub fn waiting_status(reader: &Reader<'_>, task: &str) -> Result<Status> {
+    Ok(if parents_finished(reader, task)? {
         Status::Ready
     } else {
         Status::Todo

@@ -258,7 +258,7 @@ impl<'c> Txn<'c> {
         kind: EventKind,
         payload: Option<String>,
     ) -> Result<i64> {
-        let mut stmt = self.conn().prepare_cached(
+        let mut stmt = self.statement(
             "INSERT INTO task_events (task_id, run_id, kind, payload, created_at) \
              VALUES (?1, ?2, ?3, ?4, ?5)",
         )?;
@@ -441,7 +441,7 @@ impl<'c> Txn<'c> {
 
     /// Moves a `todo` task to `ready` when its parents are all finished; returns whether it moved.
     fn promote_if_ready(&self, id: &str) -> Result<bool> {
-        if !gate::parents_finished(self.conn(), id)? {
+        if !gate::parents_finished(self, id)? {
             return Ok(false);
         }
         let moved = self.set_status(id, &Status::Todo, &Status::Ready)?;
@@ -454,13 +454,12 @@ impl<'c> Txn<'c> {
     /// Promotes every waiting child of `parent` whose last unfinished parent it was.
     fn promote_children(&self, parent: &str) -> Result<Vec<String>> {
         let mut promoted = Vec::new();
-        for (rowid, child) in gate::freed_children(self.conn(), parent)? {
+        for (rowid, child) in gate::freed_children(self, parent)? {
             // By the rowid the query just read, not by id: every DAG completion passes here.
             // (One update returning the ids cost more: SQLite keeps returned rows in a
             // temporary table, a fifth more instructions for the whole pool.)
             let moved = self
-                .conn()
-                .prepare_cached(
+                .statement(
                     "UPDATE tasks SET status = 'ready' WHERE rowid = ?1 AND status = 'todo'",
                 )?
                 .execute(params![rowid])?;
@@ -514,7 +513,7 @@ impl<'c> Txn<'c> {
         claimer: &Claimer,
         scope: &ClaimScope,
     ) -> Result<ClaimOutcome> {
-        let unfinished = gate::unfinished_parents(self.conn(), &task.id)?;
+        let unfinished = gate::unfinished_parents(self, &task.id)?;
         if !unfinished.is_empty() {
             self.reject_claim(&task.id)?;
             return Ok(ClaimOutcome::Rejected { unfinished });
@@ -565,21 +564,20 @@ impl<'c> Txn<'c> {
                 Some("left open before a new claim"),
             )?;
         }
-        self.conn()
-            .prepare_cached(
-                "INSERT INTO task_runs (task_id, profile, status, claim_lock, claim_expires, \
-                 last_heartbeat_at, started_at, worker_pid, max_runtime_seconds) \
-                 VALUES (?1, ?2, 'running', ?3, ?4, ?5, ?5, ?6, ?7)",
-            )?
-            .execute(params![
-                task.id,
-                task.assignee,
-                claimer.lock,
-                expires,
-                self.now(),
-                scope.worker_pid,
-                task.timeout_secs,
-            ])?;
+        self.statement(
+            "INSERT INTO task_runs (task_id, profile, status, claim_lock, claim_expires, \
+             last_heartbeat_at, started_at, worker_pid, max_runtime_seconds) \
+             VALUES (?1, ?2, 'running', ?3, ?4, ?5, ?5, ?6, ?7)",
+        )?
+        .execute(params![
+            task.id,
+            task.assignee,
+            claimer.lock,
+            expires,
+            self.now(),
+            scope.worker_pid,
+            task.timeout_secs,
+        ])?;
         let run_id = self.conn().last_insert_rowid();
         if let Some(folder) = &scope.logs {
             let log = super::attempt::log_path(folder, &task.id, run_id);
@@ -593,8 +591,7 @@ impl<'c> Txn<'c> {
         // The run first, so the task takes its claim and its run in one update; should the
         // swap fail, the caller's savepoint or transaction takes the run back too.
         let swapped = self
-            .conn()
-            .prepare_cached(
+            .statement(
                 "UPDATE tasks SET status = 'running', claim_lock = ?2, claim_expires = ?3, \
                  started_at = COALESCE(started_at, ?4), last_heartbeat_at = ?4, worker_pid = ?5, \
                  current_run_id = ?6 WHERE rowid = ?1 AND status = 'ready' AND claim_lock IS NULL",
@@ -772,7 +769,7 @@ impl<'c> Txn<'c> {
             }
             Status::Running => task,
             Status::Ready | Status::Blocked => {
-                let parents = gate::unfinished_parents(self.conn(), id)?;
+                let parents = gate::unfinished_parents(self, id)?;
                 if !parents.is_empty() {
                     return Err(BoardError::ParentsUnfinished {
                         id: id.to_owned(),
@@ -806,8 +803,7 @@ impl<'c> Txn<'c> {
         holder: Option<Holder<'_>>,
     ) -> Result<Option<Completion>> {
         let marked = self
-            .conn()
-.prepare_cached(
+            .statement(
                 "UPDATE tasks SET status = 'done', result = ?2, completed_at = ?3, \
                  claim_lock = NULL, claim_expires = NULL, worker_pid = NULL, current_run_id = NULL, \
                  block_kind = NULL, block_recurrences = 0, consecutive_failures = 0 WHERE id = ?1 \
@@ -866,14 +862,13 @@ impl<'c> Txn<'c> {
         summary: Option<&str>,
         metadata: Option<&str>,
     ) -> Result<()> {
-        self.conn()
-            .prepare_cached(
-                "UPDATE task_runs SET status = ?2, outcome = ?3, summary = COALESCE(?4, summary), \
-                 ended_at = ?5, claim_expires = NULL, metadata = CASE WHEN ?6 IS NULL THEN metadata \
-                 WHEN json_valid(metadata) THEN json_patch(metadata, ?6) ELSE ?6 END \
-                 WHERE id = ?1 AND ended_at IS NULL",
-            )?
-            .execute(params![run, status, outcome, summary, self.now(), metadata])?;
+        self.statement(
+            "UPDATE task_runs SET status = ?2, outcome = ?3, summary = COALESCE(?4, summary), \
+             ended_at = ?5, claim_expires = NULL, metadata = CASE WHEN ?6 IS NULL THEN metadata \
+             WHEN json_valid(metadata) THEN json_patch(metadata, ?6) ELSE ?6 END \
+             WHERE id = ?1 AND ended_at IS NULL",
+        )?
+        .execute(params![run, status, outcome, summary, self.now(), metadata])?;
         Ok(())
     }
 
@@ -921,7 +916,7 @@ impl<'c> Txn<'c> {
                 expected: "blocked",
             });
         }
-        let next = gate::waiting_status(self.conn(), id)?;
+        let next = gate::waiting_status(self, id)?;
         self.set_status(id, &Status::Blocked, &next)?;
         // A person looked at the failure: the task gets a fresh set of retries, at once.
         self.conn()
@@ -1004,7 +999,7 @@ impl<'c> Txn<'c> {
     /// Running -> ready (or todo, should a parent be unfinished), closing the run as reclaimed.
     fn requeue(&self, id: &str, why: &str) -> Result<()> {
         let task = self.task(id)?;
-        let next = self.leave_running(id, &gate::waiting_status(self.conn(), id)?)?;
+        let next = self.leave_running(id, &gate::waiting_status(self, id)?)?;
         if let Some(run) = task.current_run_id {
             self.end_run(run, "reclaimed", "reclaimed", Some(why))?;
         }
@@ -1074,7 +1069,7 @@ impl<'c> Txn<'c> {
                 children: started,
             });
         }
-        let status = gate::waiting_status(self.conn(), id)?;
+        let status = gate::waiting_status(self, id)?;
         let demoted: Vec<String> = self
             .conn()
             .prepare_cached(
