@@ -25,13 +25,21 @@ const UNFINISHED_PARENTS: &str = concat!(
 
 /// SQL true when the task whose id is `$child` has a parent that is not finished (a missing
 /// parent counts as unfinished): the gate's question, spliced into the queries that ask it of
-/// many tasks at once, so one read answers it for each.
+/// many tasks at once, so one read answers it for each. With `besides`, the parent `$parent`
+/// is not looked up: only for a parent the caller finished in this same transaction.
 macro_rules! has_unfinished_parent {
     ($child:literal) => {
+        $crate::core::gate::has_unfinished_parent!($child, "")
+    };
+    ($child:literal, besides $parent:literal) => {
+        $crate::core::gate::has_unfinished_parent!($child, concat!(" AND o.parent_id <> ", $parent))
+    };
+    ($child:literal, $also:expr) => {
         concat!(
             "EXISTS (SELECT 1 FROM task_links o LEFT JOIN tasks p ON p.id = o.parent_id ",
             "WHERE o.child_id = ",
             $child,
+            $also,
             " AND (p.id IS NULL OR p.status NOT IN ",
             $crate::core::gate::finished_statuses!(),
             "))"
@@ -43,10 +51,11 @@ pub(crate) use has_unfinished_parent;
 /// `todo` children of `?1` whose every parent is finished, with their rowids: what finishing
 /// `?1` frees, in one query rather than a parent check per waiting child (every DAG
 /// completion asks this), and where each row is, so moving it needs no second look-up by id.
+/// `?1` itself was just finished by the caller, so only the children's other parents are read.
 const FREED_CHILDREN: &str = concat!(
     "SELECT c.rowid, l.child_id FROM task_links l JOIN tasks c ON c.id = l.child_id ",
     "WHERE l.parent_id = ?1 AND c.status = 'todo' AND NOT ",
-    has_unfinished_parent!("l.child_id"),
+    has_unfinished_parent!("l.child_id", besides "?1"),
     " ORDER BY l.child_id"
 );
 
@@ -83,8 +92,8 @@ pub fn unfinished_parents(reader: &Reader<'_>, child: &str) -> Result<Vec<(Strin
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
-/// The waiting children of `parent` whose parents are now all finished, as (rowid, id), valid
-/// within the caller's transaction.
+/// The waiting children of `parent`, which the caller has just finished in this transaction,
+/// whose parents are now all finished, as (rowid, id), valid within that transaction.
 pub fn freed_children(reader: &Reader<'_>, parent: &str) -> Result<Vec<(i64, String)>> {
     let mut stmt = reader.statement(FREED_CHILDREN)?;
     let rows = stmt.query_map(params![parent], |r| Ok((r.get(0)?, r.get(1)?)))?;
