@@ -82,3 +82,43 @@ impl<'c> DerefMut for Held<'_, 'c> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn one(statement: &mut Statement<'_>) -> i64 {
+        statement.query_row([], |r| r.get(0)).expect("a row")
+    }
+
+    #[test]
+    fn a_statement_in_use_further_up_the_stack_is_lent_from_the_cache() {
+        let conn = Connection::open_in_memory().expect("connection");
+        let held = HeldStatements::default();
+        const SQL: &str = "SELECT 1";
+        let mut outer = held.get(&conn, SQL).expect("held");
+        let mut inner = held.get(&conn, SQL).expect("lent");
+        assert!(matches!(outer, Held::Slot(_)));
+        assert!(matches!(inner, Held::Cached(_)));
+        assert_eq!((one(&mut outer), one(&mut inner)), (1, 1));
+        drop((outer, inner));
+        assert!(matches!(
+            held.get(&conn, SQL).expect("held again"),
+            Held::Slot(_)
+        ));
+    }
+
+    #[test]
+    fn statements_past_the_slots_go_through_the_cache() {
+        let conn = Connection::open_in_memory().expect("connection");
+        let held = HeldStatements::default();
+        let texts: Vec<&'static str> = (0..SLOTS + 2)
+            .map(|i| &*Box::leak(format!("SELECT {i}").into_boxed_str()))
+            .collect();
+        for (i, sql) in texts.iter().enumerate() {
+            let mut statement = held.get(&conn, sql).expect("statement");
+            assert_eq!(matches!(statement, Held::Slot(_)), i < SLOTS, "{sql}");
+            assert_eq!(one(&mut statement), i as i64);
+        }
+    }
+}
