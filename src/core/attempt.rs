@@ -16,7 +16,7 @@ use serde_json::json;
 use super::error::{BoardError, Result};
 use super::gate;
 use super::model::{EventKind, Status, TaskCommand, int, text};
-use super::ops::{Claimer, Completion, Txn, check_claim};
+use super::ops::{Claimer, Completion, Holder, Txn, check_claim};
 use super::query::Reader;
 
 /// The most characters of an error or a result line kept in a row, as Hermes bounds them.
@@ -120,8 +120,6 @@ pub enum AttemptOutcome {
 struct HeldRun {
     /// Failures in a row before this attempt.
     failures: i64,
-    /// Whether a retry time is recorded, to be cleared when the attempt succeeds.
-    retry_pending: bool,
 }
 
 impl Reader<'_> {
@@ -206,13 +204,12 @@ impl<'c> Txn<'c> {
         claimer: &Claimer,
         operation: &'static str,
     ) -> Result<HeldRun> {
-        // Only what the check and the attempt's end need: every fast task passes through here,
-        // and the whole task row (its block reason, its command) is not needed for that.
+        // Only what the check and the attempt's end need: the whole task row (its block reason,
+        // its command) is not needed for that.
         let row = self
             .conn()
             .prepare_cached(
-                "SELECT t.status, t.claim_lock, t.current_run_id, t.consecutive_failures, \
-                 (SELECT c.retry_at_ms FROM gateboard_commands c WHERE c.task_id = t.id) \
+                "SELECT t.status, t.claim_lock, t.current_run_id, t.consecutive_failures \
                  FROM tasks t WHERE t.id = ?1",
             )?
             // Read leniently, as a task row is: a mistyped column must not stop a completion.
@@ -222,11 +219,10 @@ impl<'c> Txn<'c> {
                     text(r, 1)?,
                     int(r, 2)?,
                     int(r, 3)?,
-                    int(r, 4)?,
                 ))
             })
             .optional()?;
-        let Some((status, lock, current_run, failures, retry_at_ms)) = row else {
+        let Some((status, lock, current_run, failures)) = row else {
             return Err(BoardError::UnknownTask(id.to_owned()));
         };
         check_claim(id, &status, lock.as_deref(), &claimer.lock, operation)?;
@@ -242,15 +238,16 @@ impl<'c> Txn<'c> {
         }
         Ok(HeldRun {
             failures: failures.unwrap_or(0),
-            retry_pending: retry_at_ms.is_some(),
         })
     }
 
-    /// Forgets a pending retry time.
+    /// Forgets a pending retry time; writes nothing when there is none.
     pub(super) fn clear_retry(&self, id: &str) -> Result<()> {
-        self.conn()
-            .prepare_cached("UPDATE gateboard_commands SET retry_at_ms = NULL WHERE task_id = ?1")?
-            .execute(params![id])?;
+        self.statement(
+            "UPDATE gateboard_commands SET retry_at_ms = NULL \
+             WHERE task_id = ?1 AND retry_at_ms IS NOT NULL",
+        )?
+        .execute(params![id])?;
         Ok(())
     }
 
@@ -258,7 +255,9 @@ impl<'c> Txn<'c> {
     /// reason a person can act on. Only the run the claim opened may end the task, so a worker
     /// whose claim lapsed and was taken over cannot complete or fail what another run holds.
     pub fn finish_attempt(&self, attempt: &Attempt, claimer: &Claimer) -> Result<AttemptOutcome> {
-        let task = self.held_run(&attempt.task_id, attempt.run_id, claimer, "finish")?;
+        // Read first only by the ends that need the row's failures: a success, every fast
+        // task's end, checks its claim in the update that marks it done.
+        let held = || self.held_run(&attempt.task_id, attempt.run_id, claimer, "finish");
         let id = attempt.task_id.as_str();
         let duration_ms = i64::try_from(attempt.duration.as_millis()).unwrap_or(i64::MAX);
         /// How the attempt ended, as its run records it; keys sorted, as a JSON object of
@@ -292,18 +291,31 @@ impl<'c> Txn<'c> {
         match &attempt.end {
             AttemptEnd::Succeeded { result } => {
                 let result = result.as_deref().map(|r| bounded(r, ERROR_CHARS));
-                if task.retry_pending {
-                    self.clear_retry(id)?;
-                }
-                let done = self.mark_done(
-                    id,
-                    Some(attempt.run_id),
-                    result.as_deref(),
-                    Some(&metadata(json!({}))),
-                )?;
+                let metadata = metadata(json!({}));
+                let mark = |holder| {
+                    let run = Some(attempt.run_id);
+                    self.mark_done(id, run, result.as_deref(), Some(&metadata), holder)
+                };
+                let holder = Holder {
+                    lock: &claimer.lock,
+                    run_id: attempt.run_id,
+                };
+                let done = match mark(Some(holder))? {
+                    Some(done) => done,
+                    // Refused, nothing written: the row says why, or, read leniently (a column
+                    // of another type), that the claim is held after all.
+                    None => {
+                        held()?;
+                        mark(None)?.ok_or_else(|| {
+                            BoardError::Internal(format!("{id} could not be marked done"))
+                        })?
+                    }
+                };
+                self.clear_retry(id)?;
                 Ok(AttemptOutcome::Completed(done))
             }
             AttemptEnd::Deferred => {
+                let task = held()?;
                 let at_ms = self.retry_at(attempt.retry_delay);
                 self.close_run(
                     attempt.run_id,
@@ -329,6 +341,7 @@ impl<'c> Txn<'c> {
                 cause,
                 last_line,
             } => {
+                let task = held()?;
                 let failures = task.failures.saturating_add(1);
                 let limit = self.failure_limit(id)?;
                 let error = bounded(
@@ -424,7 +437,7 @@ impl<'c> Txn<'c> {
             Some(why),
             &json!({}).to_string(),
         )?;
-        let next = self.leave_running(id, &gate::waiting_status(self.conn(), id)?)?;
+        let next = self.leave_running(id, &gate::waiting_status(self, id)?)?;
         self.event(
             id,
             Some(run_id),
@@ -477,7 +490,7 @@ impl<'c> Txn<'c> {
 
     /// Back to the queue, re-gated, not claimable before `at_ms`.
     fn hold_back(&self, id: &str, at_ms: i64) -> Result<()> {
-        self.leave_running(id, &gate::waiting_status(self.conn(), id)?)?;
+        self.leave_running(id, &gate::waiting_status(self, id)?)?;
         self.conn()
             .prepare_cached("UPDATE gateboard_commands SET retry_at_ms = ?2 WHERE task_id = ?1")?
             .execute(params![id, at_ms])?;

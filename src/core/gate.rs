@@ -1,9 +1,10 @@
 //! "Parent finished" and the claim gate, in one place, so every path asks the same question.
 
-use rusqlite::{Connection, params};
+use rusqlite::params;
 
 use super::error::Result;
 use super::model::Status;
+use super::query::Reader;
 
 /// The SQL list of statuses that count as finished; every query and trigger splices this in.
 macro_rules! finished_statuses {
@@ -24,13 +25,21 @@ const UNFINISHED_PARENTS: &str = concat!(
 
 /// SQL true when the task whose id is `$child` has a parent that is not finished (a missing
 /// parent counts as unfinished): the gate's question, spliced into the queries that ask it of
-/// many tasks at once, so one read answers it for each.
+/// many tasks at once, so one read answers it for each. With `besides`, the parent `$parent`
+/// is not looked up: only for a parent the caller finished in this same transaction.
 macro_rules! has_unfinished_parent {
     ($child:literal) => {
+        $crate::core::gate::has_unfinished_parent!($child, "")
+    };
+    ($child:literal, besides $parent:literal) => {
+        $crate::core::gate::has_unfinished_parent!($child, concat!(" AND o.parent_id <> ", $parent))
+    };
+    ($child:literal, $also:expr) => {
         concat!(
             "EXISTS (SELECT 1 FROM task_links o LEFT JOIN tasks p ON p.id = o.parent_id ",
             "WHERE o.child_id = ",
             $child,
+            $also,
             " AND (p.id IS NULL OR p.status NOT IN ",
             $crate::core::gate::finished_statuses!(),
             "))"
@@ -39,12 +48,14 @@ macro_rules! has_unfinished_parent {
 }
 pub(crate) use has_unfinished_parent;
 
-/// `todo` children of `?1` whose every parent is finished: what finishing `?1` frees, in one
-/// query rather than a parent check per waiting child (every DAG completion asks this).
+/// `todo` children of `?1` whose every parent is finished, with their rowids: what finishing
+/// `?1` frees, in one query rather than a parent check per waiting child (every DAG
+/// completion asks this), and where each row is, so moving it needs no second look-up by id.
+/// `?1` itself was just finished by the caller, so only the children's other parents are read.
 const FREED_CHILDREN: &str = concat!(
-    "SELECT l.child_id FROM task_links l JOIN tasks c ON c.id = l.child_id ",
+    "SELECT c.rowid, l.child_id FROM task_links l JOIN tasks c ON c.id = l.child_id ",
     "WHERE l.parent_id = ?1 AND c.status = 'todo' AND NOT ",
-    has_unfinished_parent!("l.child_id"),
+    has_unfinished_parent!("l.child_id", besides "?1"),
     " ORDER BY l.child_id"
 );
 
@@ -75,28 +86,29 @@ macro_rules! gated_ready {
 pub(crate) use gated_ready;
 
 /// Every parent of `child` that is not finished, with its status, so a refusal can say why.
-pub fn unfinished_parents(conn: &Connection, child: &str) -> Result<Vec<(String, Status)>> {
-    let mut stmt = conn.prepare_cached(UNFINISHED_PARENTS)?;
+pub fn unfinished_parents(reader: &Reader<'_>, child: &str) -> Result<Vec<(String, Status)>> {
+    let mut stmt = reader.statement(UNFINISHED_PARENTS)?;
     let rows = stmt.query_map(params![child], |r| Ok((r.get(0)?, r.get(1)?)))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
-/// The waiting children of `parent` whose parents are now all finished.
-pub fn freed_children(conn: &Connection, parent: &str) -> Result<Vec<String>> {
-    let mut stmt = conn.prepare_cached(FREED_CHILDREN)?;
-    let rows = stmt.query_map(params![parent], |r| r.get(0))?;
+/// The waiting children of `parent`, which the caller has just finished in this transaction,
+/// whose parents are now all finished, as (rowid, id), valid within that transaction.
+pub fn freed_children(reader: &Reader<'_>, parent: &str) -> Result<Vec<(i64, String)>> {
+    let mut stmt = reader.statement(FREED_CHILDREN)?;
+    let rows = stmt.query_map(params![parent], |r| Ok((r.get(0)?, r.get(1)?)))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
 /// Whether every parent of `child` is finished: the condition for `ready` and for a claim.
-pub fn parents_finished(conn: &Connection, child: &str) -> Result<bool> {
-    let mut stmt = conn.prepare_cached(concat!("SELECT NOT ", has_unfinished_parent!("?1")))?;
+pub fn parents_finished(reader: &Reader<'_>, child: &str) -> Result<bool> {
+    let mut stmt = reader.statement(concat!("SELECT NOT ", has_unfinished_parent!("?1")))?;
     Ok(stmt.query_row(params![child], |r| r.get(0))?)
 }
 
 /// The status a task waiting to run should have: `ready` when its parents are finished, else `todo`.
-pub fn waiting_status(conn: &Connection, task: &str) -> Result<Status> {
-    Ok(if parents_finished(conn, task)? {
+pub fn waiting_status(reader: &Reader<'_>, task: &str) -> Result<Status> {
+    Ok(if parents_finished(reader, task)? {
         Status::Ready
     } else {
         Status::Todo

@@ -5,6 +5,7 @@ pub mod audit;
 pub mod baseline;
 pub mod error;
 pub mod gate;
+mod held;
 pub mod history;
 pub mod import;
 pub mod interrupt;

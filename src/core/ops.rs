@@ -11,7 +11,7 @@ use super::audit::LINK_AFTER_CLAIM;
 use super::error::{BoardError, Result, StartedChild};
 use super::gate;
 use super::model::{EventKind, NewTask, Status, Task, TaskCommand, int, new_task_id, text};
-use super::query::Reader;
+use super::query::{Keyed, Reader};
 
 /// A write transaction in progress; reads see its own writes.
 pub struct Txn<'c> {
@@ -33,6 +33,12 @@ pub struct Claimer {
     pub lock: String,
     /// How long a claim lives without a heartbeat.
     pub ttl: Duration,
+}
+
+/// The claim a write is conditional on: its lock, and the run it opened.
+pub(super) struct Holder<'a> {
+    pub lock: &'a str,
+    pub run_id: i64,
 }
 
 /// A claim that was granted.
@@ -97,6 +103,9 @@ pub struct ClaimBatch {
 /// A ready task as a claim reads it: what the gate and the grant need, and its command.
 struct Candidate {
     id: String,
+    /// Where the row is, valid within the claiming transaction: the grant updates it by rowid,
+    /// skipping a second look-up by id.
+    rowid: i64,
     current_run_id: Option<i64>,
     assignee: Option<String>,
     timeout_secs: Option<i64>,
@@ -108,6 +117,7 @@ impl Candidate {
     fn from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Candidate> {
         Ok(Candidate {
             id: text(row, 0)?.unwrap_or_default(),
+            rowid: row.get(10)?,
             current_run_id: int(row, 1)?,
             assignee: text(row, 2)?,
             timeout_secs: int(row, 3)?,
@@ -248,8 +258,9 @@ impl<'c> Txn<'c> {
         kind: EventKind,
         payload: Option<String>,
     ) -> Result<i64> {
-        let mut stmt = self.conn().prepare_cached(
-            "INSERT INTO task_events (task_id, run_id, kind, payload, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+        let mut stmt = self.statement(
+            "INSERT INTO task_events (task_id, run_id, kind, payload, created_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5)",
         )?;
         stmt.execute(params![task, run_id, kind.as_str(), payload, self.now()])?;
         Ok(self.conn().last_insert_rowid())
@@ -430,7 +441,7 @@ impl<'c> Txn<'c> {
 
     /// Moves a `todo` task to `ready` when its parents are all finished; returns whether it moved.
     fn promote_if_ready(&self, id: &str) -> Result<bool> {
-        if !gate::parents_finished(self.conn(), id)? {
+        if !gate::parents_finished(self, id)? {
             return Ok(false);
         }
         let moved = self.set_status(id, &Status::Todo, &Status::Ready)?;
@@ -443,8 +454,16 @@ impl<'c> Txn<'c> {
     /// Promotes every waiting child of `parent` whose last unfinished parent it was.
     fn promote_children(&self, parent: &str) -> Result<Vec<String>> {
         let mut promoted = Vec::new();
-        for child in gate::freed_children(self.conn(), parent)? {
-            if self.set_status(&child, &Status::Todo, &Status::Ready)? {
+        for (rowid, child) in gate::freed_children(self, parent)? {
+            // By the rowid the query just read, not by id: every DAG completion passes here.
+            // (One update returning the ids cost more: SQLite keeps returned rows in a
+            // temporary table, a fifth more instructions for the whole pool.)
+            let moved = self
+                .statement(
+                    "UPDATE tasks SET status = 'ready' WHERE rowid = ?1 AND status = 'todo'",
+                )?
+                .execute(params![rowid])?;
+            if moved == 1 {
                 self.event(&child, None, EventKind::Promoted, None)?;
                 promoted.push(child);
             }
@@ -464,7 +483,9 @@ impl<'c> Txn<'c> {
     /// The gate: claims a ready task only if every parent is finished, re-checked right here
     /// inside the claim's own transaction; otherwise demotes it and records `claim_rejected`.
     pub fn claim(&self, id: &str, claimer: &Claimer) -> Result<ClaimOutcome> {
-        let task = self.task(id)?;
+        let Some(Keyed { rowid, task }) = self.keyed_tasks_by_ids(&[id.to_owned()])?.pop() else {
+            return Err(BoardError::UnknownTask(id.to_owned()));
+        };
         if task.status != Status::Ready || task.claim_lock.is_some() {
             return Err(BoardError::WrongStatus {
                 id: id.to_owned(),
@@ -476,6 +497,7 @@ impl<'c> Txn<'c> {
         let candidate = Candidate {
             command: self.command(id)?,
             id: task.id,
+            rowid,
             current_run_id: task.current_run_id,
             assignee: task.assignee,
             timeout_secs: task.timeout_secs,
@@ -491,7 +513,7 @@ impl<'c> Txn<'c> {
         claimer: &Claimer,
         scope: &ClaimScope,
     ) -> Result<ClaimOutcome> {
-        let unfinished = gate::unfinished_parents(self.conn(), &task.id)?;
+        let unfinished = gate::unfinished_parents(self, &task.id)?;
         if !unfinished.is_empty() {
             self.reject_claim(&task.id)?;
             return Ok(ClaimOutcome::Rejected { unfinished });
@@ -542,21 +564,20 @@ impl<'c> Txn<'c> {
                 Some("left open before a new claim"),
             )?;
         }
-        self.conn()
-            .prepare_cached(
-                "INSERT INTO task_runs (task_id, profile, status, claim_lock, claim_expires, \
-                 last_heartbeat_at, started_at, worker_pid, max_runtime_seconds) \
-                 VALUES (?1, ?2, 'running', ?3, ?4, ?5, ?5, ?6, ?7)",
-            )?
-            .execute(params![
-                task.id,
-                task.assignee,
-                claimer.lock,
-                expires,
-                self.now(),
-                scope.worker_pid,
-                task.timeout_secs,
-            ])?;
+        self.statement(
+            "INSERT INTO task_runs (task_id, profile, status, claim_lock, claim_expires, \
+             last_heartbeat_at, started_at, worker_pid, max_runtime_seconds) \
+             VALUES (?1, ?2, 'running', ?3, ?4, ?5, ?5, ?6, ?7)",
+        )?
+        .execute(params![
+            task.id,
+            task.assignee,
+            claimer.lock,
+            expires,
+            self.now(),
+            scope.worker_pid,
+            task.timeout_secs,
+        ])?;
         let run_id = self.conn().last_insert_rowid();
         if let Some(folder) = &scope.logs {
             let log = super::attempt::log_path(folder, &task.id, run_id);
@@ -570,14 +591,13 @@ impl<'c> Txn<'c> {
         // The run first, so the task takes its claim and its run in one update; should the
         // swap fail, the caller's savepoint or transaction takes the run back too.
         let swapped = self
-            .conn()
-            .prepare_cached(
+            .statement(
                 "UPDATE tasks SET status = 'running', claim_lock = ?2, claim_expires = ?3, \
                  started_at = COALESCE(started_at, ?4), last_heartbeat_at = ?4, worker_pid = ?5, \
-                 current_run_id = ?6 WHERE id = ?1 AND status = 'ready' AND claim_lock IS NULL",
+                 current_run_id = ?6 WHERE rowid = ?1 AND status = 'ready' AND claim_lock IS NULL",
             )?
             .execute(params![
-                task.id,
+                task.rowid,
                 claimer.lock,
                 expires,
                 self.now(),
@@ -655,7 +675,7 @@ impl<'c> Txn<'c> {
         let sql = format!(
             "SELECT t.id, t.current_run_id, t.assignee, t.max_runtime_seconds, \
              t.consecutive_failures, c.command, c.env, t.workspace_path, t.max_runtime_seconds, \
-             t.max_retries FROM tasks t LEFT JOIN gateboard_commands c ON c.task_id = t.id \
+             t.max_retries, t.rowid FROM tasks t LEFT JOIN gateboard_commands c ON c.task_id = t.id \
              WHERE t.status = 'ready' AND t.claim_lock IS NULL \
              AND (c.retry_at_ms IS NULL OR c.retry_at_ms <= ?1) {commands} {keyed} \
              ORDER BY t.priority DESC, t.created_at, t.rowid LIMIT ?2"
@@ -749,7 +769,7 @@ impl<'c> Txn<'c> {
             }
             Status::Running => task,
             Status::Ready | Status::Blocked => {
-                let parents = gate::unfinished_parents(self.conn(), id)?;
+                let parents = gate::unfinished_parents(self, id)?;
                 if !parents.is_empty() {
                     return Err(BoardError::ParentsUnfinished {
                         id: id.to_owned(),
@@ -767,25 +787,38 @@ impl<'c> Txn<'c> {
                 });
             }
         };
-        self.mark_done(id, task.current_run_id, result, None)
+        self.mark_done(id, task.current_run_id, result, None, None)?
+            .ok_or_else(|| BoardError::Internal(format!("{id} could not be marked done")))
     }
 
-    /// Marks a task done (its claim checked by the caller), closes `run_id` with `metadata`
-    /// added to the run's, and promotes the children it was the last unfinished parent of.
+    /// Marks a task done, closes `run_id` with `metadata` added to the run's, and promotes the
+    /// children it was the last unfinished parent of. With a `holder`, only while it holds the
+    /// task (None, writing nothing, otherwise); without, the caller checked the claim.
     pub(super) fn mark_done(
         &self,
         id: &str,
         run_id: Option<i64>,
         result: Option<&str>,
         metadata: Option<&str>,
-    ) -> Result<Completion> {
-        self.conn()
-            .prepare_cached(
+        holder: Option<Holder<'_>>,
+    ) -> Result<Option<Completion>> {
+        let marked = self
+            .statement(
                 "UPDATE tasks SET status = 'done', result = ?2, completed_at = ?3, \
                  claim_lock = NULL, claim_expires = NULL, worker_pid = NULL, current_run_id = NULL, \
-                 block_kind = NULL, block_recurrences = 0, consecutive_failures = 0 WHERE id = ?1",
+                 block_kind = NULL, block_recurrences = 0, consecutive_failures = 0 WHERE id = ?1 \
+                 AND (?4 IS NULL OR (status = 'running' AND claim_lock = ?4 AND current_run_id = ?5))",
             )?
-            .execute(params![id, result, self.now()])?;
+            .execute(params![
+                id,
+                result,
+                self.now(),
+                holder.as_ref().map(|h| h.lock),
+                holder.as_ref().map(|h| h.run_id)
+            ])?;
+        if marked == 0 && holder.is_some() {
+            return Ok(None);
+        }
         if let Some(run) = run_id {
             self.end_run_with(run, "done", "completed", result, metadata)?;
         }
@@ -803,10 +836,10 @@ impl<'c> Txn<'c> {
                 summary: result.and_then(|r| r.lines().next()),
             },
         )?;
-        Ok(Completion {
+        Ok(Some(Completion {
             run_id,
             promoted: self.promote_children(id)?,
-        })
+        }))
     }
 
     pub(super) fn end_run(
@@ -829,14 +862,13 @@ impl<'c> Txn<'c> {
         summary: Option<&str>,
         metadata: Option<&str>,
     ) -> Result<()> {
-        self.conn()
-            .prepare_cached(
-                "UPDATE task_runs SET status = ?2, outcome = ?3, summary = COALESCE(?4, summary), \
-                 ended_at = ?5, claim_expires = NULL, metadata = CASE WHEN ?6 IS NULL THEN metadata \
-                 WHEN json_valid(metadata) THEN json_patch(metadata, ?6) ELSE ?6 END \
-                 WHERE id = ?1 AND ended_at IS NULL",
-            )?
-            .execute(params![run, status, outcome, summary, self.now(), metadata])?;
+        self.statement(
+            "UPDATE task_runs SET status = ?2, outcome = ?3, summary = COALESCE(?4, summary), \
+             ended_at = ?5, claim_expires = NULL, metadata = CASE WHEN ?6 IS NULL THEN metadata \
+             WHEN json_valid(metadata) THEN json_patch(metadata, ?6) ELSE ?6 END \
+             WHERE id = ?1 AND ended_at IS NULL",
+        )?
+        .execute(params![run, status, outcome, summary, self.now(), metadata])?;
         Ok(())
     }
 
@@ -884,7 +916,7 @@ impl<'c> Txn<'c> {
                 expected: "blocked",
             });
         }
-        let next = gate::waiting_status(self.conn(), id)?;
+        let next = gate::waiting_status(self, id)?;
         self.set_status(id, &Status::Blocked, &next)?;
         // A person looked at the failure: the task gets a fresh set of retries, at once.
         self.conn()
@@ -967,7 +999,7 @@ impl<'c> Txn<'c> {
     /// Running -> ready (or todo, should a parent be unfinished), closing the run as reclaimed.
     fn requeue(&self, id: &str, why: &str) -> Result<()> {
         let task = self.task(id)?;
-        let next = self.leave_running(id, &gate::waiting_status(self.conn(), id)?)?;
+        let next = self.leave_running(id, &gate::waiting_status(self, id)?)?;
         if let Some(run) = task.current_run_id {
             self.end_run(run, "reclaimed", "reclaimed", Some(why))?;
         }
@@ -1037,7 +1069,7 @@ impl<'c> Txn<'c> {
                 children: started,
             });
         }
-        let status = gate::waiting_status(self.conn(), id)?;
+        let status = gate::waiting_status(self, id)?;
         let demoted: Vec<String> = self
             .conn()
             .prepare_cached(

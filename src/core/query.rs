@@ -4,6 +4,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use super::error::{BoardError, Result};
 use super::gate;
+use super::held::{Held, HeldStatements};
 use super::model::{
     Comment, EVENT_COLUMNS, Event, EventKind, Neighbour, RUN_COLUMNS, Run, Status, TASK_COLUMNS,
     TASK_FROM, Task, TaskDetail,
@@ -12,11 +13,21 @@ use super::model::{
 /// Read access to a board inside one snapshot.
 pub struct Reader<'c> {
     conn: &'c Connection,
+    held: HeldStatements<'c>,
 }
 
 impl<'c> Reader<'c> {
     pub(in crate::core) fn new(conn: &'c Connection) -> Self {
-        Reader { conn }
+        Reader {
+            conn,
+            held: HeldStatements::default(),
+        }
+    }
+
+    /// The statement of `sql`, kept at hand for the rest of this transaction: for the
+    /// statements every task of a pool batch runs (see `held`).
+    pub(in crate::core) fn statement(&self, sql: &'static str) -> Result<Held<'_, 'c>> {
+        self.held.get(self.conn, sql)
     }
 
     /// The connection itself: only the core may run SQL, and the compiler holds it to that.
@@ -107,7 +118,7 @@ impl<'c> Reader<'c> {
 
     /// Every parent of `id` that is not finished, with its status: what closes the gate.
     pub fn unfinished_parents(&self, id: &str) -> Result<Vec<(String, Status)>> {
-        gate::unfinished_parents(self.conn, id)
+        gate::unfinished_parents(self, id)
     }
 
     /// Every link as (parent, child).
@@ -162,7 +173,7 @@ impl<'c> Reader<'c> {
 
     /// A sentence on why a task is not claimable, or None when it is.
     fn not_ready_because(&self, task: &Task) -> Result<Option<String>> {
-        let unfinished = gate::unfinished_parents(self.conn, &task.id)?;
+        let unfinished = gate::unfinished_parents(self, &task.id)?;
         let waiting = || {
             unfinished
                 .iter()

@@ -27,6 +27,10 @@ use crate::core::{Board, BoardError, OpenOptions};
 use crate::watch::BoardWatch;
 use exec::backoff::Backoff;
 
+/// How long the board watch waits after a change before it looks for the next: a commit's
+/// burst of WAL writes then wakes it about once, not once a frame (see `Pool::start`).
+const WATCH_SETTLE: Duration = Duration::from_millis(1);
+
 /// What a worker does with a claimed task.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Work {
@@ -449,6 +453,11 @@ impl Pool {
         let watch = BoardWatch::start(path, move || {
             waker.work_available.notify_waiters();
             looker.look();
+            // A commit writes its WAL a frame at a time, each write an inotify event. Pausing
+            // this (notify's) thread before it reads the next lets the kernel fold the rest of
+            // the burst into the one event it still holds, instead of waking this thread, from
+            // inside the writer's every write, for each frame.
+            std::thread::sleep(WATCH_SETTLE);
         })
         .ok();
         let (control, _) = watch::channel(Control {
