@@ -204,3 +204,42 @@ fn a_column_is_read_by_a_pass_only_when_it_is_most_of_the_table() {
     assert!(!conn.read(|r| r.most_of_the_table(3)).expect("ready"));
     assert!(!conn.read(|r| r.most_of_the_table(0)).expect("empty"));
 }
+
+#[test]
+fn a_read_stopped_at_any_moment_leaves_its_connection_usable() {
+    let board = board();
+    let conn = board.open();
+    let interrupter = conn.interrupter();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let hammer = {
+        let stop = stop.clone();
+        std::thread::spawn(move || {
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                interrupter.interrupt();
+            }
+        })
+    };
+    // Some of these are stopped, at their statements or at their COMMIT; none may leave the
+    // connection inside a transaction, where every later read would be refused.
+    let mut stopped = 0;
+    for _ in 0..5_000 {
+        match conn.read(|r| r.column_len(&Status::Done, &Needle::ALL)) {
+            Ok(len) => assert_eq!(len, 30),
+            Err(e) => {
+                assert!(
+                    !e.to_string().contains("within a transaction"),
+                    "left inside a transaction: {e}"
+                );
+                stopped += 1;
+            }
+        }
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    hammer.join().expect("hammer");
+    assert!(stopped > 0, "the interrupts reached some reads");
+    assert_eq!(
+        conn.read(|r| r.column_len(&Status::Done, &Needle::ALL))
+            .expect("a read after them all"),
+        30
+    );
+}

@@ -67,6 +67,9 @@ impl Default for OpenOptions {
     }
 }
 
+/// How often a rollback is tried again when an interrupt stops the ROLLBACK statement itself.
+const ROLLBACK_TRIES: usize = 100;
+
 /// One connection to one board file.
 pub struct Board {
     conn: Connection,
@@ -280,11 +283,21 @@ impl Board {
 
     /// Runs `f` on one consistent snapshot of the board.
     pub fn read<T>(&self, f: impl FnOnce(&Reader<'_>) -> Result<T>) -> Result<T> {
-        self.conn.execute_batch("BEGIN DEFERRED")?;
+        if let Err(e) = self.conn.execute_batch("BEGIN DEFERRED") {
+            // Stopped by an interrupt, BEGIN may have opened the transaction all the same.
+            self.rollback();
+            return Err(e.into());
+        }
         let out = f(&Reader::new(&self.conn));
-        if out.is_ok() {
-            self.conn.execute_batch("COMMIT")?;
-        } else {
+        if out.is_ok()
+            && let Err(e) = self.conn.execute_batch("COMMIT")
+        {
+            // An interrupt that lands on the COMMIT itself fails it with the transaction still
+            // open: rolled back here, or every later read on this connection would be refused.
+            self.rollback();
+            return Err(e.into());
+        }
+        if out.is_err() {
             self.rollback();
         }
         out
@@ -337,8 +350,12 @@ impl Board {
     }
 
     fn rollback(&self) {
-        if !self.conn.is_autocommit() {
-            // A failed ROLLBACK leaves nothing to undo: SQLite has already rolled back.
+        // A ROLLBACK that fails has rolled back already, unless another thread's interrupt
+        // stopped the ROLLBACK statement itself: then it is run again.
+        for _ in 0..ROLLBACK_TRIES {
+            if self.conn.is_autocommit() {
+                return;
+            }
             let _ = self.conn.execute_batch("ROLLBACK");
         }
     }
