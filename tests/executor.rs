@@ -974,3 +974,28 @@ fn a_claim_taken_ahead_goes_back_to_the_board_when_the_task_before_it_runs_long(
     worker.stop(Signal::SIGTERM);
     fx.assert_no_command_left();
 }
+
+#[test]
+fn a_task_finished_just_before_a_long_one_is_recorded_while_the_long_one_runs() {
+    let fx = Fixture::new();
+    for i in 0..40 {
+        fx.add(&format!("quick {i}"), "true", &["--priority", "9"]);
+    }
+    let before = fx.add("just before", "true", &["--priority", "5"]);
+    let long = fx.add("long", "sleep 30", &["--priority", "4"]);
+    // Quick ones after it too, so the worker's queue is not empty when the long one starts.
+    for i in 0..20 {
+        fx.add(&format!("after {i}"), "true", &["--priority", "3"]);
+    }
+    let mut worker = fx.spawn_work("1", &[]);
+    wait_for("the task before the long one to be recorded done", || {
+        fx.status(&before) == "done"
+    });
+    assert_eq!(
+        fx.status(&long),
+        "running",
+        "recorded while the long task runs"
+    );
+    worker.stop(Signal::SIGTERM);
+    fx.assert_no_command_left();
+}

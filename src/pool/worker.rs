@@ -156,7 +156,12 @@ pub(crate) async fn run(mut ctx: Context) {
             };
             let refill = ahead == 0 || !claiming || pace.refill_at(ahead, queued.len());
             if refill && (!finished.is_empty() || want > 0) {
-                in_flight = send_step(&ctx, &claimer, std::mem::take(&mut finished), want);
+                in_flight = send_step(
+                    &Giver::of(&ctx),
+                    &claimer,
+                    std::mem::take(&mut finished),
+                    want,
+                );
                 if in_flight.is_none() {
                     // The writer is gone: nothing can be recorded any more.
                     ctx.shared.set_state(ctx.id, WorkerState::Retired);
@@ -174,7 +179,7 @@ pub(crate) async fn run(mut ctx: Context) {
                 loop {
                     tokio::select! {
                         ended = &mut work => break ended,
-                        _ = overrun.tick(), if !queued.is_empty() || in_flight.is_some() => {
+                        _ = overrun.tick(), if !queued.is_empty() || in_flight.is_some() || !finished.is_empty() => {
                             // Slower than the pace promised: claims already granted come off the
                             // step on its way, and every claim waiting here goes back.
                             if let Some(flight) = in_flight.as_mut()
@@ -184,6 +189,15 @@ pub(crate) async fn run(mut ctx: Context) {
                                 take_answer(&giver, flight, answer, &mut queued, &mut finished).await;
                             }
                             giver.release_all(&claimer, &mut queued, OVERRUN_RELEASE).await;
+                            // And the tasks it finished before this one are recorded now, so
+                            // their children need not wait this one out either.
+                            if in_flight.is_none() && !finished.is_empty() {
+                                in_flight =
+                                    send_step(&giver, &claimer, finished.clone(), 0);
+                                if in_flight.is_some() {
+                                    finished.clear();
+                                }
+                            }
                         }
                     }
                 }
@@ -242,7 +256,7 @@ pub(crate) async fn run(mut ctx: Context) {
 
 /// Hands in `attempts` and asks for `want` claims without waiting for the answer.
 fn send_step(
-    ctx: &Context,
+    ctx: &Giver,
     claimer: &Claimer,
     attempts: Vec<Attempt>,
     want: usize,
@@ -298,12 +312,14 @@ async fn take_answer(
     }
 }
 
-/// What handing claims back needs of a worker's context, held apart from it so claims can go
-/// back while the worker's task still runs (and holds the context).
+/// What a worker's steps and give-backs need of its context, held apart from it so claims can
+/// go back and finished attempts go in while the worker's task still runs (and holds the
+/// context).
 struct Giver {
     id: usize,
     requests: mpsc::Sender<Request>,
     shared: Arc<Shared>,
+    scope: ClaimScope,
 }
 
 impl Giver {
@@ -312,6 +328,7 @@ impl Giver {
             id: ctx.id,
             requests: ctx.requests.clone(),
             shared: ctx.shared.clone(),
+            scope: ctx.scope.clone(),
         }
     }
 
