@@ -243,6 +243,18 @@ fn pool_keys_ask_the_pool_only_for_what_it_can_do() {
         step(&mut m, Action::MoreWorkers),
         vec![Effect::Pool(PoolCommand::Resize(2))]
     );
+    assert_eq!(m.state.message.as_deref(), Some("workers: 2"));
+    assert_eq!(
+        step(&mut m, Action::FewerWorkers),
+        vec![Effect::Pool(PoolCommand::Resize(0))]
+    );
+    assert!(
+        m.state
+            .message
+            .as_deref()
+            .unwrap()
+            .starts_with("workers: 0")
+    );
 }
 
 #[test]
@@ -295,12 +307,24 @@ fn a_race_is_refused_without_workers_to_race_and_summed_up_after_its_audit() {
     );
     assert_eq!(m.state.race_summary, None);
 
-    // Stopped with the pool paused: no worker would finish it, so it is summed up at once.
+    // Stopped with the pool paused: it waits for the workers to resume, and says so.
     let mut m = model();
     step(&mut m, pool(true, false));
     step(&mut m, Action::ToggleRace(RaceMode::BuggyWriter));
     step(&mut m, Action::ToggleRace(RaceMode::BuggyWriter));
     step(&mut m, pool(true, true));
+    assert_eq!(
+        step(&mut m, Action::RaceWritten(Ok(report.clone()))),
+        Vec::new()
+    );
+    assert!(m.state.message.as_deref().unwrap().contains("p resumes"));
+
+    // With the workers gone, nothing would finish it: it is summed up at once.
+    let mut m = model();
+    step(&mut m, pool(true, false));
+    step(&mut m, Action::ToggleRace(RaceMode::BuggyWriter));
+    step(&mut m, Action::ToggleRace(RaceMode::BuggyWriter));
+    step(&mut m, pool(false, false));
     let effects = step(&mut m, Action::RaceWritten(Ok(report)));
     assert_eq!(effects, vec![Effect::Read(Read::Audit)]);
     assert_eq!(m.state.race_summary, None, "not before the audit");

@@ -424,15 +424,25 @@ impl Model {
                     });
                 }
             },
-            Action::MoreWorkers => self.effects.push(Effect::Pool(match &self.state.pool {
-                pool if pool.running => PoolCommand::Resize(pool.size + 1),
-                _ => PoolCommand::Start(1),
-            })),
+            Action::MoreWorkers => {
+                let pool = &self.state.pool;
+                let (command, workers) = if pool.running {
+                    (PoolCommand::Resize(pool.size + 1), pool.size + 1)
+                } else {
+                    (PoolCommand::Start(1), 1)
+                };
+                self.effects.push(Effect::Pool(command));
+                self.state.message = Some(format!("workers: {workers}"));
+            }
             Action::FewerWorkers => {
-                if self.state.pool.running {
-                    let fewer = self.state.pool.size.saturating_sub(1);
+                let pool = &self.state.pool;
+                self.state.message = Some(if pool.running && pool.size > 0 {
+                    let fewer = pool.size - 1;
                     self.effects.push(Effect::Pool(PoolCommand::Resize(fewer)));
-                }
+                    format!("workers: {fewer}; one leaving finishes its task first")
+                } else {
+                    "no workers run here; + starts one".into()
+                });
             }
             Action::ToggleRace(mode) => self.toggle_race(mode),
             Action::Click { x, y } => self.click(x, y),
@@ -964,13 +974,19 @@ impl Model {
             Ok(report) => {
                 let children = report.children;
                 if race.written_by(report) {
-                    // Stopped by the person: what it wrote is worked to the end and counted,
-                    // unless no worker would; then it is summed up now.
+                    // Stopped by the person: what it wrote is worked to the end and counted (once
+                    // a paused pool resumes), unless there is no worker; then it is summed up now.
                     let pool = &self.state.pool;
-                    if pool.running && pool.size > 0 && !pool.paused {
-                        self.state.message = Some(format!(
-                            "race stopped after {children} children; the workers finish them, then the summary"
-                        ));
+                    if pool.running && pool.size > 0 {
+                        self.state.message = Some(if pool.paused {
+                            format!(
+                                "race stopped after {children} children; p resumes the workers to finish them, then the summary"
+                            )
+                        } else {
+                            format!(
+                                "race stopped after {children} children; the workers finish them, then the summary"
+                            )
+                        });
                         self.follow_race();
                     } else if let Some(race) = self.race.take() {
                         self.end_race(&race, false);
