@@ -971,6 +971,11 @@ fn a_claim_taken_ahead_goes_back_to_the_board_when_the_task_before_it_runs_long(
         "{:?}",
         fx.runs(&next)
     );
+    let shown = fx.ok(&["show", &next]);
+    assert!(
+        shown.contains("why: given back unstarted") && !shown.contains("log:"),
+        "show says why, and names no log the run never wrote: {shown}"
+    );
     worker.stop(Signal::SIGTERM);
     fx.assert_no_command_left();
 }

@@ -5,6 +5,7 @@
 //! prints the exact text.
 
 use std::io::{self, Write};
+use std::path::Path;
 
 use serde::Serialize;
 
@@ -137,10 +138,14 @@ pub fn detail(out: &mut dyn Write, d: &TaskDetail) -> io::Result<()> {
             if !how.is_empty() {
                 writeln!(out, "      {}", how.join(", "))?;
             }
+            if let Some(why) = run.why() {
+                writeln!(out, "      why: {}", E(why))?;
+            }
             if let Some(error) = &run.error {
                 writeln!(out, "      error: {}", E(error))?;
             }
-            if let Some(log) = &run.log {
+            // A run given back before it started never wrote the log its claim named.
+            if let Some(log) = run.log.as_ref().filter(|log| Path::new(log).exists()) {
                 writeln!(out, "      log: {}", E(log))?;
             }
         }

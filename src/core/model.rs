@@ -476,6 +476,15 @@ impl Run {
         parts
     }
 
+    /// Why a run that did not end done ended as it did (given back unstarted, the pool
+    /// stopped, reclaimed…), as its summary says, unless its error says so already; a done
+    /// run's summary is its result.
+    pub fn why(&self) -> Option<&str> {
+        self.summary.as_deref().filter(|why| {
+            self.status != "done" && self.ended_at.is_some() && self.error.as_deref() != Some(why)
+        })
+    }
+
     /// Its outcome where that says more than its status (`done` and `completed`, not
     /// `gave_up` twice), `open` while it runs, for a person's one-line summary of it.
     pub fn outcome_beyond_status(&self) -> Option<&str> {

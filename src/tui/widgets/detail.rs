@@ -96,6 +96,12 @@ pub fn draw(frame: &mut Frame<'_>, state: &State, detail: &TaskDetail, area: Rec
                 how_it_ended(run),
                 Escaped(run.runner())
             )));
+            if let Some(why) = run.why() {
+                lines.push(Line::from(Span::styled(
+                    format!("      why: {}", Escaped(why)),
+                    theme.dim(),
+                )));
+            }
             if let Some(error) = &run.error {
                 lines.push(Line::from(Span::styled(
                     format!("      error: {}", Escaped(error)),
