@@ -243,3 +243,37 @@ fn a_read_stopped_at_any_moment_leaves_its_connection_usable() {
         30
     );
 }
+
+#[test]
+fn a_filter_of_other_scripts_ignores_their_case_as_the_cards_held_in_memory_do() {
+    let board = common::TempBoard::new();
+    let mut conn = board.open();
+    conn.write(|t| {
+        for title in ["Ärger ready", "ÄRGER loud", "arger", "Ωmega"] {
+            t.create(&NewTask {
+                title: title.into(),
+                ..NewTask::default()
+            })?;
+        }
+        Ok(())
+    })
+    .expect("seed");
+    for scan in [false, true] {
+        let count = |text: &str| {
+            conn.read(|r| r.column_len(&Status::Ready, &Needle::new(text).scanning(scan)))
+                .expect("len")
+        };
+        assert_eq!(count("ärger"), 2, "scan {scan}");
+        assert_eq!(count("ÄrGeR"), 2, "scan {scan}");
+        assert_eq!(count("ωme"), 1, "scan {scan}");
+    }
+    let page = conn
+        .read(|r| r.column_page(&Status::Ready, &Needle::new("ärger"), 0, 10))
+        .expect("page");
+    assert!(
+        page.iter()
+            .all(|k| gateboard::tui::board_view::matches(&k.task, "ärger")),
+        "the page holds what the TUI's own matcher takes"
+    );
+    assert_eq!(page.len(), 2);
+}

@@ -158,6 +158,7 @@ impl Board {
         self.conn.pragma_update(None, "foreign_keys", "ON")?;
         self.conn.pragma_update(None, "wal_autocheckpoint", 8000)?;
         self.conn.pragma_update(None, "temp_store", "MEMORY")?;
+        query::register_contains(&self.conn)?;
         Ok(())
     }
 

@@ -494,8 +494,8 @@ impl<'c> Reader<'c> {
     }
 }
 
-/// What a long column's reads match: tasks whose id or title contains `text`, ASCII
-/// case-insensitive (SQL's `LIKE`, which unlike `lower()` copies nothing per row: a third of
+/// What a long column's reads match: tasks whose id or title contains `text`, ignoring case
+/// (with SQL's `LIKE` for ASCII text, which unlike `lower()` copies nothing per row: a third of
 /// the time at a million done tasks); empty matches every task.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Needle<'a> {
@@ -533,17 +533,25 @@ impl<'a> Needle<'a> {
         }
     }
 
-    /// The test, with ?2 the pattern; left out with no text.
+    /// The test, with ?2 the pattern; left out with no text. `LIKE` ignores only ASCII case,
+    /// so text with other letters is matched by `contains_folded`, as the TUI matches the
+    /// cards it holds.
     fn clause(&self) -> &'static str {
         if self.text.is_empty() {
             "1"
-        } else {
+        } else if self.text.is_ascii() {
             "(title LIKE ?2 ESCAPE '\\' OR id LIKE ?2 ESCAPE '\\')"
+        } else {
+            "(contains_folded(title, ?2) OR contains_folded(id, ?2))"
         }
     }
 
-    /// The `LIKE` pattern: the text anywhere, its own `%`, `_` and `\` taken literally.
+    /// The `LIKE` pattern: the text anywhere, its own `%`, `_` and `\` taken literally (or,
+    /// for `contains_folded`, the text itself, lowercased).
     fn pattern(&self) -> String {
+        if !self.text.is_ascii() {
+            return self.text.to_lowercase();
+        }
         let mut pattern = String::with_capacity(self.text.len() + 2);
         pattern.push('%');
         for c in self.text.chars() {
@@ -575,4 +583,22 @@ impl Keyed {
             task: Task::from_row(row)?,
         })
     }
+}
+
+/// Registers `contains_folded(text, needle)` on a connection: whether `text`, lowercased as
+/// Rust lowercases (every script, not ASCII alone), contains `needle`. What a long column's
+/// filter matches with when its text is not ASCII.
+pub(crate) fn register_contains(conn: &rusqlite::Connection) -> Result<()> {
+    use rusqlite::functions::FunctionFlags;
+    conn.create_scalar_function(
+        "contains_folded",
+        2,
+        FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+        |ctx| {
+            let text: Option<String> = ctx.get(0)?;
+            let needle: String = ctx.get(1)?;
+            Ok(text.is_some_and(|t| t.to_lowercase().contains(&needle)))
+        },
+    )?;
+    Ok(())
 }
