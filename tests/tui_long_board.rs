@@ -500,3 +500,39 @@ fn a_key_on_an_event_of_a_task_beyond_the_window_says_how_to_reach_it() {
         "{message}"
     );
 }
+
+#[test]
+fn a_filter_s_first_page_of_a_long_column_holds_its_first_matches_and_their_count() {
+    use gateboard::tui::board_view::{PageAt, matches};
+    use gateboard::tui::effects::read::{Fetched, Read};
+
+    let board = long_board();
+    let conn = board.open();
+    let done = conn.read(|r| r.tasks(Some(&Status::Done))).expect("done");
+    // Common (every title: the page fills from the start of the claim order), rare (eleven
+    // titles: a pass finds them all), and none.
+    for filter in ["history", "task 10", "history task 5", "no such title"] {
+        let matching: Vec<&str> = done
+            .iter()
+            .filter(|t| matches(t, filter))
+            .map(|t| t.id.as_str())
+            .collect();
+        for at in [PageAt::Row(0), PageAt::Task("not a task".into())] {
+            let read = Read::Page {
+                status: Status::Done,
+                filter: filter.into(),
+                at,
+                known: None,
+            };
+            let Fetched::Page(page) = read.perform(&conn) else {
+                panic!("no page for {filter:?}");
+            };
+            let ids: Vec<&str> = page.cards.iter().map(|k| k.task.id.as_str()).collect();
+            let expected: Vec<&str> = matching.iter().copied().take(WINDOW).collect();
+            assert_eq!(ids, expected, "{filter:?}");
+            assert_eq!(page.paging.len, matching.len(), "{filter:?}");
+            assert_eq!(page.paging.all, DONE, "{filter:?}");
+            assert_eq!(page.paging.first, 0);
+        }
+    }
+}

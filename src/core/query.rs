@@ -408,6 +408,33 @@ impl<'c> Reader<'c> {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
+    /// The first `limit` tasks `needle` matches among the first `probe` of one status in claim
+    /// order: where matches are common, a column's first page without a pass over the table
+    /// (fewer than `limit` says they are not, or not that early).
+    pub fn column_page_probe(
+        &self,
+        status: &Status,
+        needle: &Needle<'_>,
+        limit: usize,
+        probe: usize,
+    ) -> Result<Vec<Keyed>> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let probe = i64::try_from(probe).unwrap_or(i64::MAX);
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {TASK_COLUMNS}, t.rowid FROM {TASK_FROM} WHERE t.rowid IN \
+             (SELECT rowid FROM (SELECT rowid, priority, created_at, title, id FROM tasks \
+              WHERE status = ?1 ORDER BY priority DESC, created_at, rowid LIMIT ?4) \
+              WHERE {} ORDER BY priority DESC, created_at, rowid LIMIT ?3) \
+             ORDER BY t.priority DESC, t.created_at, t.rowid",
+            needle.clause()
+        ))?;
+        let rows = stmt.query_map(
+            params![status, needle.pattern(), limit, probe],
+            Keyed::from_row,
+        )?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
     /// How many tasks of one status `needle` matches (as `column_page` matches them): a long
     /// column's length, counted without reading it.
     pub fn column_len(&self, status: &Status, needle: &Needle<'_>) -> Result<usize> {
