@@ -34,6 +34,24 @@ fn board() -> common::TempBoard {
     board
 }
 
+/// A board of ready tasks with these titles.
+fn ready_titled(titles: &[&str]) -> common::TempBoard {
+    let board = common::TempBoard::new();
+    board
+        .open()
+        .write(|t| {
+            for title in titles {
+                t.create(&NewTask {
+                    title: (*title).into(),
+                    ..NewTask::default()
+                })?;
+            }
+            Ok(())
+        })
+        .expect("seed");
+    board
+}
+
 fn ids_of(board: &common::TempBoard, status: &Status) -> Vec<String> {
     board
         .open()
@@ -174,18 +192,8 @@ fn a_filter_read_by_a_pass_over_the_table_answers_as_the_index_does() {
 
 #[test]
 fn a_filter_takes_like_s_wildcards_literally() {
-    let board = common::TempBoard::new();
-    let mut conn = board.open();
-    conn.write(|t| {
-        for title in ["100% done", "100 done", "a_b", "axb", r"back\slash"] {
-            t.create(&NewTask {
-                title: title.into(),
-                ..NewTask::default()
-            })?;
-        }
-        Ok(())
-    })
-    .expect("seed");
+    let board = ready_titled(&["100% done", "100 done", "a_b", "axb", r"back\slash"]);
+    let conn = board.open();
     let count = |text: &str| {
         conn.read(|r| r.column_len(&Status::Ready, &Needle::new(text).scanning(true)))
             .expect("len")
@@ -246,18 +254,8 @@ fn a_read_stopped_at_any_moment_leaves_its_connection_usable() {
 
 #[test]
 fn a_filter_of_other_scripts_ignores_their_case_as_the_cards_held_in_memory_do() {
-    let board = common::TempBoard::new();
-    let mut conn = board.open();
-    conn.write(|t| {
-        for title in ["Ärger ready", "ÄRGER loud", "arger", "Ωmega"] {
-            t.create(&NewTask {
-                title: title.into(),
-                ..NewTask::default()
-            })?;
-        }
-        Ok(())
-    })
-    .expect("seed");
+    let board = ready_titled(&["Ärger ready", "ÄRGER loud", "arger", "Ωmega"]);
+    let conn = board.open();
     for scan in [false, true] {
         let count = |text: &str| {
             conn.read(|r| r.column_len(&Status::Ready, &Needle::new(text).scanning(scan)))
