@@ -339,16 +339,32 @@ impl Giver {
         queued: &mut VecDeque<Claim>,
         why: &'static str,
     ) {
-        while let Some(claim) = queued.pop_front() {
-            let released = ask(&self.requests, |reply| Request::Interrupt {
-                worker: self.id,
-                task: claim.task_id.clone(),
-                run_id: claim.run_id,
-                claimer: claimer.clone(),
-                why,
-                reply,
+        // Every request first, then the answers: the writer gives them all back in one
+        // commit, instead of one commit per claim while the running task waits to be watched.
+        let asked: Vec<(Claim, Result<Answer<()>, Failure>)> = queued
+            .drain(..)
+            .map(|claim| {
+                let (reply, answer) = oneshot::channel();
+                let sent = self
+                    .requests
+                    .send(Request::Interrupt {
+                        worker: self.id,
+                        task: claim.task_id.clone(),
+                        run_id: claim.run_id,
+                        claimer: claimer.clone(),
+                        why,
+                        reply,
+                    })
+                    .map(|()| answer)
+                    .map_err(|_| writer_gone());
+                (claim, sent)
             })
-            .await;
+            .collect();
+        for (claim, sent) in asked {
+            let released = match sent {
+                Ok(answer) => answer.await.unwrap_or_else(|_| Err(writer_gone())),
+                Err(e) => Err(e),
+            };
             if let Err(e) = released {
                 self.shared.publish(PoolEvent::LostClaim {
                     worker: self.id,
@@ -359,6 +375,9 @@ impl Giver {
         }
     }
 }
+
+/// Where the writer's answer to one request arrives.
+type Answer<T> = oneshot::Receiver<Result<T, Failure>>;
 
 fn writer_gone() -> Failure {
     Arc::new(BoardError::Internal("the pool's writer has stopped".into()))
