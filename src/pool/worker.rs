@@ -128,6 +128,7 @@ pub(crate) async fn run(mut ctx: Context) {
     let mut finished: Vec<Attempt> = Vec::new();
     let mut in_flight: Option<InFlight> = None;
     let mut pace = Pace::default();
+    let giver = Giver::of(&ctx);
     loop {
         if ctx.shared.is_broken() {
             // A pool that cannot write records nothing more; what it holds lapses to the sweep.
@@ -139,10 +140,10 @@ pub(crate) async fn run(mut ctx: Context) {
         let claiming = !retiring && !control.paused;
         if !claiming && !queued.is_empty() {
             // Claimed ahead but not started: give them back for others (or a later resume).
-            Giver::of(&ctx)
-                .release_all(
+            giver
+                .give_back(
                     &claimer,
-                    &mut queued,
+                    queued.drain(..),
                     "given back unstarted: the pool paused or stopped",
                 )
                 .await;
@@ -156,12 +157,7 @@ pub(crate) async fn run(mut ctx: Context) {
             };
             let refill = ahead == 0 || !claiming || pace.refill_at(ahead, queued.len());
             if refill && (!finished.is_empty() || want > 0) {
-                in_flight = send_step(
-                    &Giver::of(&ctx),
-                    &claimer,
-                    std::mem::take(&mut finished),
-                    want,
-                );
+                in_flight = send_step(&giver, &claimer, std::mem::take(&mut finished), want);
                 if in_flight.is_none() {
                     // The writer is gone: nothing can be recorded any more.
                     ctx.shared.set_state(ctx.id, WorkerState::Retired);
@@ -171,9 +167,8 @@ pub(crate) async fn run(mut ctx: Context) {
         }
         if let Some(claim) = queued.pop_front() {
             let started = Instant::now();
-            let giver = Giver::of(&ctx);
             let ended = {
-                let work = work_on(&mut ctx, &claimer, claim);
+                let work = work_on(&mut ctx, &giver, &claimer, claim);
                 tokio::pin!(work);
                 let mut overrun = tokio::time::interval_at((started + OVERRUN).into(), OVERRUN);
                 loop {
@@ -182,13 +177,8 @@ pub(crate) async fn run(mut ctx: Context) {
                         _ = overrun.tick(), if !queued.is_empty() || in_flight.is_some() || !finished.is_empty() => {
                             // Slower than the pace promised: claims already granted come off the
                             // step on its way, and every claim waiting here goes back.
-                            if let Some(flight) = in_flight.as_mut()
-                                && let Ok(answer) = flight.answer.try_recv()
-                            {
-                                let flight = in_flight.take();
-                                take_answer(&giver, flight, answer, &mut queued, &mut finished).await;
-                            }
-                            giver.release_all(&claimer, &mut queued, OVERRUN_RELEASE).await;
+                            take_answer_if_come(&giver, &mut in_flight, &mut queued, &mut finished).await;
+                            giver.give_back(&claimer, queued.drain(..), OVERRUN_RELEASE).await;
                             // And the tasks it finished before this one are recorded now, so
                             // their children need not wait this one out either.
                             if in_flight.is_none() && !finished.is_empty() {
@@ -204,12 +194,7 @@ pub(crate) async fn run(mut ctx: Context) {
             };
             finished.extend(ended);
             pace.record(started.elapsed());
-            if let Some(flight) = in_flight.as_mut()
-                && let Ok(answer) = flight.answer.try_recv()
-            {
-                let flight = in_flight.take();
-                take_answer(&giver, flight, answer, &mut queued, &mut finished).await;
-            }
+            take_answer_if_come(&giver, &mut in_flight, &mut queued, &mut finished).await;
             continue;
         }
         match in_flight.take() {
@@ -217,14 +202,7 @@ pub(crate) async fn run(mut ctx: Context) {
                 let answer = (&mut flight.answer)
                     .await
                     .unwrap_or_else(|_| Err(writer_gone()));
-                take_answer(
-                    &Giver::of(&ctx),
-                    Some(flight),
-                    answer,
-                    &mut queued,
-                    &mut finished,
-                )
-                .await;
+                take_answer(&giver, Some(flight), answer, &mut queued, &mut finished).await;
                 if !queued.is_empty() || !finished.is_empty() {
                     continue;
                 }
@@ -276,6 +254,21 @@ fn send_step(
         attempts,
         asked: Instant::now(),
     })
+}
+
+/// Takes the answer of the step on its way if it has come, without waiting for it.
+async fn take_answer_if_come(
+    giver: &Giver,
+    in_flight: &mut Option<InFlight>,
+    queued: &mut VecDeque<Claim>,
+    finished: &mut Vec<Attempt>,
+) {
+    if let Some(flight) = in_flight.as_mut()
+        && let Ok(answer) = flight.answer.try_recv()
+    {
+        let flight = in_flight.take();
+        take_answer(giver, flight, answer, queued, finished).await;
+    }
 }
 
 /// Reads a step's answer: claims join the queue; a whole write that failed gives its attempts
@@ -332,17 +325,17 @@ impl Giver {
         }
     }
 
-    /// Gives back every claim taken ahead and not started; `why` goes on each run.
-    async fn release_all(
+    /// Gives `claims` back to the board; `why` goes on each run.
+    async fn give_back(
         &self,
         claimer: &Claimer,
-        queued: &mut VecDeque<Claim>,
+        claims: impl IntoIterator<Item = Claim>,
         why: &'static str,
     ) {
         // Every request first, then the answers: the writer gives them all back in one
         // commit, instead of one commit per claim while the running task waits to be watched.
-        let asked: Vec<(Claim, Result<Answer<()>, Failure>)> = queued
-            .drain(..)
+        let asked: Vec<(Claim, Result<Answer<()>, Failure>)> = claims
+            .into_iter()
             .map(|claim| {
                 let (reply, answer) = oneshot::channel();
                 let sent = self
@@ -384,7 +377,12 @@ fn writer_gone() -> Failure {
 }
 
 /// Runs one claimed task; returns the attempt to hand in with the next step, if any.
-async fn work_on(ctx: &mut Context, claimer: &Claimer, claim: Claim) -> Option<Attempt> {
+async fn work_on(
+    ctx: &mut Context,
+    giver: &Giver,
+    claimer: &Claimer,
+    claim: Claim,
+) -> Option<Attempt> {
     let task = claim.task_id.clone();
     let run_id = claim.run_id;
     ctx.shared.set_working(ctx.id, &task, None, None);
@@ -408,22 +406,7 @@ async fn work_on(ctx: &mut Context, claimer: &Claimer, claim: Claim) -> Option<A
     match turn {
         Turn::Ended(attempt) => Some(attempt),
         Turn::Stopped => {
-            let released = ask(&ctx.requests, |reply| Request::Interrupt {
-                worker: ctx.id,
-                task: task.clone(),
-                run_id,
-                claimer: claimer.clone(),
-                why: "the pool stopped",
-                reply,
-            })
-            .await;
-            if let Err(e) = released {
-                ctx.shared.publish(PoolEvent::LostClaim {
-                    worker: ctx.id,
-                    task,
-                    reason: format!("could not release: {e}"),
-                });
-            }
+            giver.give_back(claimer, [claim], "the pool stopped").await;
             None
         }
         Turn::Lost(reason) => {
