@@ -552,6 +552,11 @@ impl<'a> Needle<'a> {
         }
     }
 
+    /// Whether its reads pass over the table rather than the status index.
+    pub fn scans(&self) -> bool {
+        self.scan
+    }
+
     fn table(&self) -> &'static str {
         if self.scan {
             "tasks NOT INDEXED"

@@ -392,45 +392,31 @@ fn matching<'f>(r: &Reader<'_>, filter: &'f str, all: usize) -> Result<Needle<'f
 /// a third of a second.
 const PROBE: usize = 20 * WINDOW;
 
-/// A filter's first page of a column that is most of the table, read with fewer passes over
-/// it than a count and a page would take: common matches fill the page from the start of the
-/// claim order (then one pass counts them); rare ones take one pass for the page, and a page
-/// short of a window is their count. None where the page is not the column's first.
+/// A filter's first page of a column of `all` tasks that `needle` reads in passes over the
+/// table, read with fewer passes than a count and a page would take: common matches fill the
+/// page from the start of the claim order (then one pass counts them); rare ones take one pass
+/// for the page, and a page short of a window is their count.
 fn first_filtered_page(
     r: &Reader<'_>,
     status: &Status,
     filter: &str,
-    at: &PageAt,
-) -> Result<Option<Page>, BoardError> {
-    let first_page = match at {
-        PageAt::Row(row) => *row <= WINDOW / 2,
-        PageAt::Task(id) => r
-            .keyed_tasks_by_ids(std::slice::from_ref(id))?
-            .pop()
-            .is_none_or(|k| k.task.status != *status || !matches(&k.task, filter)),
-    };
-    if !first_page {
-        return Ok(None);
-    }
-    let all = r.column_len(status, &Needle::ALL)?;
-    let needle = matching(r, filter, all)?;
-    if needle == Needle::new(filter) {
-        return Ok(None);
-    }
+    all: usize,
+    needle: &Needle<'_>,
+) -> Result<Page, BoardError> {
     let probed = r.column_page_probe(status, &Needle::new(filter), WINDOW, PROBE)?;
     let (cards, len) = if probed.len() == WINDOW {
-        let len = r.column_len(status, &needle)?;
+        let len = r.column_len(status, needle)?;
         (probed, len)
     } else {
-        let cards = r.column_page(status, &needle, 0, WINDOW)?;
+        let cards = r.column_page(status, needle, 0, WINDOW)?;
         let len = if cards.len() < WINDOW {
             cards.len()
         } else {
-            r.column_len(status, &needle)?
+            r.column_len(status, needle)?
         };
         (cards, len)
     };
-    Ok(Some(Page {
+    Ok(Page {
         status: status.clone(),
         cards,
         paging: Paging {
@@ -439,7 +425,7 @@ fn first_filtered_page(
             first: 0,
             filter: filter.to_owned(),
         },
-    }))
+    })
 }
 
 fn read_page(
@@ -449,33 +435,33 @@ fn read_page(
     at: &PageAt,
     known: Option<(usize, usize)>,
 ) -> Result<Page, BoardError> {
-    if known.is_none()
-        && !filter.is_empty()
-        && let Some(page) = first_filtered_page(r, status, filter, at)?
-    {
-        return Ok(page);
-    }
-    let (mut len, mut all) = match known {
-        Some(known) => known,
-        None => {
-            let all = r.column_len(status, &Needle::ALL)?;
-            let len = if filter.is_empty() {
-                all
-            } else {
-                r.column_len(status, &matching(r, filter, all)?)?
-            };
-            (len, all)
-        }
+    let mut all = match known {
+        Some((_, all)) => all,
+        None => r.column_len(status, &Needle::ALL)?,
     };
     let needle = matching(r, filter, all)?;
-    let row = match at {
-        PageAt::Row(row) => *row,
-        PageAt::Task(id) => match r.keyed_tasks_by_ids(std::slice::from_ref(id))?.pop() {
-            Some(keyed) if keyed.task.status == *status && matches(&keyed.task, filter) => {
-                r.column_row(&keyed, &needle)?
-            }
-            _ => 0,
-        },
+    // The task the page is read around, if the column under the filter holds it; else a row.
+    let (around, row) = match at {
+        PageAt::Row(row) => (None, *row),
+        PageAt::Task(id) => {
+            let found = r.keyed_tasks_by_ids(std::slice::from_ref(id))?.pop();
+            (
+                found.filter(|k| k.task.status == *status && matches(&k.task, filter)),
+                0,
+            )
+        }
+    };
+    if known.is_none() && needle.scans() && around.is_none() && row <= WINDOW / 2 {
+        return first_filtered_page(r, status, filter, all, &needle);
+    }
+    let mut len = match known {
+        Some((len, _)) => len,
+        None if filter.is_empty() => all,
+        None => r.column_len(status, &needle)?,
+    };
+    let row = match &around {
+        Some(keyed) => r.column_row(keyed, &needle)?,
+        None => row,
     };
     let mut first = row
         .saturating_sub(WINDOW / 2)
