@@ -939,6 +939,180 @@ fn claim_up_to_claims_in_claim_order_and_gates_each_candidate() {
     }
 }
 
+// ---- a pool's batch: children freed and claimed in one transaction ----
+
+/// Logs every status change of a task into `transitions`, as a foreign program's trigger
+/// would: the only way to see from outside what a transaction wrote on its way.
+fn log_transitions(fx: &Fixture) {
+    fx.raw
+        .execute_batch(
+            "CREATE TABLE transitions (task TEXT, old TEXT, new TEXT);
+             CREATE TRIGGER log_transitions AFTER UPDATE OF status ON tasks
+             WHEN OLD.status IS NOT NEW.status
+             BEGIN INSERT INTO transitions VALUES (NEW.id, OLD.status, NEW.status); END;",
+        )
+        .expect("transition log");
+}
+
+fn transitions(fx: &Fixture, id: &str) -> Vec<(String, String)> {
+    let mut stmt = fx
+        .raw
+        .prepare("SELECT old, new FROM transitions WHERE task = ?1 ORDER BY rowid")
+        .expect("prepare");
+    stmt.query_map([id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .expect("transitions")
+        .collect::<rusqlite::Result<_>>()
+        .expect("rows")
+}
+
+/// Completes `parent` (claimed by "w1") and claims up to `want` in `scope`, in one
+/// transaction with promotions deferred, as a pool's writer does.
+fn complete_and_claim(
+    fx: &mut Fixture,
+    parent: &str,
+    scope: &ClaimScope,
+    want: usize,
+) -> Vec<String> {
+    let batch = fx.ok(|t| {
+        t.defer_promotions();
+        t.complete(parent, Some("w1"), Some("ok"))?;
+        t.claim_up_to(&claimer("w2"), scope, want)
+    });
+    batch.claims.into_iter().map(|c| c.task_id).collect()
+}
+
+#[test]
+fn a_child_freed_and_claimed_in_one_batch_goes_from_todo_to_running() {
+    let mut fx = Fixture::new();
+    let parent = fx.add("parent", &[]);
+    let child = fx.add("child", &[&parent]);
+    fx.claim(&parent, "w1");
+    log_transitions(&fx);
+    let claimed = complete_and_claim(&mut fx, &parent, &ClaimScope::default(), 5);
+    assert_eq!(claimed, vec![child.clone()]);
+    assert_eq!(
+        transitions(&fx, &child),
+        vec![("todo".to_owned(), "running".to_owned())],
+        "no ready row written only to be claimed in the same transaction"
+    );
+    let task = fx.task(&child);
+    assert_eq!(task.status, Status::Running);
+    assert_eq!(task.claim_lock.as_deref(), Some("w2"));
+    assert_eq!(
+        fx.kinds(&child),
+        vec![EventKind::Created, EventKind::Promoted, EventKind::Claimed]
+    );
+    let completed = fx.last_event(&parent);
+    assert_eq!(completed.kind, EventKind::Completed);
+    assert!(
+        fx.events(&child)[1].id > completed.id,
+        "promoted after its parent's completion"
+    );
+    assert!(audit_is_clean(&fx));
+}
+
+fn audit_is_clean(fx: &Fixture) -> bool {
+    fx.board.read(audit).expect("audit").is_empty()
+}
+
+#[test]
+fn a_freed_child_no_claim_takes_is_ready_when_the_batch_commits() {
+    let mut fx = Fixture::new();
+    let parent = fx.add("parent", &[]);
+    let child = fx.add("child", &[&parent]);
+    fx.claim(&parent, "w1");
+    let claimed = complete_and_claim(&mut fx, &parent, &ClaimScope::default(), 0);
+    assert!(claimed.is_empty());
+    assert_eq!(fx.status(&child), Status::Ready);
+    assert_eq!(
+        fx.kinds(&child),
+        vec![EventKind::Created, EventKind::Promoted]
+    );
+}
+
+#[test]
+fn a_held_child_takes_its_place_in_claim_order_among_ready_tasks() {
+    let mut fx = Fixture::new();
+    let parent = fx.add("parent", &[]);
+    let old = fx.add("old, priority 0", &[]);
+    let child = fx.ok(|t| {
+        t.create(&NewTask {
+            priority: 3,
+            ..new_task("child, priority 3", &[&parent])
+        })
+    });
+    let high = fx.ok(|t| {
+        t.create(&NewTask {
+            priority: 5,
+            ..new_task("priority 5", &[])
+        })
+    });
+    fx.claim(&parent, "w1");
+    let claimed = complete_and_claim(&mut fx, &parent, &ClaimScope::default(), 2);
+    assert_eq!(claimed, vec![high, child]);
+    assert_eq!(fx.status(&old), Status::Ready, "only as many as asked for");
+}
+
+#[test]
+fn a_held_child_without_a_command_is_left_ready_for_a_pool_that_runs_commands() {
+    let mut fx = Fixture::new();
+    let parent = fx.add("parent", &[]);
+    let card = fx.add("a card, no command", &[&parent]);
+    fx.claim(&parent, "w1");
+    let scope = ClaimScope {
+        commands_only: true,
+        ..ClaimScope::default()
+    };
+    assert!(complete_and_claim(&mut fx, &parent, &scope, 5).is_empty());
+    assert_eq!(fx.status(&card), Status::Ready);
+}
+
+#[test]
+fn a_held_child_in_another_graph_is_not_claimed_by_this_graphs_pool() {
+    let mut fx = Fixture::new();
+    let parent = fx.add("parent", &[]);
+    let mine = fx.ok(|t| {
+        t.create(&NewTask {
+            key: Some("this-graph/step".into()),
+            ..new_task("this graph's", &[&parent])
+        })
+    });
+    let theirs = fx.ok(|t| {
+        t.create(&NewTask {
+            key: Some("other-graph/step".into()),
+            ..new_task("another graph's", &[&parent])
+        })
+    });
+    fx.claim(&parent, "w1");
+    let scope = ClaimScope {
+        key_prefix: Some("this-graph/".into()),
+        ..ClaimScope::default()
+    };
+    assert_eq!(complete_and_claim(&mut fx, &parent, &scope, 5), vec![mine]);
+    assert_eq!(fx.status(&theirs), Status::Ready);
+}
+
+#[test]
+fn a_rolled_back_operation_takes_the_children_it_freed_with_it() {
+    let mut fx = Fixture::new();
+    let parent = fx.add("parent", &[]);
+    let child = fx.add("child", &[&parent]);
+    fx.claim(&parent, "w1");
+    let batch = fx.ok(|t| {
+        t.defer_promotions();
+        let refused = t.isolated(|t| {
+            t.complete(&parent, Some("w1"), Some("ok"))?;
+            Err::<(), _>(BoardError::Invalid("refused after the completion".into()))
+        });
+        assert!(refused.is_err());
+        t.claim_up_to(&claimer("w2"), &ClaimScope::default(), 5)
+    });
+    assert!(batch.claims.is_empty(), "claimed {:?}", batch.claims);
+    assert_eq!(fx.status(&parent), Status::Running);
+    assert_eq!(fx.status(&child), Status::Todo);
+    assert_eq!(fx.kinds(&child), vec![EventKind::Created]);
+}
+
 // ---- heartbeat ----
 
 #[test]

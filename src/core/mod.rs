@@ -3,6 +3,7 @@
 pub mod attempt;
 pub mod audit;
 pub mod baseline;
+mod candidate;
 pub mod error;
 pub mod gate;
 mod held;
@@ -268,7 +269,7 @@ impl Board {
             return Err(e);
         }
         let txn = Txn::new(&self.conn, clock_ms());
-        let value = match f(&txn) {
+        let value = match f(&txn).and_then(|value| txn.settle_promotions().map(|()| value)) {
             Ok(value) => value,
             Err(e) => {
                 self.rollback();

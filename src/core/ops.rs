@@ -1,6 +1,7 @@
 //! Every state change of a board, each run inside the caller's write transaction and each
 //! writing its event rows, so an operation and its record commit together or not at all.
 
+use std::cell::RefCell;
 use std::ops::Deref;
 use std::time::Duration;
 
@@ -8,15 +9,20 @@ use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::json;
 
 use super::audit::LINK_AFTER_CLAIM;
+use super::candidate::{Candidate, ClaimOrder, FREED_CANDIDATES, Freed, candidate_columns};
 use super::error::{BoardError, Result, StartedChild};
 use super::gate;
-use super::model::{EventKind, NewTask, Status, Task, TaskCommand, int, new_task_id, text};
+use super::model::{EventKind, NewTask, Status, Task, TaskCommand, new_task_id};
 use super::query::{Keyed, Reader};
 
 /// A write transaction in progress; reads see its own writes.
 pub struct Txn<'c> {
     reader: Reader<'c>,
     now_ms: i64,
+    /// Children freed in this transaction and not yet written `ready`, once a caller asked
+    /// for that (`defer_promotions`): a claim of the same transaction takes them straight
+    /// from `todo`, and the rest are written `ready` before it commits.
+    freed: RefCell<Option<Vec<Freed>>>,
 }
 
 impl<'c> Deref for Txn<'c> {
@@ -100,33 +106,6 @@ pub struct ClaimBatch {
     pub rejected: Vec<String>,
 }
 
-/// A ready task as a claim reads it: what the gate and the grant need, and its command.
-struct Candidate {
-    id: String,
-    /// Where the row is, valid within the claiming transaction: the grant updates it by rowid,
-    /// skipping a second look-up by id.
-    rowid: i64,
-    current_run_id: Option<i64>,
-    assignee: Option<String>,
-    timeout_secs: Option<i64>,
-    failures: i64,
-    command: Option<TaskCommand>,
-}
-
-impl Candidate {
-    fn from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Candidate> {
-        Ok(Candidate {
-            id: text(row, 0)?.unwrap_or_default(),
-            rowid: row.get(10)?,
-            current_run_id: int(row, 1)?,
-            assignee: text(row, 2)?,
-            timeout_secs: int(row, 3)?,
-            failures: int(row, 4)?.unwrap_or(0),
-            command: super::attempt::command_from_row(row, 5)?,
-        })
-    }
-}
-
 /// What a completion (or an archive) set in motion.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Completion {
@@ -186,7 +165,34 @@ impl<'c> Txn<'c> {
         Txn {
             reader: Reader::new(conn),
             now_ms,
+            freed: RefCell::new(None),
         }
+    }
+
+    /// From here on, a child this transaction frees is held for its claims instead of being
+    /// written `ready` at once (its `promoted` event is written at once all the same). For a
+    /// pool's batch, whose completions free the children its claims take next. Until
+    /// `settle_promotions`, a held child reads as `todo` to everything but a claim.
+    pub fn defer_promotions(&self) {
+        let mut freed = self.freed.borrow_mut();
+        if freed.is_none() {
+            *freed = Some(Vec::new());
+        }
+    }
+
+    /// Writes `ready` every child held since `defer_promotions` that no claim took, and
+    /// promotes at once again; the transaction settles itself so before it commits.
+    pub fn settle_promotions(&self) -> Result<()> {
+        let Some(freed) = self.freed.borrow_mut().take() else {
+            return Ok(());
+        };
+        for child in freed {
+            self.statement(
+                "UPDATE tasks SET status = 'ready' WHERE rowid = ?1 AND status = 'todo'",
+            )?
+            .execute(params![child.candidate.rowid])?;
+        }
+        Ok(())
     }
 
     /// Runs `f` under a savepoint: if it fails, its writes are undone and the rest of the
@@ -197,12 +203,15 @@ impl<'c> Txn<'c> {
             Ok(())
         };
         run("SAVEPOINT gateboard_op")?;
+        // The held children are part of what a rollback undoes.
+        let freed = self.freed.borrow().clone();
         match f(self) {
             Ok(value) => {
                 run("RELEASE gateboard_op")?;
                 Ok(value)
             }
             Err(e) => {
+                *self.freed.borrow_mut() = freed;
                 run("ROLLBACK TO gateboard_op")?;
                 run("RELEASE gateboard_op")?;
                 Err(e)
@@ -233,7 +242,7 @@ impl<'c> Txn<'c> {
         run_id: Option<i64>,
         kind: EventKind,
         payload: Option<serde_json::Value>,
-    ) -> Result<i64> {
+    ) -> Result<()> {
         self.event_json(task, run_id, kind, payload.map(|p| p.to_string()))
     }
 
@@ -245,7 +254,7 @@ impl<'c> Txn<'c> {
         run_id: Option<i64>,
         kind: EventKind,
         payload: &impl serde::Serialize,
-    ) -> Result<i64> {
+    ) -> Result<()> {
         let payload = serde_json::to_string(payload)
             .map_err(|e| BoardError::Internal(format!("cannot write an event's payload: {e}")))?;
         self.event_json(task, run_id, kind, Some(payload))
@@ -257,13 +266,13 @@ impl<'c> Txn<'c> {
         run_id: Option<i64>,
         kind: EventKind,
         payload: Option<String>,
-    ) -> Result<i64> {
-        let mut stmt = self.statement(
+    ) -> Result<()> {
+        self.statement(
             "INSERT INTO task_events (task_id, run_id, kind, payload, created_at) \
              VALUES (?1, ?2, ?3, ?4, ?5)",
-        )?;
-        stmt.execute(params![task, run_id, kind.as_str(), payload, self.now()])?;
-        Ok(self.conn().last_insert_rowid())
+        )?
+        .execute(params![task, run_id, kind.as_str(), payload, self.now()])?;
+        Ok(())
     }
 
     /// Creates a task and its parent links; it starts `ready` only if every parent is finished.
@@ -453,6 +462,9 @@ impl<'c> Txn<'c> {
 
     /// Promotes every waiting child of `parent` whose last unfinished parent it was.
     fn promote_children(&self, parent: &str) -> Result<Vec<String>> {
+        if self.freed.borrow().is_some() {
+            return self.hold_freed_children(parent);
+        }
         let mut promoted = Vec::new();
         for (rowid, child) in gate::freed_children(self, parent)? {
             // By the rowid the query just read, not by id: every DAG completion passes here.
@@ -466,6 +478,25 @@ impl<'c> Txn<'c> {
             if moved == 1 {
                 self.event(&child, None, EventKind::Promoted, None)?;
                 promoted.push(child);
+            }
+        }
+        Ok(promoted)
+    }
+
+    /// `promote_children` while promotions are deferred: the freed children are held for the
+    /// transaction's claims, each with its `promoted` event written now, so the events keep
+    /// their order (the parent's completion, the child's promotion, its claim).
+    fn hold_freed_children(&self, parent: &str) -> Result<Vec<String>> {
+        let freed: Vec<Freed> = self
+            .statement(FREED_CANDIDATES)?
+            .query_map(params![parent], Freed::from_row)?
+            .collect::<rusqlite::Result<_>>()?;
+        let mut promoted = Vec::with_capacity(freed.len());
+        for child in freed {
+            self.event(&child.candidate.id, None, EventKind::Promoted, None)?;
+            promoted.push(child.candidate.id.clone());
+            if let Some(held) = self.freed.borrow_mut().as_mut() {
+                held.push(child);
             }
         }
         Ok(promoted)
@@ -496,6 +527,7 @@ impl<'c> Txn<'c> {
         }
         let candidate = Candidate {
             command: self.command(id)?,
+            order: ClaimOrder::new(task.priority, Some(task.created_at), rowid),
             id: task.id,
             rowid,
             current_run_id: task.current_run_id,
@@ -518,7 +550,7 @@ impl<'c> Txn<'c> {
             self.reject_claim(&task.id)?;
             return Ok(ClaimOutcome::Rejected { unfinished });
         }
-        self.grant_claim(task, claimer, scope)
+        self.grant_claim(task, &Status::Ready, claimer, scope)
             .map(ClaimOutcome::Claimed)
     }
 
@@ -548,9 +580,12 @@ impl<'c> Txn<'c> {
         Ok(())
     }
 
+    /// Writes the claim of `task`, found in `from` (`ready`, or `todo` for a child this
+    /// transaction freed and held) and unclaimed, and gated by the caller.
     fn grant_claim(
         &self,
         task: &Candidate,
+        from: &Status,
         claimer: &Claimer,
         scope: &ClaimScope,
     ) -> Result<Claim> {
@@ -594,7 +629,7 @@ impl<'c> Txn<'c> {
             .statement(
                 "UPDATE tasks SET status = 'running', claim_lock = ?2, claim_expires = ?3, \
                  started_at = COALESCE(started_at, ?4), last_heartbeat_at = ?4, worker_pid = ?5, \
-                 current_run_id = ?6 WHERE rowid = ?1 AND status = 'ready' AND claim_lock IS NULL",
+                 current_run_id = ?6 WHERE rowid = ?1 AND status = ?7 AND claim_lock IS NULL",
             )?
             .execute(params![
                 task.rowid,
@@ -602,7 +637,8 @@ impl<'c> Txn<'c> {
                 expires,
                 self.now(),
                 scope.worker_pid,
-                run_id
+                run_id,
+                from
             ])?;
         if swapped != 1 {
             return Err(BoardError::WrongStatus {
@@ -673,12 +709,16 @@ impl<'c> Txn<'c> {
             ""
         };
         let sql = format!(
-            "SELECT t.id, t.current_run_id, t.assignee, t.max_runtime_seconds, \
-             t.consecutive_failures, c.command, c.env, t.workspace_path, t.max_runtime_seconds, \
-             t.max_retries, t.rowid FROM tasks t LEFT JOIN gateboard_commands c ON c.task_id = t.id \
-             WHERE t.status = 'ready' AND t.claim_lock IS NULL \
-             AND (c.retry_at_ms IS NULL OR c.retry_at_ms <= ?1) {commands} {keyed} \
-             ORDER BY t.priority DESC, t.created_at, t.rowid LIMIT ?2"
+            concat!(
+                "SELECT ",
+                candidate_columns!(),
+                " FROM tasks t LEFT JOIN gateboard_commands c ON c.task_id = t.id \
+                 WHERE t.status = 'ready' AND t.claim_lock IS NULL \
+                 AND (c.retry_at_ms IS NULL OR c.retry_at_ms <= ?1) {commands} {keyed} \
+                 ORDER BY t.priority DESC, t.created_at, t.rowid LIMIT ?2"
+            ),
+            commands = commands,
+            keyed = keyed
         );
         while batch.claims.len() < want {
             let need = i64::try_from(want - batch.claims.len()).unwrap_or(i64::MAX);
@@ -689,12 +729,24 @@ impl<'c> Txn<'c> {
                 }
                 None => stmt.query_map(params![self.now_ms, need], Candidate::from_row)?,
             };
-            let candidates: Vec<Candidate> = rows.collect::<rusqlite::Result<_>>()?;
+            let ready: Vec<Candidate> = rows.collect::<rusqlite::Result<_>>()?;
             drop(stmt);
-            if candidates.is_empty() {
+            let chosen = self.with_held_children(ready, scope, want - batch.claims.len());
+            if chosen.is_empty() {
                 break;
             }
-            for candidate in candidates {
+            for (candidate, held) in chosen {
+                if held {
+                    // Freed in this transaction by the query that found every parent
+                    // finished: that was its gate, and nothing since can unfinish a parent.
+                    batch.claims.push(self.grant_claim(
+                        &candidate,
+                        &Status::Todo,
+                        claimer,
+                        scope,
+                    )?);
+                    continue;
+                }
                 match self.gate_and_claim(&candidate, claimer, scope)? {
                     ClaimOutcome::Claimed(claim) => batch.claims.push(claim),
                     ClaimOutcome::Rejected { .. } => batch.rejected.push(candidate.id),
@@ -702,6 +754,38 @@ impl<'c> Txn<'c> {
             }
         }
         Ok(batch)
+    }
+
+    /// The first `need` in claim order of the `ready` rows read and the held children that
+    /// `scope` may claim, each marked whether it is held; the held ones chosen are no longer
+    /// held.
+    fn with_held_children(
+        &self,
+        ready: Vec<Candidate>,
+        scope: &ClaimScope,
+        need: usize,
+    ) -> Vec<(Candidate, bool)> {
+        let mut held = self.freed.borrow_mut();
+        let Some(held) = held.as_mut().filter(|h| !h.is_empty()) else {
+            return ready.into_iter().map(|c| (c, false)).collect();
+        };
+        let (claimable, mut kept): (Vec<Freed>, Vec<Freed>) = held
+            .drain(..)
+            .partition(|child| child.claimable_in(scope, self.now_ms));
+        let mut all: Vec<(Candidate, Option<Freed>)> =
+            ready.into_iter().map(|c| (c, None)).collect();
+        all.extend(
+            claimable
+                .into_iter()
+                .map(|child| (child.candidate.clone(), Some(child))),
+        );
+        all.sort_by(|a, b| a.0.order.cmp(&b.0.order));
+        let passed_over = all.split_off(need.min(all.len()));
+        kept.extend(passed_over.into_iter().filter_map(|(_, child)| child));
+        *held = kept;
+        all.into_iter()
+            .map(|(c, child)| (c, child.is_some()))
+            .collect()
     }
 
     /// The running task `id`, if `lock` holds its claim.

@@ -329,6 +329,9 @@ fn serve_batch(
     ttl: Duration,
     sweeps: Sweeps,
 ) -> Result<(Vec<Outcome>, Swept), BoardError> {
+    // The children the batch's completions free are claimed by its steps straight from
+    // `todo`; those left over are written `ready` before the sweeps look at the board.
+    txn.defer_promotions();
     let mut outcomes = Vec::with_capacity(batch.len());
     for request in batch {
         outcomes.push(match request {
@@ -380,6 +383,7 @@ fn serve_batch(
             })?;
         }
     }
+    txn.settle_promotions()?;
     let mut swept = Swept::default();
     if sweeps.expired {
         swept.reclaimed = txn.reclaim_expired(ttl)?;
