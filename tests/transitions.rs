@@ -205,12 +205,78 @@ fn node(key: &str, parents: &[&str]) -> GraphNode {
     }
 }
 
-fn is_task_id(id: &str) -> bool {
-    id.len() == 10
-        && id.starts_with("t_")
-        && id[2..]
-            .chars()
-            .all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c))
+use gateboard::core::task_ids::is_task_id;
+
+/// The number an id of the Hermes shape spells.
+fn id_number(id: &str) -> u32 {
+    assert!(is_task_id(id), "{id} is not t_ and 8 lowercase hex");
+    u32::from_str_radix(&id[2..], 16).expect("hex")
+}
+
+/// A task another program wrote, with an id of its choosing.
+fn raw_task(fx: &Fixture, id: &str) {
+    fx.raw
+        .execute(
+            "INSERT INTO tasks (id, title, status, created_at) VALUES (?1, 'foreign', 'todo', 1)",
+            [id],
+        )
+        .expect("raw task");
+}
+
+// ---- task ids ----
+
+#[test]
+fn tasks_made_one_after_another_take_consecutive_ids() {
+    let mut fx = Fixture::new();
+    let ids: Vec<u32> = (0..4)
+        .map(|i| id_number(&fx.add(&format!("task {i}"), &[])))
+        .collect();
+    assert!(
+        ids[0] >= 0x1000_0000,
+        "the first id looks like an id: {:x}",
+        ids[0]
+    );
+    for pair in ids.windows(2) {
+        assert_eq!(pair[1], pair[0] + 1, "{ids:x?}");
+    }
+}
+
+#[test]
+fn ids_continue_after_the_highest_another_program_used() {
+    let mut fx = Fixture::new();
+    fx.add("first", &[]);
+    raw_task(&fx, "t_9abc0000");
+    assert_eq!(fx.add("next", &[]), "t_9abc0001");
+}
+
+#[test]
+fn ids_of_another_shape_are_passed_over() {
+    let mut fx = Fixture::new();
+    let first = id_number(&fx.add("first", &[]));
+    // Sorts above every id of the Hermes shape below t_ffffffe0, but is not of that shape.
+    raw_task(&fx, "t_ffffffeX");
+    assert_eq!(id_number(&fx.add("next", &[])), first + 1);
+}
+
+#[test]
+fn a_deleted_tasks_id_is_not_handed_out_again_while_its_events_remain() {
+    let mut fx = Fixture::new();
+    let gone = fx.add("deleted by another program", &[]);
+    fx.raw
+        .execute("DELETE FROM tasks WHERE id = ?1", [&gone])
+        .expect("raw delete");
+    assert_eq!(id_number(&fx.add("next", &[])), id_number(&gone) + 1);
+}
+
+#[test]
+fn past_the_last_id_new_ones_are_random_and_unused() {
+    let mut fx = Fixture::new();
+    raw_task(&fx, "t_ffffffff");
+    let ids: Vec<String> = (0..3).map(|i| fx.add(&format!("task {i}"), &[])).collect();
+    for id in &ids {
+        id_number(id);
+        assert_ne!(id, "t_ffffffff");
+    }
 }
 
 // ---- create ----

@@ -15,6 +15,7 @@ pub mod model;
 pub mod ops;
 pub mod query;
 pub mod schema;
+pub mod task_ids;
 
 use std::path::{Path, PathBuf};
 use std::thread;

@@ -606,26 +606,6 @@ pub struct TaskCommand {
     pub retries: u32,
 }
 
-/// Makes a fresh task id: `t_` and 8 lowercase hex characters, as Hermes does.
-pub fn new_task_id() -> String {
-    let mut bytes = [0u8; 4];
-    if getrandom::fill(&mut bytes).is_err() {
-        // The OS source is unavailable only on exotic platforms; fall back to the clock
-        // and a counter, which is unique enough for the collision retry in `create`.
-        use std::sync::atomic::{AtomicU32, Ordering};
-        static COUNTER: AtomicU32 = AtomicU32::new(0);
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.subsec_nanos())
-            .unwrap_or(0);
-        bytes = (nanos ^ COUNTER.fetch_add(0x9e37_79b9, Ordering::Relaxed)).to_le_bytes();
-    }
-    format!(
-        "t_{:02x}{:02x}{:02x}{:02x}",
-        bytes[0], bytes[1], bytes[2], bytes[3]
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -641,17 +621,5 @@ mod tests {
     fn only_done_and_archived_count_as_finished() {
         let finished: Vec<_> = Status::KNOWN.iter().filter(|s| s.is_finished()).collect();
         assert_eq!(finished, [&Status::Done, &Status::Archived]);
-    }
-
-    #[test]
-    fn task_ids_have_the_hermes_shape() {
-        let id = new_task_id();
-        assert_eq!(id.len(), 10);
-        assert!(id.starts_with("t_"));
-        assert!(
-            id[2..]
-                .chars()
-                .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
-        );
     }
 }

@@ -12,8 +12,9 @@ use super::audit::LINK_AFTER_CLAIM;
 use super::candidate::{Candidate, ClaimOrder, FREED_CANDIDATES, Freed, candidate_columns};
 use super::error::{BoardError, Result, StartedChild};
 use super::gate;
-use super::model::{EventKind, NewTask, Status, Task, TaskCommand, new_task_id};
+use super::model::{EventKind, NewTask, Status, Task, TaskCommand};
 use super::query::{Keyed, Reader};
+use super::task_ids;
 
 /// A write transaction in progress; reads see its own writes.
 pub struct Txn<'c> {
@@ -296,7 +297,7 @@ impl<'c> Txn<'c> {
         } else {
             Status::Todo
         };
-        let id = self.unused_id()?;
+        let id = task_ids::next_task_id(self)?;
         self.conn()
             .prepare_cached(
                 "INSERT INTO tasks (id, title, body, assignee, status, priority, created_by, created_at, \
@@ -329,19 +330,6 @@ impl<'c> Txn<'c> {
             Some(json!({ "status": status, "parents": parents, "assignee": new.assignee })),
         )?;
         Ok(id)
-    }
-
-    /// A fresh id no task has; 32 random bits collide rarely, so retrying is enough.
-    fn unused_id(&self) -> Result<String> {
-        for _ in 0..64 {
-            let id = new_task_id();
-            if self.find_task(&id)?.is_none() {
-                return Ok(id);
-            }
-        }
-        Err(BoardError::Internal(
-            "could not find an unused task id; is the random source broken?".into(),
-        ))
     }
 
     /// Creates a whole graph of tasks and edges at once; returns the new ids in the order given.
