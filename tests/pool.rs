@@ -445,6 +445,71 @@ fn work_promotes_a_child_whose_parent_another_writer_finished() {
 }
 
 #[test]
+fn a_pool_with_work_in_hand_looks_for_stranded_tasks_once_it_runs_dry() {
+    let board = common::TempBoard::new();
+    let mut conn = board.open();
+    let (busy, parent, child) = conn
+        .write(|t| {
+            let busy = t.create(&NewTask {
+                title: "work in hand".into(),
+                ..NewTask::default()
+            })?;
+            let parent = t.create(&NewTask {
+                title: "parent another writer finishes".into(),
+                ..NewTask::default()
+            })?;
+            let child = t.create(&NewTask {
+                title: "stranded child".into(),
+                parents: vec![parent.clone()],
+                ..NewTask::default()
+            })?;
+            Ok((busy, parent, child))
+        })
+        .expect("seeded");
+    // Finished by hand, its child left waiting: the pool must find it by looking.
+    let raw = rusqlite::Connection::open(&board.path).expect("raw connection");
+    raw.execute(
+        "UPDATE tasks SET status = 'done', completed_at = 0 WHERE id = ?1",
+        [&parent],
+    )
+    .expect("finish by hand");
+    let out = gateboard(&board.path)
+        .args([
+            "work",
+            "--workers",
+            "1",
+            "--work-ms",
+            "200",
+            "--exit-when-idle",
+        ])
+        .output()
+        .expect("run work");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        conn.read(|r| r.task(&child)).expect("child").status,
+        Status::Done
+    );
+    let events = conn
+        .read(|r| r.events_after(0, usize::MAX, None))
+        .expect("events");
+    let id_of = |task: &str, kind: EventKind| {
+        events
+            .iter()
+            .find(|e| e.task_id == task && e.kind == kind)
+            .map(|e| e.id)
+            .expect("the event")
+    };
+    assert!(
+        id_of(&child, EventKind::Promoted) > id_of(&busy, EventKind::Completed),
+        "the look over waiting tasks waited until the task in hand was done"
+    );
+}
+
+#[test]
 fn work_reclaims_a_running_row_no_claim_would_ever_lapse_and_exits_when_idle() {
     let board = common::TempBoard::new();
     let mut conn = board.open();

@@ -18,6 +18,9 @@ use crate::core::{Board, BoardError};
 const MAX_BATCH: usize = 256;
 /// How long the writer holds a batch open for workers it expects back at once.
 const LINGER: Duration = Duration::from_micros(700);
+/// The least time between two looks for stranded tasks made because a worker went without:
+/// a board of a million waiting tasks is not scanned at every step of an idle worker.
+const STRANDED_LOOK_AT_MOST_EVERY: Duration = Duration::from_secs(1);
 /// How often the writer looks for ready tasks another writer left with an unfinished parent:
 /// such a row is demoted within about this long of its commit, whatever the workers are doing.
 const GATE_SWEEP_EVERY: Duration = Duration::from_secs(1);
@@ -107,14 +110,34 @@ struct Sweeps {
     /// Claims past their expiry go back to the queue.
     expired: bool,
     /// `todo` tasks whose parents another writer finished are promoted.
-    stranded: bool,
+    stranded: Stranded,
     /// `ready` tasks with an unfinished parent are demoted by the gate.
     gated: bool,
+}
+
+/// When a batch looks for `todo` tasks whose parents another writer finished.
+#[derive(Clone, Copy, Default, PartialEq, Eq)]
+enum Stranded {
+    /// Not in this batch.
+    #[default]
+    No,
+    /// After its requests, if the pool then holds no claim at all (idle workers only): the
+    /// look is a pass over every waiting task, which a pool with work in hand need not pay
+    /// before its next claims (a pool starting on a big graph starts working at once). A
+    /// pool kept busy looks when the sweep interval is up, as it always has once started.
+    IfIdle {
+        /// The claims the pool held before the batch.
+        held: usize,
+    },
+    /// In this batch, whatever the claims: the sweep interval is up.
+    Now,
 }
 
 /// What a sweep returned to the queue.
 #[derive(Default)]
 struct Swept {
+    /// Whether the batch looked for stranded tasks.
+    looked_for_stranded: bool,
     /// Expired claims given back.
     reclaimed: Vec<String>,
     /// `todo` tasks whose parents another writer finished.
@@ -141,11 +164,16 @@ fn serve(
     ttl: Duration,
     sweep_every: Duration,
 ) {
-    // The first batch sweeps at once, so a board left with stranded or expired tasks moves
-    // from the start instead of after a whole sweep interval.
+    // The first batch sweeps expired claims at once, and looks for stranded tasks as soon as
+    // a worker goes without, so a board left with either moves from the start instead of
+    // after a whole sweep interval.
     let mut last_sweep = Instant::now()
         .checked_sub(sweep_every)
         .unwrap_or_else(Instant::now);
+    let started = Instant::now();
+    let mut last_stranded_look: Option<Instant> = None;
+    // The claims granted and not yet handed back, counted from the requests themselves.
+    let mut held_claims = 0;
     // Workers granted a claim last time come straight back when their work is short; holding
     // the batch open a moment for them is what lets one commit serve many tasks.
     let mut expected = 0;
@@ -184,10 +212,16 @@ fn serve(
         let others = board.others_version().ok();
         // An unreadable version counts as a change: better a needless look than a missed one.
         let changed_since = |seen: Option<i64>| others.is_none() || others != seen;
-        let stranded_sweep = sweep && changed_since(stranded_seen);
-        if stranded_sweep {
-            stranded_seen = others;
-        }
+        let since_look = last_stranded_look.unwrap_or(started).elapsed();
+        let stranded = if !changed_since(stranded_seen) {
+            Stranded::No
+        } else if since_look >= sweep_every {
+            Stranded::Now
+        } else if last_stranded_look.is_none() || since_look >= STRANDED_LOOK_AT_MOST_EVERY {
+            Stranded::IfIdle { held: held_claims }
+        } else {
+            Stranded::No
+        };
         // A read first: an idle pool does not commit every second for nothing.
         let gate_due = last_gate_sweep.elapsed() >= GATE_SWEEP_EVERY && changed_since(gate_seen);
         if gate_due {
@@ -195,18 +229,23 @@ fn serve(
             gate_seen = others;
         }
         let gate_sweep = gate_due && board.read(|r| r.has_gated_ready()).unwrap_or(true);
-        if batch.is_empty() && !sweep && !gate_sweep {
+        if batch.is_empty() && !sweep && !gate_sweep && stranded == Stranded::No {
             continue;
         }
         let sweeps = Sweeps {
             expired: sweep,
-            stranded: stranded_sweep,
+            stranded,
             gated: gate_sweep,
         };
         let changes_before = board.total_changes();
         let committed = commit_batch(&mut board, &batch, ttl, sweeps);
         match committed {
             Ok((outcomes, swept)) => {
+                held_claims = claims_held_after(held_claims, &batch, &outcomes);
+                if swept.looked_for_stranded {
+                    stranded_seen = others;
+                    last_stranded_look = Some(Instant::now());
+                }
                 // A transaction that found nothing to claim and wrote nothing is no commit:
                 // SQLite writes and syncs nothing for it.
                 if board.total_changes() != changes_before {
@@ -388,13 +427,35 @@ fn serve_batch(
     if sweeps.expired {
         swept.reclaimed = txn.reclaim_expired(ttl)?;
     }
-    if sweeps.stranded {
+    let look = match sweeps.stranded {
+        Stranded::No => false,
+        Stranded::Now => true,
+        Stranded::IfIdle { held } => claims_held_after(held, batch, &outcomes) == 0,
+    };
+    if look {
         swept.promoted = txn.promote_stranded()?;
+        swept.looked_for_stranded = true;
     }
     if sweeps.gated {
         swept.rejected = txn.demote_gated_ready()?;
     }
     Ok((outcomes, swept))
+}
+
+/// How many claims the pool holds after a batch, from `held` before it: what its steps were
+/// granted, less what its steps handed in and its interrupts gave back.
+fn claims_held_after(held: usize, batch: &[Request], outcomes: &[Outcome]) -> usize {
+    batch
+        .iter()
+        .zip(outcomes)
+        .fold(held, |held, pair| match pair {
+            (Request::Step { finished, .. }, Outcome::Step { claimed, .. }) => {
+                let granted = claimed.as_ref().map_or(0, |b| b.claims.len());
+                (held + granted).saturating_sub(finished.len())
+            }
+            (Request::Interrupt { .. }, _) => held.saturating_sub(1),
+            _ => held,
+        })
 }
 
 /// Whether a completion of the batch promoted a child that no request of it claimed: only
@@ -605,6 +666,35 @@ mod tests {
         let one_left = [stepped(&["c1", "c2"], &["c1"])];
         assert!(promoted_left_unclaimed(&one_left));
         assert!(!promoted_left_unclaimed(&[stepped(&[], &[])]));
+    }
+
+    #[test]
+    fn the_claims_a_pool_holds_are_its_grants_less_what_it_handed_back() {
+        let (reply, _) = oneshot::channel();
+        let interrupt = Request::Interrupt {
+            worker: 0,
+            task: "t0".into(),
+            run_id: 1,
+            claimer: Claimer {
+                lock: "test:w0".into(),
+                ttl: Duration::from_secs(60),
+            },
+            why: "test",
+            reply,
+        };
+        let batch = [
+            step(Vec::new(), 2),
+            step(vec![succeeded("t1".into(), 1)], 0),
+            interrupt,
+        ];
+        let outcomes = [
+            stepped(&[], &["t1", "t2"]),
+            stepped(&[], &[]),
+            Outcome::Interrupt(Ok(())),
+        ];
+        assert_eq!(claims_held_after(0, &batch[..1], &outcomes[..1]), 2);
+        assert_eq!(claims_held_after(0, &batch, &outcomes), 0);
+        assert_eq!(claims_held_after(3, &batch, &outcomes), 3);
     }
 
     #[test]
