@@ -18,7 +18,7 @@ use crate::core::{Board, BoardError};
 const MAX_BATCH: usize = 256;
 /// How long the writer holds a batch open for workers it expects back at once.
 const LINGER: Duration = Duration::from_micros(700);
-/// The least time between two looks for stranded tasks made because a worker went without:
+/// The least time between two looks for stranded tasks made because the pool held no claim:
 /// a board of a million waiting tasks is not scanned at every step of an idle worker.
 const STRANDED_LOOK_AT_MOST_EVERY: Duration = Duration::from_secs(1);
 /// How often the writer looks for ready tasks another writer left with an unfinished parent:
@@ -164,9 +164,9 @@ fn serve(
     ttl: Duration,
     sweep_every: Duration,
 ) {
-    // The first batch sweeps expired claims at once, and looks for stranded tasks as soon as
-    // a worker goes without, so a board left with either moves from the start instead of
-    // after a whole sweep interval.
+    // The first batch sweeps expired claims at once, and stranded tasks are looked for as
+    // soon as the pool holds no claim, so a board left with either moves from the start
+    // instead of after a whole sweep interval.
     let mut last_sweep = Instant::now()
         .checked_sub(sweep_every)
         .unwrap_or_else(Instant::now);
