@@ -378,35 +378,37 @@ fn a_paced_race_waits_a_pace_between_children_and_stops_in_the_middle_of_one() {
     );
 }
 
-#[test]
-fn work_promotes_a_child_whose_parent_another_writer_finished() {
-    let board = common::TempBoard::new();
-    let mut conn = board.open();
-    let parent = conn
+/// A child left stranded: its parent finished by a writer that does not promote children, as
+/// Hermes Agent does when its process dies between its completion and its promotion.
+fn stranded_child(board: &common::TempBoard, conn: &mut Board) -> String {
+    let (parent, child) = conn
         .write(|t| {
-            t.create(&NewTask {
+            let parent = t.create(&NewTask {
                 title: "finished elsewhere".into(),
                 ..NewTask::default()
-            })
-        })
-        .expect("parent");
-    let child = conn
-        .write(|t| {
-            t.create(&NewTask {
+            })?;
+            let child = t.create(&NewTask {
                 title: "stranded child".into(),
                 parents: vec![parent.clone()],
                 ..NewTask::default()
-            })
+            })?;
+            Ok((parent, child))
         })
-        .expect("child");
-    // A writer that finishes a parent without promoting its children, as Hermes Agent does when
-    // its process dies between its completion and its promotion.
+        .expect("seeded");
     let raw = rusqlite::Connection::open(&board.path).expect("raw connection");
     raw.execute(
         "UPDATE tasks SET status = 'done', completed_at = 0 WHERE id = ?1",
         [&parent],
     )
     .expect("finish by hand");
+    child
+}
+
+#[test]
+fn work_promotes_a_child_whose_parent_another_writer_finished() {
+    let board = common::TempBoard::new();
+    let mut conn = board.open();
+    let child = stranded_child(&board, &mut conn);
     assert_eq!(count(&conn, Status::Todo), 1);
     assert!(
         !conn.read(|r| r.is_idle()).expect("idle"),
@@ -448,31 +450,15 @@ fn work_promotes_a_child_whose_parent_another_writer_finished() {
 fn a_pool_with_work_in_hand_looks_for_stranded_tasks_once_it_runs_dry() {
     let board = common::TempBoard::new();
     let mut conn = board.open();
-    let (busy, parent, child) = conn
+    let busy = conn
         .write(|t| {
-            let busy = t.create(&NewTask {
+            t.create(&NewTask {
                 title: "work in hand".into(),
                 ..NewTask::default()
-            })?;
-            let parent = t.create(&NewTask {
-                title: "parent another writer finishes".into(),
-                ..NewTask::default()
-            })?;
-            let child = t.create(&NewTask {
-                title: "stranded child".into(),
-                parents: vec![parent.clone()],
-                ..NewTask::default()
-            })?;
-            Ok((busy, parent, child))
+            })
         })
         .expect("seeded");
-    // Finished by hand, its child left waiting: the pool must find it by looking.
-    let raw = rusqlite::Connection::open(&board.path).expect("raw connection");
-    raw.execute(
-        "UPDATE tasks SET status = 'done', completed_at = 0 WHERE id = ?1",
-        [&parent],
-    )
-    .expect("finish by hand");
+    let child = stranded_child(&board, &mut conn);
     let out = gateboard(&board.path)
         .args([
             "work",

@@ -286,6 +286,19 @@ impl Board {
 
     /// Runs `f` on one consistent snapshot of the board.
     pub fn read<T>(&self, f: impl FnOnce(&Reader<'_>) -> Result<T>) -> Result<T> {
+        if !self.conn.is_autocommit() {
+            // An earlier read's rollback was itself stopped every time it was tried (another
+            // thread interrupting without pause): finished now, or this read is stopped too,
+            // rather than refused for being inside a transaction.
+            self.rollback();
+            if !self.conn.is_autocommit() {
+                return Err(rusqlite::Error::SqliteFailure(
+                    rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_INTERRUPT),
+                    Some("interrupted before it began".into()),
+                )
+                .into());
+            }
+        }
         if let Err(e) = self.conn.execute_batch("BEGIN DEFERRED") {
             // Stopped by an interrupt, BEGIN may have opened the transaction all the same.
             self.rollback();
@@ -458,6 +471,17 @@ mod tests {
             Err(e) if error::sqlite_busy(&e) => false,
             Err(e) => panic!("BEGIN IMMEDIATE failed otherwise: {e}"),
         }
+    }
+
+    #[test]
+    fn a_read_finds_its_connection_left_inside_a_transaction_and_rolls_it_back() {
+        // What an earlier read leaves when every try of its rollback was interrupted.
+        let (_dir, board) = scratch_board();
+        board.conn.execute_batch("BEGIN").expect("begin");
+        assert!(!board.conn.is_autocommit());
+        let read = board.read(|r| r.column_len(&Status::Done, &Needle::ALL));
+        assert_eq!(read.expect("the read goes on"), 0);
+        assert!(board.conn.is_autocommit(), "and leaves no transaction open");
     }
 
     #[test]
