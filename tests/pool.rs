@@ -174,14 +174,7 @@ async fn shutdown_releases_every_claim_it_holds() {
 async fn a_person_blocking_a_running_task_takes_it_from_its_worker() {
     let board = common::TempBoard::new();
     let mut conn = board.open();
-    let id = conn
-        .write(|t| {
-            t.create(&NewTask {
-                title: "long".into(),
-                ..NewTask::default()
-            })
-        })
-        .expect("create");
+    let id = add_task(&mut conn, "long");
     let pool = Pool::start(
         &board.path,
         PoolConfig {
@@ -378,6 +371,17 @@ fn a_paced_race_waits_a_pace_between_children_and_stops_in_the_middle_of_one() {
     );
 }
 
+/// A ready task with nothing but a title.
+fn add_task(conn: &mut Board, title: &str) -> String {
+    conn.write(|t| {
+        t.create(&NewTask {
+            title: title.into(),
+            ..NewTask::default()
+        })
+    })
+    .expect("create")
+}
+
 /// A child left stranded: its parent finished by a writer that does not promote children, as
 /// Hermes Agent does when its process dies between its completion and its promotion.
 fn stranded_child(board: &common::TempBoard, conn: &mut Board) -> String {
@@ -450,14 +454,7 @@ fn work_promotes_a_child_whose_parent_another_writer_finished() {
 fn a_pool_with_work_in_hand_looks_for_stranded_tasks_once_it_runs_dry() {
     let board = common::TempBoard::new();
     let mut conn = board.open();
-    let busy = conn
-        .write(|t| {
-            t.create(&NewTask {
-                title: "work in hand".into(),
-                ..NewTask::default()
-            })
-        })
-        .expect("seeded");
+    let busy = add_task(&mut conn, "work in hand");
     let child = stranded_child(&board, &mut conn);
     let out = gateboard(&board.path)
         .args([
