@@ -269,6 +269,42 @@ fn a_deleted_tasks_id_is_not_handed_out_again_while_its_events_remain() {
 }
 
 #[test]
+fn an_id_any_row_still_names_is_not_handed_out() {
+    // What another program left of a task it deleted: a link, a comment, a run or a command.
+    let foreign = "t_9abc0000";
+    for row in [
+        format!("INSERT INTO task_links VALUES ('t_00000001', '{foreign}')"),
+        format!("INSERT INTO task_links VALUES ('{foreign}', 't_00000001')"),
+        format!(
+            "INSERT INTO task_comments (task_id, author, body, created_at) VALUES ('{foreign}', 'a', 'b', 1)"
+        ),
+        format!(
+            "INSERT INTO task_runs (task_id, status, started_at) VALUES ('{foreign}', 'done', 1)"
+        ),
+        format!(
+            "INSERT INTO gateboard_commands (task_id, command) VALUES ('{foreign}', 'echo hi')"
+        ),
+    ] {
+        let mut fx = Fixture::new();
+        fx.add("first", &[]);
+        fx.raw.execute_batch(&row).expect("what is left of it");
+        assert_eq!(fx.add("next", &[]), "t_9abc0001", "after {row}");
+    }
+}
+
+#[test]
+fn an_id_is_not_handed_out_again_when_nothing_names_it_any_more() {
+    let mut fx = Fixture::new();
+    let gone = fx.add("deleted with every trace", &[]);
+    fx.raw
+        .execute_batch(&format!(
+            "DELETE FROM tasks WHERE id = '{gone}'; DELETE FROM task_events WHERE task_id = '{gone}';"
+        ))
+        .expect("raw delete");
+    assert_eq!(id_number(&fx.add("next", &[])), id_number(&gone) + 1);
+}
+
+#[test]
 fn past_the_last_id_new_ones_are_random_and_unused() {
     let mut fx = Fixture::new();
     raw_task(&fx, "t_ffffffff");

@@ -11,6 +11,7 @@
 use rusqlite::OptionalExtension;
 
 use super::error::{BoardError, Result};
+use super::ops::Txn;
 use super::query::Reader;
 
 /// How many ids below the highest are looked at for a well-formed one: another program may
@@ -26,20 +27,50 @@ pub fn is_task_id(id: &str) -> bool {
             .all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(&c))
 }
 
+/// Every place an id the board has used can be found, each read from the top of an index, so
+/// an id is never handed out again while anything still refers to it: a new task must not take
+/// over a deleted one's links, command, comments or runs.
+const USED_IDS: [&str; 7] = [
+    "SELECT id FROM tasks WHERE id BETWEEN 't_00000000' AND 't_ffffffff' ORDER BY id DESC LIMIT ?1",
+    "SELECT task_id FROM task_events WHERE task_id BETWEEN 't_00000000' AND 't_ffffffff' ORDER BY task_id DESC LIMIT ?1",
+    "SELECT parent_id FROM task_links WHERE parent_id BETWEEN 't_00000000' AND 't_ffffffff' ORDER BY parent_id DESC LIMIT ?1",
+    "SELECT child_id FROM task_links WHERE child_id BETWEEN 't_00000000' AND 't_ffffffff' ORDER BY child_id DESC LIMIT ?1",
+    "SELECT task_id FROM task_comments WHERE task_id BETWEEN 't_00000000' AND 't_ffffffff' ORDER BY task_id DESC LIMIT ?1",
+    "SELECT task_id FROM task_runs WHERE task_id BETWEEN 't_00000000' AND 't_ffffffff' ORDER BY task_id DESC LIMIT ?1",
+    "SELECT task_id FROM gateboard_commands WHERE task_id BETWEEN 't_00000000' AND 't_ffffffff' ORDER BY task_id DESC LIMIT ?1",
+];
+
+/// The `gateboard_meta` key of the highest id gateboard has handed out: what is left when every
+/// row that named a task has been deleted.
+const LAST_ISSUED: &str = "last_task_id";
+
 /// The id a new task takes: the one after the highest id of the Hermes shape that the board
-/// has used, in its tasks or in its events (so a deleted task's id is never handed out again);
-/// on a board without one, or past `t_ffffffff`, an unused random one.
-pub(super) fn next_task_id(reader: &Reader<'_>) -> Result<String> {
-    let highest = highest_used(reader, "SELECT id FROM tasks WHERE id BETWEEN 't_00000000' AND 't_ffffffff' ORDER BY id DESC LIMIT ?1")?
-        .max(highest_used(reader, "SELECT task_id FROM task_events WHERE task_id BETWEEN 't_00000000' AND 't_ffffffff' ORDER BY task_id DESC LIMIT ?1")?);
-    if let Some(next) = highest.and_then(|n| n.checked_add(1)) {
-        let id = format!("t_{next:08x}");
-        if !taken(reader, &id)? {
-            return Ok(id);
-        }
+/// has used or gateboard has issued (see `USED_IDS`), which it records; on a board without one,
+/// or past `t_ffffffff`, an unused random one.
+pub(super) fn next_task_id(txn: &Txn<'_>) -> Result<String> {
+    let mut highest = issued(txn)?;
+    for sql in USED_IDS {
+        highest = highest.max(highest_used(txn, sql)?);
     }
+    let next = highest
+        .and_then(|n| n.checked_add(1))
+        .map(|n| format!("t_{n:08x}"));
+    let id = match next {
+        Some(id) if !taken(txn, &id)? => id,
+        _ => unused_random_id(highest.is_none(), txn)?,
+    };
+    txn.statement(
+        "INSERT INTO gateboard_meta (key, value) VALUES (?1, ?2) \
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value \
+             WHERE excluded.value > gateboard_meta.value",
+    )?
+    .execute([LAST_ISSUED, id.as_str()])?;
+    Ok(id)
+}
+
+fn unused_random_id(first: bool, reader: &Reader<'_>) -> Result<String> {
     for _ in 0..64 {
-        let id = random_task_id(highest.is_none());
+        let id = random_task_id(first);
         if !taken(reader, &id)? {
             return Ok(id);
         }
@@ -47,6 +78,17 @@ pub(super) fn next_task_id(reader: &Reader<'_>) -> Result<String> {
     Err(BoardError::Internal(
         "could not find an unused task id; is the random source broken?".into(),
     ))
+}
+
+/// The highest id gateboard recorded issuing, if it has the Hermes shape.
+fn issued(reader: &Reader<'_>) -> Result<Option<u32>> {
+    let value: Option<String> = reader
+        .statement("SELECT value FROM gateboard_meta WHERE key = ?1")?
+        .query_row([LAST_ISSUED], |r| r.get(0))
+        .optional()?;
+    Ok(value
+        .filter(|id| is_task_id(id))
+        .and_then(|id| u32::from_str_radix(&id[2..], 16).ok()))
 }
 
 /// The highest id of the Hermes shape among the first rows `sql` reads.
