@@ -1004,3 +1004,28 @@ fn a_task_finished_just_before_a_long_one_is_recorded_while_the_long_one_runs() 
     worker.stop(Signal::SIGTERM);
     fx.assert_no_command_left();
 }
+
+#[test]
+fn a_task_another_writer_strands_runs_on_an_idle_worker_while_a_long_one_runs_on() {
+    let fx = Fixture::new();
+    let long = fx.add("long", "sleep 6", &[]);
+    // A card with no command: this pool never runs it, another writer finishes it.
+    let parent = fx.ok(&["add", "finished elsewhere"]).trim().to_owned();
+    let child = fx.add("stranded child", "true", &["--parent", &parent]);
+    let mut work = fx.spawn_work("2", &["--exit-when-idle"]);
+    wait_for("the long task to start", || fx.status(&long) == "running");
+    let raw = rusqlite::Connection::open(fx.db()).expect("raw connection");
+    raw.execute(
+        "UPDATE tasks SET status = 'done', completed_at = ?2 WHERE id = ?1",
+        rusqlite::params![parent, now_epoch()],
+    )
+    .expect("finish by hand");
+    wait_for("the stranded child to run", || fx.status(&child) == "done");
+    assert_eq!(
+        fx.status(&long),
+        "running",
+        "the idle worker ran the stranded child without waiting for the next sweep"
+    );
+    let (status, _) = work.stop(Signal::SIGTERM);
+    assert!(status.code().is_some(), "work exits on SIGTERM");
+}

@@ -188,7 +188,7 @@ impl<'c> Reader<'c> {
                 waiting()
             )),
             Status::Todo if unfinished.is_empty() => {
-                Some("every parent is finished; it is promoted on the next change".into())
+                Some("every parent is finished, but it was never promoted; a pool promotes it when it next looks (within about a second while a worker is free)".into())
             }
             Status::Todo => Some(format!("waiting on {}", waiting())),
             Status::Running => Some(format!(

@@ -18,9 +18,14 @@ use crate::core::{Board, BoardError};
 const MAX_BATCH: usize = 256;
 /// How long the writer holds a batch open for workers it expects back at once.
 const LINGER: Duration = Duration::from_micros(700);
-/// The least time between two looks for stranded tasks made because the pool held no claim:
-/// a board of a million waiting tasks is not scanned at every step of an idle worker.
+/// When a pool first looks for stranded tasks, at the latest: a pool with work in hand need not
+/// read every waiting task before its first claims, and a stranded task waits no longer than this.
+const FIRST_STRANDED_LOOK: Duration = Duration::from_secs(1);
+/// The least time between two looks for stranded tasks made because a worker went without,
+/// and how many times the last look's own time it is at least: a board of a million waiting
+/// tasks is not read again and again for idle workers.
 const STRANDED_LOOK_AT_MOST_EVERY: Duration = Duration::from_secs(1);
+const STRANDED_LOOK_SPACING: u32 = 20;
 /// How often the writer looks for ready tasks another writer left with an unfinished parent:
 /// such a row is demoted within about this long of its commit, whatever the workers are doing.
 const GATE_SWEEP_EVERY: Duration = Duration::from_secs(1);
@@ -115,29 +120,33 @@ struct Sweeps {
     gated: bool,
 }
 
-/// When a batch looks for `todo` tasks whose parents another writer finished.
+/// When a batch looks for `todo` tasks whose parents another writer finished. The look is a
+/// pass over every waiting task, which a pool with work in hand need not pay before its next
+/// claims: a pool starting on a big graph starts working at once.
 #[derive(Clone, Copy, Default, PartialEq, Eq)]
 enum Stranded {
     /// Not in this batch.
     #[default]
     No,
-    /// After its requests, if the pool then holds no claim at all (idle workers only): the
-    /// look is a pass over every waiting task, which a pool with work in hand need not pay
-    /// before its next claims (a pool starting on a big graph starts working at once). A
-    /// pool kept busy looks when the sweep interval is up, as it always has once started.
+    /// After its requests, if the pool then holds no claim at all.
     IfIdle {
         /// The claims the pool held before the batch.
         held: usize,
     },
-    /// In this batch, whatever the claims: the sweep interval is up.
+    /// After its requests, if the pool then holds no claim or a worker asked and got none.
+    IfStarved {
+        /// The claims the pool held before the batch.
+        held: usize,
+    },
+    /// In this batch, whatever the claims.
     Now,
 }
 
 /// What a sweep returned to the queue.
 #[derive(Default)]
 struct Swept {
-    /// Whether the batch looked for stranded tasks.
-    looked_for_stranded: bool,
+    /// How long the batch's look for stranded tasks took, if it looked.
+    stranded_look: Option<Duration>,
     /// Expired claims given back.
     reclaimed: Vec<String>,
     /// `todo` tasks whose parents another writer finished.
@@ -164,14 +173,15 @@ fn serve(
     ttl: Duration,
     sweep_every: Duration,
 ) {
-    // The first batch sweeps expired claims at once, and stranded tasks are looked for as
-    // soon as the pool holds no claim, so a board left with either moves from the start
-    // instead of after a whole sweep interval.
+    // The first batch sweeps expired claims at once, and stranded tasks are first looked for
+    // as soon as the pool holds no claim or a second has passed, so a board left with either
+    // moves from the start instead of after a whole sweep interval.
     let mut last_sweep = Instant::now()
         .checked_sub(sweep_every)
         .unwrap_or_else(Instant::now);
     let started = Instant::now();
     let mut last_stranded_look: Option<Instant> = None;
+    let mut last_stranded_look_took = Duration::ZERO;
     // The claims granted and not yet handed back, counted from the requests themselves.
     let mut held_claims = 0;
     // Workers granted a claim last time come straight back when their work is short; holding
@@ -212,15 +222,20 @@ fn serve(
         let others = board.others_version().ok();
         // An unreadable version counts as a change: better a needless look than a missed one.
         let changed_since = |seen: Option<i64>| others.is_none() || others != seen;
-        let since_look = last_stranded_look.unwrap_or(started).elapsed();
-        let stranded = if !changed_since(stranded_seen) {
-            Stranded::No
-        } else if since_look >= sweep_every {
-            Stranded::Now
-        } else if last_stranded_look.is_none() || since_look >= STRANDED_LOOK_AT_MOST_EVERY {
-            Stranded::IfIdle { held: held_claims }
-        } else {
-            Stranded::No
+        let held = held_claims;
+        let stranded = match last_stranded_look {
+            _ if !changed_since(stranded_seen) => Stranded::No,
+            None if started.elapsed() >= FIRST_STRANDED_LOOK => Stranded::Now,
+            None => Stranded::IfIdle { held },
+            Some(at) if at.elapsed() >= sweep_every => Stranded::Now,
+            Some(at)
+                if at.elapsed()
+                    >= STRANDED_LOOK_AT_MOST_EVERY
+                        .max(last_stranded_look_took * STRANDED_LOOK_SPACING) =>
+            {
+                Stranded::IfStarved { held }
+            }
+            Some(_) => Stranded::No,
         };
         // A read first: an idle pool does not commit every second for nothing.
         let gate_due = last_gate_sweep.elapsed() >= GATE_SWEEP_EVERY && changed_since(gate_seen);
@@ -229,7 +244,13 @@ fn serve(
             gate_seen = others;
         }
         let gate_sweep = gate_due && board.read(|r| r.has_gated_ready()).unwrap_or(true);
-        if batch.is_empty() && !sweep && !gate_sweep && stranded == Stranded::No {
+        // With no request, a pool holding claims cannot turn idle in this batch.
+        let look_may_run = match stranded {
+            Stranded::No => false,
+            Stranded::Now => true,
+            Stranded::IfIdle { .. } | Stranded::IfStarved { .. } => held_claims == 0,
+        };
+        if batch.is_empty() && !sweep && !gate_sweep && !look_may_run {
             continue;
         }
         let sweeps = Sweeps {
@@ -242,9 +263,10 @@ fn serve(
         match committed {
             Ok((outcomes, swept)) => {
                 held_claims = claims_held_after(held_claims, &batch, &outcomes);
-                if swept.looked_for_stranded {
+                if let Some(took) = swept.stranded_look {
                     stranded_seen = others;
                     last_stranded_look = Some(Instant::now());
+                    last_stranded_look_took = took;
                 }
                 // A transaction that found nothing to claim and wrote nothing is no commit:
                 // SQLite writes and syncs nothing for it.
@@ -427,19 +449,30 @@ fn serve_batch(
     if sweeps.expired {
         swept.reclaimed = txn.reclaim_expired(ttl)?;
     }
+    let idle = |held| claims_held_after(held, batch, &outcomes) == 0;
     let look = match sweeps.stranded {
         Stranded::No => false,
         Stranded::Now => true,
-        Stranded::IfIdle { held } => claims_held_after(held, batch, &outcomes) == 0,
+        Stranded::IfIdle { held } => idle(held),
+        Stranded::IfStarved { held } => idle(held) || went_without(batch, &outcomes),
     };
     if look {
+        let looking = Instant::now();
         swept.promoted = txn.promote_stranded()?;
-        swept.looked_for_stranded = true;
+        swept.stranded_look = Some(looking.elapsed());
     }
     if sweeps.gated {
         swept.rejected = txn.demote_gated_ready()?;
     }
     Ok((outcomes, swept))
+}
+
+/// Whether a step of the batch asked for claims and was granted none: a worker is idle.
+fn went_without(batch: &[Request], outcomes: &[Outcome]) -> bool {
+    batch.iter().zip(outcomes).any(|pair| {
+        matches!(pair, (Request::Step { want, .. }, Outcome::Step { claimed: Ok(b), .. })
+            if *want > 0 && b.claims.is_empty())
+    })
 }
 
 /// How many claims the pool holds after a batch, from `held` before it: what its steps were
