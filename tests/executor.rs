@@ -976,6 +976,12 @@ fn a_claim_taken_ahead_goes_back_to_the_board_when_the_task_before_it_runs_long(
         shown.contains("why: given back unstarted") && !shown.contains("log:"),
         "show says why, and names no log the run never wrote: {shown}"
     );
+    let logs = fx.run(&["logs", &next]);
+    let said = String::from_utf8_lossy(&logs.stderr);
+    assert!(
+        !logs.status.success() && said.contains("before its command started"),
+        "logs says the run wrote nothing, not an empty success: {said}"
+    );
     worker.stop(Signal::SIGTERM);
     fx.assert_no_command_left();
 }

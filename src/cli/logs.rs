@@ -29,6 +29,17 @@ pub(super) fn print(
         ))
     })?;
     let log = Path::new(&log);
+    if chosen.ended_at.is_some() && !log.exists() {
+        return Err(BoardError::Invalid(format!(
+            "run {} of {id} wrote no output: it ended before its command started{}",
+            chosen.id,
+            chosen
+                .why()
+                .map(|why| format!(" ({why})"))
+                .unwrap_or_default()
+        ))
+        .into());
+    }
     // A terminal gets control characters escaped, so output cannot drive the terminal; a pipe
     // or a file gets the bytes exactly as the command wrote them.
     let escape = io::stdout().is_terminal();
