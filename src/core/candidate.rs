@@ -25,8 +25,11 @@ macro_rules! candidate_columns {
 pub(super) use candidate_columns;
 
 /// The `todo` children of `?1`, just finished by the caller, whose every other parent is
-/// finished too, read as candidates, with what a claim scope filters on after them: whether
-/// a command is stored, its retry time, the idempotency key.
+/// finished too: what finishing `?1` frees, in one query rather than a parent check per
+/// waiting child (every DAG completion asks this), and only the children's other parents are
+/// read. Each is read as a candidate, with its rowid (moving it needs no second look-up by
+/// id) and what a claim scope filters on after it: whether a command is stored, its retry
+/// time, the idempotency key.
 pub(super) const FREED_CANDIDATES: &str = concat!(
     "SELECT ",
     candidate_columns!(),
@@ -87,6 +90,13 @@ impl Candidate {
 #[derive(Clone, Debug)]
 pub(super) struct Freed {
     pub candidate: Candidate,
+    pub facts: ScopeFacts,
+}
+
+/// What a claim scope asks of a task beyond being ready: whether a command is stored, its
+/// retry time, the idempotency key.
+#[derive(Clone, Debug)]
+pub(super) struct ScopeFacts {
     has_command: bool,
     retry_at_ms: Option<i64>,
     key: Option<String>,
@@ -97,14 +107,18 @@ impl Freed {
     pub fn from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Freed> {
         Ok(Freed {
             candidate: Candidate::from_row(row)?,
-            has_command: row.get(13)?,
-            retry_at_ms: int(row, 14)?,
-            key: text(row, 15)?,
+            facts: ScopeFacts {
+                has_command: row.get(13)?,
+                retry_at_ms: int(row, 14)?,
+                key: text(row, 15)?,
+            },
         })
     }
+}
 
-    /// Whether a claim in `scope` at `now_ms` may take it: what the claim query asks of a
-    /// ready row.
+impl ScopeFacts {
+    /// Whether a claim in `scope` at `now_ms` may take the task: what the claim query asks of
+    /// a ready row.
     pub fn claimable_in(&self, scope: &ClaimScope, now_ms: i64) -> bool {
         (!scope.commands_only || self.has_command)
             && self.retry_at_ms.is_none_or(|at| at <= now_ms)

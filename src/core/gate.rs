@@ -48,17 +48,6 @@ macro_rules! has_unfinished_parent {
 }
 pub(crate) use has_unfinished_parent;
 
-/// `todo` children of `?1` whose every parent is finished, with their rowids: what finishing
-/// `?1` frees, in one query rather than a parent check per waiting child (every DAG
-/// completion asks this), and where each row is, so moving it needs no second look-up by id.
-/// `?1` itself was just finished by the caller, so only the children's other parents are read.
-const FREED_CHILDREN: &str = concat!(
-    "SELECT c.rowid, l.child_id FROM task_links l JOIN tasks c ON c.id = l.child_id ",
-    "WHERE l.parent_id = ?1 AND c.status = 'todo' AND NOT ",
-    has_unfinished_parent!("l.child_id", besides "?1"),
-    " ORDER BY l.child_id"
-);
-
 /// The query of `todo` tasks whose parents are all finished: left behind by a writer that
 /// finished a parent without promoting its children. A macro, like `finished_statuses!`, so
 /// callers splice it into their own literal SQL and prepare it once.
@@ -89,14 +78,6 @@ pub(crate) use gated_ready;
 pub fn unfinished_parents(reader: &Reader<'_>, child: &str) -> Result<Vec<(String, Status)>> {
     let mut stmt = reader.statement(UNFINISHED_PARENTS)?;
     let rows = stmt.query_map(params![child], |r| Ok((r.get(0)?, r.get(1)?)))?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
-}
-
-/// The waiting children of `parent`, which the caller has just finished in this transaction,
-/// whose parents are now all finished, as (rowid, id), valid within that transaction.
-pub fn freed_children(reader: &Reader<'_>, parent: &str) -> Result<Vec<(i64, String)>> {
-    let mut stmt = reader.statement(FREED_CHILDREN)?;
-    let rows = stmt.query_map(params![parent], |r| Ok((r.get(0)?, r.get(1)?)))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 

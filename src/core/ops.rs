@@ -9,7 +9,9 @@ use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::json;
 
 use super::audit::LINK_AFTER_CLAIM;
-use super::candidate::{Candidate, ClaimOrder, FREED_CANDIDATES, Freed, candidate_columns};
+use super::candidate::{
+    Candidate, ClaimOrder, FREED_CANDIDATES, Freed, ScopeFacts, candidate_columns,
+};
 use super::error::{BoardError, Result, StartedChild};
 use super::gate;
 use super::model::{EventKind, NewTask, Status, Task, TaskCommand};
@@ -188,10 +190,7 @@ impl<'c> Txn<'c> {
             return Ok(());
         };
         for child in freed {
-            self.statement(
-                "UPDATE tasks SET status = 'ready' WHERE rowid = ?1 AND status = 'todo'",
-            )?
-            .execute(params![child.candidate.rowid])?;
+            self.mark_ready(child.candidate.rowid)?;
         }
         Ok(())
     }
@@ -448,39 +447,21 @@ impl<'c> Txn<'c> {
         Ok(moved)
     }
 
-    /// Promotes every waiting child of `parent` whose last unfinished parent it was.
-    fn promote_children(&self, parent: &str) -> Result<Vec<String>> {
-        if self.freed.borrow().is_some() {
-            return self.hold_freed_children(parent);
-        }
-        let mut promoted = Vec::new();
-        for (rowid, child) in gate::freed_children(self, parent)? {
-            // By the rowid the query just read, not by id: every DAG completion passes here.
-            // (One update returning the ids cost more: SQLite keeps returned rows in a
-            // temporary table, a fifth more instructions for the whole pool.)
-            let moved = self
-                .statement(
-                    "UPDATE tasks SET status = 'ready' WHERE rowid = ?1 AND status = 'todo'",
-                )?
-                .execute(params![rowid])?;
-            if moved == 1 {
-                self.event(&child, None, EventKind::Promoted, None)?;
-                promoted.push(child);
-            }
-        }
-        Ok(promoted)
-    }
-
-    /// `promote_children` while promotions are deferred: the freed children are held for the
-    /// transaction's claims, each with its `promoted` event written now, so the events keep
+    /// Promotes every waiting child of `parent` whose last unfinished parent it was. While
+    /// promotions are deferred, each is held for the transaction's claims instead of being
+    /// written `ready`; its `promoted` event is written now all the same, so the events keep
     /// their order (the parent's completion, the child's promotion, its claim).
-    fn hold_freed_children(&self, parent: &str) -> Result<Vec<String>> {
+    fn promote_children(&self, parent: &str) -> Result<Vec<String>> {
         let freed: Vec<Freed> = self
             .statement(FREED_CANDIDATES)?
             .query_map(params![parent], Freed::from_row)?
             .collect::<rusqlite::Result<_>>()?;
         let mut promoted = Vec::with_capacity(freed.len());
         for child in freed {
+            let deferred = self.freed.borrow().is_some();
+            if !deferred && !self.mark_ready(child.candidate.rowid)? {
+                continue;
+            }
             self.event(&child.candidate.id, None, EventKind::Promoted, None)?;
             promoted.push(child.candidate.id.clone());
             if let Some(held) = self.freed.borrow_mut().as_mut() {
@@ -488,6 +469,16 @@ impl<'c> Txn<'c> {
             }
         }
         Ok(promoted)
+    }
+
+    /// Moves a freed `todo` child to `ready` by the rowid the freeing query read, not by id:
+    /// every DAG completion passes here. (One update returning the ids cost more: SQLite keeps
+    /// returned rows in a temporary table, a fifth more instructions for the whole pool.)
+    fn mark_ready(&self, rowid: i64) -> Result<bool> {
+        Ok(self
+            .statement("UPDATE tasks SET status = 'ready' WHERE rowid = ?1 AND status = 'todo'")?
+            .execute(params![rowid])?
+            == 1)
     }
 
     /// Compare-and-set of a status; returns whether the task was in `from`.
@@ -759,20 +750,25 @@ impl<'c> Txn<'c> {
         };
         let (claimable, mut kept): (Vec<Freed>, Vec<Freed>) = held
             .drain(..)
-            .partition(|child| child.claimable_in(scope, self.now_ms));
-        let mut all: Vec<(Candidate, Option<Freed>)> =
+            .partition(|child| child.facts.claimable_in(scope, self.now_ms));
+        // A held child keeps what it was held with, so one passed over goes back whole.
+        let mut all: Vec<(Candidate, Option<ScopeFacts>)> =
             ready.into_iter().map(|c| (c, None)).collect();
         all.extend(
             claimable
                 .into_iter()
-                .map(|child| (child.candidate.clone(), Some(child))),
+                .map(|child| (child.candidate, Some(child.facts))),
         );
         all.sort_by(|a, b| a.0.order.cmp(&b.0.order));
         let passed_over = all.split_off(need.min(all.len()));
-        kept.extend(passed_over.into_iter().filter_map(|(_, child)| child));
+        kept.extend(
+            passed_over
+                .into_iter()
+                .filter_map(|(candidate, facts)| facts.map(|facts| Freed { candidate, facts })),
+        );
         *held = kept;
         all.into_iter()
-            .map(|(c, child)| (c, child.is_some()))
+            .map(|(c, facts)| (c, facts.is_some()))
             .collect()
     }
 
