@@ -27,17 +27,41 @@ pub fn is_task_id(id: &str) -> bool {
             .all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(&c))
 }
 
-/// Every place an id the board has used can be found, each read from the top of an index, so
-/// an id is never handed out again while anything still refers to it: a new task must not take
-/// over a deleted one's links, command, comments or runs.
+/// The number an id of the Hermes shape spells; None for an id of another shape.
+fn number_of(id: &str) -> Option<u32> {
+    is_task_id(id)
+        .then(|| u32::from_str_radix(&id[2..], 16).ok())
+        .flatten()
+}
+
+/// The top ids of the Hermes shape in `$column` of `$table`, read from an index on it.
+macro_rules! highest_in {
+    ($table:literal, $column:literal) => {
+        concat!(
+            "SELECT ",
+            $column,
+            " FROM ",
+            $table,
+            " WHERE ",
+            $column,
+            " BETWEEN 't_00000000' AND 't_ffffffff' ORDER BY ",
+            $column,
+            " DESC LIMIT ?1"
+        )
+    };
+}
+
+/// Every place an id the board has used can be found, so an id is never handed out again
+/// while anything still refers to it: a new task must not take over a deleted one's links,
+/// command, comments or runs.
 const USED_IDS: [&str; 7] = [
-    "SELECT id FROM tasks WHERE id BETWEEN 't_00000000' AND 't_ffffffff' ORDER BY id DESC LIMIT ?1",
-    "SELECT task_id FROM task_events WHERE task_id BETWEEN 't_00000000' AND 't_ffffffff' ORDER BY task_id DESC LIMIT ?1",
-    "SELECT parent_id FROM task_links WHERE parent_id BETWEEN 't_00000000' AND 't_ffffffff' ORDER BY parent_id DESC LIMIT ?1",
-    "SELECT child_id FROM task_links WHERE child_id BETWEEN 't_00000000' AND 't_ffffffff' ORDER BY child_id DESC LIMIT ?1",
-    "SELECT task_id FROM task_comments WHERE task_id BETWEEN 't_00000000' AND 't_ffffffff' ORDER BY task_id DESC LIMIT ?1",
-    "SELECT task_id FROM task_runs WHERE task_id BETWEEN 't_00000000' AND 't_ffffffff' ORDER BY task_id DESC LIMIT ?1",
-    "SELECT task_id FROM gateboard_commands WHERE task_id BETWEEN 't_00000000' AND 't_ffffffff' ORDER BY task_id DESC LIMIT ?1",
+    highest_in!("tasks", "id"),
+    highest_in!("task_events", "task_id"),
+    highest_in!("task_links", "parent_id"),
+    highest_in!("task_links", "child_id"),
+    highest_in!("task_comments", "task_id"),
+    highest_in!("task_runs", "task_id"),
+    highest_in!("gateboard_commands", "task_id"),
 ];
 
 /// The `gateboard_meta` key of the highest id gateboard has handed out: what is left when every
@@ -86,9 +110,7 @@ fn issued(reader: &Reader<'_>) -> Result<Option<u32>> {
         .statement("SELECT value FROM gateboard_meta WHERE key = ?1")?
         .query_row([LAST_ISSUED], |r| r.get(0))
         .optional()?;
-    Ok(value
-        .filter(|id| is_task_id(id))
-        .and_then(|id| u32::from_str_radix(&id[2..], 16).ok()))
+    Ok(value.as_deref().and_then(number_of))
 }
 
 /// The highest id of the Hermes shape among the first rows `sql` reads.
@@ -97,8 +119,8 @@ fn highest_used(reader: &Reader<'_>, sql: &'static str) -> Result<Option<u32>> {
     let mut rows = stmt.query([LOOK_BACK])?;
     while let Some(row) = rows.next()? {
         let id: Option<String> = row.get(0).ok();
-        if let Some(id) = id.filter(|id| is_task_id(id)) {
-            return Ok(u32::from_str_radix(&id[2..], 16).ok());
+        if let Some(number) = id.as_deref().and_then(number_of) {
+            return Ok(Some(number));
         }
     }
     Ok(None)
@@ -144,7 +166,7 @@ mod tests {
             let id = random_task_id(first);
             assert!(is_task_id(&id), "{id}");
         }
-        let first = u32::from_str_radix(&random_task_id(true)[2..], 16).unwrap_or(0);
+        let first = number_of(&random_task_id(true)).unwrap_or(0);
         assert!((0x1000_0000..0x8000_0000).contains(&first));
     }
 
