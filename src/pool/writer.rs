@@ -118,6 +118,8 @@ struct Sweeps {
     stranded: Stranded,
     /// `ready` tasks with an unfinished parent are demoted by the gate.
     gated: bool,
+    /// The claims the pool held before the batch.
+    held: usize,
 }
 
 /// When a batch looks for `todo` tasks whose parents another writer finished. The look is a
@@ -129,15 +131,9 @@ enum Stranded {
     #[default]
     No,
     /// After its requests, if the pool then holds no claim at all.
-    IfIdle {
-        /// The claims the pool held before the batch.
-        held: usize,
-    },
+    IfIdle,
     /// After its requests, if the pool then holds no claim or a worker asked and got none.
-    IfStarved {
-        /// The claims the pool held before the batch.
-        held: usize,
-    },
+    IfStarved,
     /// In this batch, whatever the claims.
     Now,
 }
@@ -145,6 +141,8 @@ enum Stranded {
 /// What a sweep returned to the queue.
 #[derive(Default)]
 struct Swept {
+    /// The claims the pool holds after the batch.
+    held: usize,
     /// How long the batch's look for stranded tasks took, if it looked.
     stranded_look: Option<Duration>,
     /// Expired claims given back.
@@ -222,18 +220,17 @@ fn serve(
         let others = board.others_version().ok();
         // An unreadable version counts as a change: better a needless look than a missed one.
         let changed_since = |seen: Option<i64>| others.is_none() || others != seen;
-        let held = held_claims;
         let stranded = match last_stranded_look {
             _ if !changed_since(stranded_seen) => Stranded::No,
             None if started.elapsed() >= FIRST_STRANDED_LOOK => Stranded::Now,
-            None => Stranded::IfIdle { held },
+            None => Stranded::IfIdle,
             Some(at) if at.elapsed() >= sweep_every => Stranded::Now,
             Some(at)
                 if at.elapsed()
                     >= STRANDED_LOOK_AT_MOST_EVERY
                         .max(last_stranded_look_took * STRANDED_LOOK_SPACING) =>
             {
-                Stranded::IfStarved { held }
+                Stranded::IfStarved
             }
             Some(_) => Stranded::No,
         };
@@ -248,7 +245,7 @@ fn serve(
         let look_may_run = match stranded {
             Stranded::No => false,
             Stranded::Now => true,
-            Stranded::IfIdle { .. } | Stranded::IfStarved { .. } => held_claims == 0,
+            Stranded::IfIdle | Stranded::IfStarved => held_claims == 0,
         };
         if batch.is_empty() && !sweep && !gate_sweep && !look_may_run {
             continue;
@@ -257,12 +254,13 @@ fn serve(
             expired: sweep,
             stranded,
             gated: gate_sweep,
+            held: held_claims,
         };
         let changes_before = board.total_changes();
         let committed = commit_batch(&mut board, &batch, ttl, sweeps);
         match committed {
             Ok((outcomes, swept)) => {
-                held_claims = claims_held_after(held_claims, &batch, &outcomes);
+                held_claims = swept.held;
                 if let Some(took) = swept.stranded_look {
                     stranded_seen = others;
                     last_stranded_look = Some(Instant::now());
@@ -445,16 +443,18 @@ fn serve_batch(
         }
     }
     txn.settle_promotions()?;
-    let mut swept = Swept::default();
+    let mut swept = Swept {
+        held: claims_held_after(sweeps.held, batch, &outcomes),
+        ..Swept::default()
+    };
     if sweeps.expired {
         swept.reclaimed = txn.reclaim_expired(ttl)?;
     }
-    let idle = |held| claims_held_after(held, batch, &outcomes) == 0;
     let look = match sweeps.stranded {
         Stranded::No => false,
         Stranded::Now => true,
-        Stranded::IfIdle { held } => idle(held),
-        Stranded::IfStarved { held } => idle(held) || went_without(batch, &outcomes),
+        Stranded::IfIdle => swept.held == 0,
+        Stranded::IfStarved => swept.held == 0 || went_without(batch, &outcomes),
     };
     if look {
         let looking = Instant::now();
