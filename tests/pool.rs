@@ -213,17 +213,8 @@ fn killed_worker_process_loses_no_task_once_its_claims_expire() {
     let board = common::TempBoard::new();
     let mut conn = board.open();
     seed(&mut conn, &Workload::Dag.graph(300));
-    let mut victim = gateboard(&board.path)
-        .args([
-            "work",
-            "--workers",
-            "4",
-            "--work-ms",
-            "20..40",
-            "--ttl",
-            "2",
-            "--exit-when-idle",
-        ])
+    let mut victim = work_until_idle(&board.path, "4", "20..40")
+        .args(["--ttl", "2"])
         .stdout(Stdio::null())
         .spawn()
         .expect("start work");
@@ -242,17 +233,8 @@ fn killed_worker_process_loses_no_task_once_its_claims_expire() {
         "the kill should leave claims behind"
     );
 
-    let rescue = gateboard(&board.path)
-        .args([
-            "work",
-            "--workers",
-            "4",
-            "--ttl",
-            "2",
-            "--work-ms",
-            "0",
-            "--exit-when-idle",
-        ])
+    let rescue = work_until_idle(&board.path, "4", "0")
+        .args(["--ttl", "2"])
         .output()
         .expect("run rescue");
     assert!(rescue.status.success());
@@ -271,15 +253,7 @@ fn pools_in_separate_processes_share_a_board_without_double_claims() {
     seed(&mut conn, &Workload::Dag.graph(600));
     let pools: Vec<_> = (0..2)
         .map(|_| {
-            gateboard(&board.path)
-                .args([
-                    "work",
-                    "--workers",
-                    "3",
-                    "--work-ms",
-                    "0..2",
-                    "--exit-when-idle",
-                ])
+            work_until_idle(&board.path, "3", "0..2")
                 .stdout(Stdio::null())
                 .spawn()
                 .expect("start work")
@@ -371,6 +345,21 @@ fn a_paced_race_waits_a_pace_between_children_and_stops_in_the_middle_of_one() {
     );
 }
 
+/// `work --workers WORKERS --work-ms WORK_MS --exit-when-idle` on `board`: a pool of simulated
+/// work that drains the board and exits.
+fn work_until_idle(board: &Path, workers: &str, work_ms: &str) -> Command {
+    let mut work = gateboard(board);
+    work.args([
+        "work",
+        "--workers",
+        workers,
+        "--work-ms",
+        work_ms,
+        "--exit-when-idle",
+    ]);
+    work
+}
+
 /// A ready task with nothing but a title.
 fn add_task(conn: &mut Board, title: &str) -> String {
     conn.write(|t| {
@@ -419,15 +408,7 @@ fn work_promotes_a_child_whose_parent_another_writer_finished() {
         "a stranded child is work left to do"
     );
 
-    let out = gateboard(&board.path)
-        .args([
-            "work",
-            "--workers",
-            "1",
-            "--work-ms",
-            "0",
-            "--exit-when-idle",
-        ])
+    let out = work_until_idle(&board.path, "1", "0")
         .output()
         .expect("run work");
     assert!(out.status.success());
@@ -456,15 +437,7 @@ fn a_pool_with_work_in_hand_looks_for_stranded_tasks_once_it_runs_dry() {
     let mut conn = board.open();
     let busy = add_task(&mut conn, "work in hand");
     let child = stranded_child(&board, &mut conn);
-    let out = gateboard(&board.path)
-        .args([
-            "work",
-            "--workers",
-            "1",
-            "--work-ms",
-            "200",
-            "--exit-when-idle",
-        ])
+    let out = work_until_idle(&board.path, "1", "200")
         .output()
         .expect("run work");
     assert!(
@@ -521,17 +494,8 @@ fn work_reclaims_a_running_row_no_claim_would_ever_lapse_and_exits_when_idle() {
         )
         .expect("raw running row");
 
-    let mut work = gateboard(&board.path)
-        .args([
-            "work",
-            "--workers",
-            "1",
-            "--ttl",
-            "60",
-            "--work-ms",
-            "0",
-            "--exit-when-idle",
-        ])
+    let mut work = work_until_idle(&board.path, "1", "0")
+        .args(["--ttl", "60"])
         .stdout(Stdio::null())
         .spawn()
         .expect("start work");
